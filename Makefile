@@ -1,0 +1,42 @@
+# Two commands for a fresh machine:
+#   make lab    open the course in JupyterLab
+#   make test   run every test
+# Each creates the virtual environment .venv on first use.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+# Where MNIST is kept (or downloaded to). Empty: the user's cache directory.
+COURSE_DATA_DIR ?=
+export COURSE_DATA_DIR
+# torch is installed first, pinned, so that the CPU build on this machine is taken and the
+# dependency "torch>=2.1" is already satisfied. Elsewhere: TORCH_SPEC="torch" make ...
+TORCH_SPEC ?= torch==2.13.0
+
+.PHONY: env lab test test-fast test-gpu benchmarks clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+env: $(BIN)/.installed
+
+lab: env
+	$(BIN)/jupyter lab notebooks
+
+test: env
+	$(BIN)/python -m pytest -q
+
+test-fast: env
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-gpu: env
+	$(BIN)/python -m pytest -q tests/torch -m gpu
+
+benchmarks: env
+	$(BIN)/python benchmarks/bench_numpy_vs_torch.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis
