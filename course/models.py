@@ -111,13 +111,13 @@ class Sequential:
         width = 65
         cols = (29, 26)
         lines = [f'Model: "{self.name}"', "_" * width,
-                 f"{' Layer (type)':<{cols[0]}}{'Output Shape':<{cols[1]}}Param #", "=" * width]
+                 f"{'Layer (type)':<{cols[0]}}{'Output Shape':<{cols[1]}}Param #", "=" * width]
         shape = self.input_shape
         for i, layer in enumerate(self.layers):
             shape = layer.compute_output_shape(shape)
-            label = f" {layer.name} ({type(layer).__name__})"
-            lines.append(f"{label:<{cols[0]}}{_shape_str(shape):<{cols[1]}}{layer.count_params():,}")
-            lines.append("=" * width if i == len(self.layers) - 1 else "")
+            label = f"{layer.name} ({type(layer).__name__})"
+            lines.append(f"{label:<{cols[0]}}{_shape_str(shape):<{cols[1]}}{layer.count_params()}")
+            lines.append("=" * width if i == len(self.layers) - 1 else "_" * width)
         total = self.count_params()
         lines += [f"Total params: {total:,}", f"Trainable params: {total:,}", "Non-trainable params: 0",
                   "_" * width]

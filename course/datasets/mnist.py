@@ -168,7 +168,7 @@ def _candidates(folder: Path, name: str) -> list[Path]:
 
 
 def _file_list() -> str:
-    return "\n".join(f"    {name}  (or {name}.gz)" for name in FILES)
+    return "\n".join(f"    {name:<24} (or {name}.gz)" for name in FILES)
 
 
 # --------------------------------------------------------------------------------------
@@ -228,31 +228,33 @@ def parse_idx(data: bytes, name: str = "IDX data") -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=header_size).reshape(shape)
 
 
-def _read_verified(path: Path, name: str) -> np.ndarray:
+def _read_verified(path: Path, name: str, shown: str | None = None) -> np.ndarray:
     """Read MNIST file ``name`` from ``path`` (gzip or raw) and check it thoroughly.
 
-    Returns the read-only uint8 array; raises MnistCorruptError naming the file if the
-    data cannot be decompressed, has the wrong sha256, or has an unexpected IDX header.
+    Returns the read-only uint8 array; raises MnistCorruptError naming the file (as
+    ``shown``, default its path) if the data cannot be decompressed, has the wrong
+    sha256, or has an unexpected IDX header.
     """
+    shown = f"MNIST file {path}" if shown is None else shown
     data = path.read_bytes()
     if data[:2] == _GZIP_MAGIC:  # decided by content, not by the file name
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as err:
             raise MnistCorruptError(
-                f"MNIST file {path} is corrupt: its gzip data cannot be decompressed ({err})."
+                f"{shown} is corrupt: its gzip data cannot be decompressed ({err})."
             ) from None
     actual, expected = hashlib.sha256(data).hexdigest(), FILES[name]
     if actual != expected:
         raise MnistCorruptError(
-            f"MNIST file {path} is corrupt: the sha256 of its decompressed bytes is "
+            f"{shown} is corrupt: the sha256 of its decompressed bytes is "
             f"{actual}, expected {expected}."
         )
-    array = parse_idx(data, name=f"MNIST file {path}")
+    array = parse_idx(data, name=shown)
     magic = int.from_bytes(data[:4], "big")
     if magic != _MAGIC.get(len(SHAPES[name])) or array.shape != SHAPES[name]:
         raise MnistCorruptError(
-            f"MNIST file {path} has magic number {magic} and shape {array.shape}, "
+            f"{shown} has magic number {magic} and shape {array.shape}, "
             f"expected {_MAGIC[len(SHAPES[name])]} and {SHAPES[name]}."
         )
     return array
@@ -340,7 +342,7 @@ def _download_one(url: str, folder: Path, name: str, timeout: float, verbose: bo
                 progress.update(len(chunk))
         if total is not None and received != total:
             raise MnistCorruptError(f"the download was cut short: {received} of {total} bytes")
-        array = _read_verified(tmp, name)
+        array = _read_verified(tmp, name, shown=f"The file downloaded from {url}")
         with open(tmp, "rb") as saved:
             compressed = saved.read(2) == _GZIP_MAGIC
         final = folder / (f"{name}.gz" if compressed else name)
@@ -423,7 +425,9 @@ def _load_or_fetch(folder: Path, mirrors, timeout: float, verbose: bool) -> dict
     return arrays
 
 
-def download(data_dir=None, *, mirrors=None, timeout: float = TIMEOUT, verbose: bool = True) -> Path:
+def download(
+    data_dir=None, *, mirrors=None, timeout: float = TIMEOUT, verbose: bool = True
+) -> Path:
     """Download any MNIST file missing from ``<data_dir>/mnist/``; return that folder.
 
     Files already there are checked; a corrupt one is reported (a MnistCacheWarning),
@@ -475,6 +479,11 @@ def _load_explicit(root: Path, source: str) -> dict[str, np.ndarray]:
     found = {name: _candidates(folder, name) for name in FILES}
     missing = [name for name, paths in found.items() if not paths]
     if missing:
+        where = f"MNIST is not complete in {folder}."
+        if not folder.is_dir():
+            where = f"MNIST is not in {folder}: that directory does not exist."
+        if not root.is_absolute():
+            where += f" (A relative path is taken from the current directory, {Path.cwd()}.)"
         hint = ""
         if all(_candidates(root, name) for name in FILES):
             hint = (
@@ -482,7 +491,7 @@ def _load_explicit(root: Path, source: str) -> dict[str, np.ndarray]:
                 f"data directory holds MNIST in its {_SUBFOLDER}/ subfolder.\n"
             )
         raise MnistNotFoundError(
-            f"MNIST is not complete in {folder}.\n"
+            f"{where}\n"
             f"Missing: {', '.join(missing)} (each may also end in .gz).\n"
             f"It needs these four files:\n{_file_list()}\n"
             f"{hint}{advice}"
@@ -541,7 +550,8 @@ def load_data(data_dir=None, *, mirrors=None, timeout: float = TIMEOUT, verbose:
         arrays = _load_explicit(*explicit)
     else:
         folder = cache_dir() / _SUBFOLDER
-        arrays = _load_or_fetch(folder, MIRRORS if mirrors is None else tuple(mirrors), timeout, verbose)
+        mirrors = MIRRORS if mirrors is None else tuple(mirrors)
+        arrays = _load_or_fetch(folder, mirrors, timeout, verbose)
     x_train, y_train, x_test, y_test = (arrays[name].copy() for name in FILES)
     return (x_train, y_train), (x_test, y_test)
 

@@ -74,7 +74,10 @@ def _rng(seed) -> np.random.Generator:
 
 
 def _split(n_samples: int, n_groups: int) -> np.ndarray:
-    """Labels 0..n_groups-1 for n_samples points, as balanced as possible, e.g. (5, 2) -> 0 0 0 1 1."""
+    """Labels 0..n_groups-1 for n_samples points, as balanced as possible.
+
+    Example: _split(5, 2) -> array([0, 0, 0, 1, 1])
+    """
     counts = [n_samples // n_groups + (k < n_samples % n_groups) for k in range(n_groups)]
     return np.repeat(np.arange(n_groups), counts)
 
@@ -100,8 +103,8 @@ def make_blobs(n_samples: int = 200, noise: float = 0.5, seed=0):
     Class 0 is centred on (-1, -1), class 1 on (1, 1). Each point is its centre plus
     gaussian noise of standard deviation ``noise`` in each coordinate, except that the
     noise across the line ``x1 + x2 = 0`` is clipped: every point stays at least
-    :data:`BLOBS_MARGIN` away from that line, on its own side. So the classes are
-    linearly separable for every noise level: ``y == (x1 + x2 > 0)``.
+    :data:`BLOBS_MARGIN` away from that line (up to float32 rounding), on its own side.
+    So the classes are linearly separable for every noise level: ``y == (x1 + x2 > 0)``.
 
     Parameters
     ----------
@@ -253,7 +256,9 @@ def make_circles(n_samples: int = 200, noise: float = 0.05, factor: float = 0.5,
     noise = _check_real(noise, "noise", 0.0, 0.05)
     factor = _check_real(factor, "factor", 0.0, 0.5, strict=True)
     if factor >= 1.0:
-        raise ValueError(f"factor must be below 1 (the outer radius), got {factor}. Pass e.g. factor=0.5.")
+        raise ValueError(
+            f"factor must be below 1 (the outer radius), got {factor}. Pass e.g. factor=0.5."
+        )
     rng = _rng(seed)
     y = _split(n_samples, 2)
     radius = np.where(y == 0, 1.0, factor)                # (n,)

@@ -1,0 +1,123 @@
+"""Seconds per epoch on MNIST: the course's NumPy path against a plain PyTorch CPU loop.
+
+Both train the book's networks on the same data, with the same batch size (100), SGD lr 0.01,
+in the same process, one after the other. Prints the time per epoch of each, their ratio, the
+test accuracy of each, and the peak resident memory of a full MNIST fit with the course library
+(measured in a fresh process that imports NumPy and the course only).
+
+    python benchmarks/bench_numpy_vs_torch.py            # 2 epochs per configuration
+    python benchmarks/bench_numpy_vs_torch.py --epochs 5
+
+MNIST is read from COURSE_DATA_DIR (or the cache, or downloaded).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+from course import Dense, Sequential, set_seed  # noqa: E402
+from course.datasets import mnist  # noqa: E402
+from course.optimizers import SGD  # noqa: E402
+
+CONFIGS = [  # (label, hidden units, hidden activation)
+    ("784-10(sigmoid)-10", 10, "sigmoid"),
+    ("784-10(relu)-10", 10, "relu"),
+    ("784-512(relu)-10", 512, "relu"),
+]
+
+
+def course_epoch_times(data, hidden, activation, epochs, seed=0):
+    (x, y), (xt, yt) = data
+    set_seed(seed)
+    model = Sequential([Dense(hidden, activation=activation, input_shape=(784,)),
+                        Dense(10, activation="softmax")])
+    model.compile(loss="categorical_crossentropy", optimizer=SGD(lr=0.01), metrics=["accuracy"])
+    history = model.fit(x, y, epochs=epochs, batch_size=100, verbose=0, seed=seed)
+    return history.history["time"], model.evaluate(xt, yt, batch_size=1000)[1]
+
+
+def torch_epoch_times(data, hidden, activation, epochs, seed=0):
+    import torch
+
+    (x, y), (xt, yt) = data
+    torch.manual_seed(seed)
+    xs, ys = torch.from_numpy(x), torch.from_numpy(y.argmax(1))
+    act = torch.nn.Sigmoid() if activation == "sigmoid" else torch.nn.ReLU()
+    net = torch.nn.Sequential(torch.nn.Linear(784, hidden), act, torch.nn.Linear(hidden, 10))
+    opt = torch.optim.SGD(net.parameters(), lr=0.01)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        order = torch.randperm(len(xs))
+        for i in range(0, len(xs), 100):
+            idx = order[i:i + 100]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(net(xs[idx]), ys[idx])
+            loss.backward()
+            opt.step()
+        times.append(time.perf_counter() - start)
+    with torch.no_grad():
+        acc = (net(torch.from_numpy(xt)).argmax(1).numpy() == yt.argmax(1)).mean()
+    return times, float(acc)
+
+
+PEAK_SCRIPT = r"""
+import resource, sys, json
+sys.path.insert(0, sys.argv[1])
+from course import Dense, Sequential, set_seed
+from course.datasets import mnist
+from course.optimizers import SGD
+(x, y), (xt, yt) = mnist.load_flat()
+set_seed(0)
+model = Sequential([Dense(512, activation='relu', input_shape=(784,)), Dense(10, activation='softmax')])
+model.compile(loss='categorical_crossentropy', optimizer=SGD(lr=0.01), metrics=['accuracy'])
+model.fit(x, y, epochs=1, batch_size=100, verbose=0, validation_data=(xt, yt))
+print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "torch_loaded": "torch" in sys.modules}))
+"""
+
+
+def peak_memory_mb() -> dict:
+    out = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, os.path.dirname(HERE)], check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=2, help="epochs per configuration (default 2)")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    data = mnist.load_flat()
+    print(f"numpy {np.__version__}, torch {torch.__version__}, torch threads {torch.get_num_threads()}, "
+          f"cpus {os.cpu_count()}; batch 100, SGD lr 0.01, {args.epochs} epochs each; "
+          "time per epoch = median over epochs")
+    header = f"{'network':<20}{'course s/epoch':>16}{'torch s/epoch':>15}{'ratio':>8}{'goal':>7}" \
+             f"{'course acc':>12}{'torch acc':>11}"
+    print(header)
+    print("-" * len(header))
+    for label, hidden, activation in CONFIGS:
+        ct, cacc = course_epoch_times(data, hidden, activation, args.epochs)
+        tt, tacc = torch_epoch_times(data, hidden, activation, args.epochs)
+        c, t = float(np.median(ct)), float(np.median(tt))
+        goal = 0.75 if hidden == 512 else 0.25
+        print(f"{label:<20}{c:>16.3f}{t:>15.3f}{c / t:>8.2f}{goal:>7.2f}{cacc:>12.4f}{tacc:>11.4f}")
+    mem = peak_memory_mb()
+    print(f"peak resident memory of a full MNIST fit (784-512-10, 1 epoch, with validation): "
+          f"{mem['peak_rss_mb']:.0f} MB (torch loaded: {mem['torch_loaded']}; limit 1536 MB)")
+
+
+if __name__ == "__main__":
+    main()
