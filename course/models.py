@@ -206,12 +206,16 @@ class Sequential:
         return loss, [g.copy() for g in self.gradients]
 
     def _step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        y_pred = self.forward(x)
-        loss = self.loss.forward(y, y_pred)
+        # A diverging run overflows; fit reports that once, clearly (NaNLossWarning), instead
+        # of a stream of NumPy overflow warnings.
+        with np.errstate(over="ignore", invalid="ignore"):
+            y_pred = self.forward(x)
+            loss = self.loss.forward(y, y_pred)
         if not np.isfinite(loss):
             return loss, y_pred
-        self.backward(y, y_pred)
-        self.optimizer.apply_gradients(self.trainable_weights, self.gradients)
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.backward(y, y_pred)
+            self.optimizer.apply_gradients(self.trainable_weights, self.gradients)
         return loss, y_pred
 
     def train_on_batch(self, x, y):
@@ -279,7 +283,7 @@ class Sequential:
 
         history = History()
         steps = -(-n // batch_size)
-        all_callbacks = [history] + callbacks
+        all_callbacks = callbacks + [history]  # History last, as in Keras: it sees what callbacks add
         if verbose:
             all_callbacks.append(ProgressBar(initial_epoch + epochs, steps, verbose))
         for cb in all_callbacks:

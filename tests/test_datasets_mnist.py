@@ -348,7 +348,7 @@ def test_a_silent_mirror_times_out(cache):
 
 
 def test_interrupted_download_leaves_nothing_behind(shared, server, cache, monkeypatch):
-    def interrupt(path, name):
+    def interrupt(path, name, shown=None):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(mnist, "_read_verified", interrupt)
