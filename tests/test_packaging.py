@@ -23,7 +23,8 @@ def pyproject_packages() -> set[str]:
 
 def environment_packages() -> set[str]:
     names = set()
-    for line in (ROOT / "environment.yml").read_text().splitlines():
+    text = (ROOT / "environment.yml").read_text()
+    for line in text[text.index("dependencies:"):].splitlines():
         m = re.match(r"^\s{2}- ([A-Za-z0-9_.-]+)", line)
         if m and m.group(1) not in ("pip", "python"):
             names.add(CONDA_NAMES.get(m.group(1).lower(), m.group(1).lower()))
