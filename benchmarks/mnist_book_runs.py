@@ -15,10 +15,14 @@ the test accuracy and the mean time per epoch. Keras runs only if ``import keras
 
     python benchmarks/mnist_book_runs.py --seeds 3
     python benchmarks/mnist_book_runs.py --seeds 3 --no-keras
+
+The table is also written to benchmarks/results/mnist_book_runs.json (one record per run), which
+the hyperparameters lesson reads.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -86,15 +90,29 @@ def main(argv=None):
         header += f"{'keras acc':>18}{'s/ep':>7}  {'diff/noise':>10}"
     print(header)
     print("-" * len(header))
+    records = []
     for label, hidden, activation, epochs, claim in RUNS:
         c = np.array([run_course(data, hidden, activation, epochs, s) for s in seeds])
+        record = {"run": label, "hidden": hidden, "activation": activation, "epochs": epochs,
+                  "book_claim": claim, "seeds": len(seeds),
+                  "course_acc_mean": float(c[:, 0].mean()), "course_acc_std": float(c[:, 0].std()),
+                  "course_s_per_epoch": float(c[:, 1].mean()),
+                  "keras_acc_mean": None, "keras_acc_std": None, "keras_s_per_epoch": None}
         line = f"{label:<26}{claim:>24}{c[:, 0].mean():>12.4f} ± {c[:, 0].std():.3f}{c[:, 1].mean():>7.2f}"
         if use_keras:
             k = np.array([run_keras(data, hidden, activation, epochs, s) for s in seeds])
             noise = np.hypot(c[:, 0].std(), k[:, 0].std()) or 1e-9
             line += f"{k[:, 0].mean():>12.4f} ± {k[:, 0].std():.3f}{k[:, 1].mean():>7.2f}  " \
                     f"{(c[:, 0].mean() - k[:, 0].mean()) / noise:>10.2f}"
+            record.update(keras_acc_mean=float(k[:, 0].mean()), keras_acc_std=float(k[:, 0].std()),
+                          keras_s_per_epoch=float(k[:, 1].mean()), keras_version=keras_label)
         print(line, flush=True)
+        records.append(record)
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "mnist_book_runs.json")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump(records, f, indent=1)
+    print(f"written {os.path.relpath(out)}")
     if use_keras:
         print(f"Keras: {keras_label}. diff/noise: (course - keras) mean accuracy over the combined "
               "seed-to-seed standard deviation; |value| below about 2 means they agree within noise.")

@@ -1,0 +1,232 @@
+"""Looking inside a network: what the lessons on layers and backpropagation measure.
+
+    collapse_linear(kernel1, bias1, kernel2, bias2)  two linear layers are one linear layer
+    collapse_linear_model(model)                     the same for a whole stack of linear layers
+    backprop_trace(model, x, y)                      every number of one forward and backward pass
+    gradient_norms(model, x, y)                      the size of dL/dkernel in each layer
+    deep_network(depth, units, activation, ...)      a deep, narrow model to watch gradients vanish
+    torch_gradients(model, x, y, device)             the same gradients from PyTorch autograd
+
+Everything here uses NumPy and the course's own kernels, except ``torch_gradients``, which
+imports torch when it is called.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from . import losses as losses_module
+from .layers import Dense, DenseCache, dense_backward, dense_forward
+from .models import Sequential
+
+__all__ = [
+    "collapse_linear", "collapse_linear_model", "LayerTrace", "BackpropTrace", "backprop_trace",
+    "gradient_norms", "deep_network", "torch_gradients",
+]
+
+
+# --- stacked linear layers -------------------------------------------------------------------
+def collapse_linear(kernel1, bias1, kernel2, bias2):
+    """The single linear layer equal to two stacked linear layers.
+
+        (x @ K1 + b1) @ K2 + b2 = x @ (K1 @ K2) + (b1 @ K2 + b2)
+
+    kernel1 (n, h), bias1 (h,), kernel2 (h, m), bias2 (m,). Returns (kernel (n, m), bias (m,)).
+    However many units the middle layer has, the pair computes no more than one layer could.
+
+    >>> k, b = collapse_linear(np.array([[2.0]]), np.array([1.0]), np.array([[3.0]]), np.array([-1.0]))
+    >>> k, b                              # 3 * (2x + 1) - 1 = 6x + 2
+    (array([[6.]]), array([2.]))
+    """
+    kernel1, kernel2 = np.asarray(kernel1), np.asarray(kernel2)
+    if kernel1.ndim != 2 or kernel2.ndim != 2 or kernel1.shape[1] != kernel2.shape[0]:
+        raise ValueError(f"kernel1 must be (n, h) and kernel2 (h, m) with the same h; got shapes "
+                         f"{kernel1.shape} and {kernel2.shape}.")
+    return kernel1 @ kernel2, np.asarray(bias1) @ kernel2 + np.asarray(bias2)
+
+
+def collapse_linear_model(model: Sequential):
+    """The (kernel, bias) of one linear layer that computes exactly what ``model`` computes.
+
+    Every layer of the model must have the linear activation; a single non-linear layer breaks
+    the collapse, and that is the point of activation functions.
+    """
+    _check_dense_model(model)
+    nonlinear = [f"{layer.name} ({layer.activation.name})" for layer in model.layers
+                 if layer.activation.name != "linear"]
+    if nonlinear:
+        raise ValueError(f"only linear layers collapse into one; these are not linear: "
+                         f"{', '.join(nonlinear)}.")
+    first = model.layers[0]
+    kernel = first.kernel.astype(np.float64)
+    bias = _bias(first).astype(np.float64)
+    for layer in model.layers[1:]:
+        kernel, bias = collapse_linear(kernel, bias, layer.kernel, _bias(layer))
+    return kernel, bias
+
+
+# --- one forward and backward pass, every number kept ----------------------------------------
+class LayerTrace(NamedTuple):
+    """One layer's numbers in one forward and backward pass (B = batch, n inputs, m units).
+
+    Going:   z = x @ kernel + bias  (B, m);  out = activation(z)  (B, m)
+    Return:  dout = dL/dout (B, m)  ->  dz = dL/dz (B, m)  ->  dkernel (n, m), dbias (m,),
+             dx = dz @ kernel.T (B, n): the share of the error passed to the layer below.
+    """
+
+    name: str
+    activation: str
+    x: np.ndarray
+    z: np.ndarray
+    out: np.ndarray
+    dout: np.ndarray
+    dz: np.ndarray
+    dkernel: np.ndarray
+    dbias: np.ndarray
+    dx: np.ndarray
+
+
+class BackpropTrace(NamedTuple):
+    """The loss and every layer's LayerTrace, first layer first."""
+
+    loss: float
+    layers: list
+
+
+def backprop_trace(model: Sequential, x, y) -> BackpropTrace:
+    """Run one forward and one backward pass with the pure kernels and keep every array.
+
+    The loss gradient is taken with respect to the model's output (``loss.backward``) and then
+    passed through each activation's backward function, layer by layer from the last, exactly
+    as the chain rule reads. (The model's own training step fuses softmax with cross-entropy
+    for speed; the numbers are the same.) The model must be compiled; nothing is updated.
+    """
+    _check_dense_model(model)
+    if model.loss is None:
+        raise RuntimeError("compile the model first (model.compile(loss=..., optimizer=...)): "
+                           "the trace needs its loss.")
+    x, y = model._check_data(x, y)
+    inputs, zs, outs = [], [], []
+    a = x
+    for layer in model.layers:
+        z, _ = dense_forward(a, layer.kernel, layer.bias)
+        inputs.append(a)
+        zs.append(z)
+        a = layer.activation.forward(z)
+        outs.append(a)
+    loss = model.loss.forward(y, a)
+    dout = model.loss.backward(y, a)
+    traces = []
+    for layer, a_in, z, out in reversed(list(zip(model.layers, inputs, zs, outs))):
+        dz = layer.activation.backward(dout, out)
+        dx, dkernel, dbias = dense_backward(dz, DenseCache(a_in, layer.kernel))
+        traces.append(LayerTrace(layer.name, layer.activation.name, a_in, z, out, dout, dz,
+                                 dkernel, dbias, dx))
+        dout = dx
+    return BackpropTrace(float(loss), traces[::-1])
+
+
+def gradient_norms(model: Sequential, x, y) -> np.ndarray:
+    """||dL/dkernel|| (Frobenius norm) of each layer for the batch (x, y), first layer first.
+
+    The model must be compiled; its weights are not changed. Returns shape (n_layers,).
+    """
+    _check_dense_model(model)
+    model.compute_gradients(x, y)
+    return np.array([float(np.linalg.norm(layer.dkernel)) for layer in model.layers])
+
+
+def deep_network(depth: int = 10, units: int = 16, activation: str = "sigmoid", input_dim: int = 2,
+                 output_units: int = 1, output_activation: str = "sigmoid",
+                 loss: str = "binary_crossentropy", kernel_initializer: str = "glorot_uniform",
+                 seed: int = 0, dtype=np.float32) -> Sequential:
+    """A compiled model of ``depth`` hidden Dense layers of ``units`` units, then an output layer.
+
+    Each layer gets its own seed (seed, seed + 1, ...), so the same arguments give the same
+    weights. Used to compare how gradients shrink from the output back to the first layer.
+    """
+    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 1:
+        raise ValueError(f"depth (the number of hidden layers) must be an integer >= 1, got {depth!r}.")
+    model = Sequential(name=f"deep_{activation}")
+    model.add(Dense(units, activation=activation, input_shape=(input_dim,),
+                    kernel_initializer=kernel_initializer, seed=seed, dtype=dtype))
+    for i in range(1, depth):
+        model.add(Dense(units, activation=activation, kernel_initializer=kernel_initializer,
+                        seed=seed + i, dtype=dtype))
+    model.add(Dense(output_units, activation=output_activation,
+                    kernel_initializer=kernel_initializer, seed=seed + depth, dtype=dtype))
+    model.compile(loss=loss, optimizer="sgd")
+    return model
+
+
+# --- the same gradients from PyTorch ---------------------------------------------------------
+_TORCH_ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "softmax")
+
+
+def torch_gradients(model: Sequential, x, y, device: str = "cpu") -> list[np.ndarray]:
+    """dL/dweight for every weight of ``model``, computed by PyTorch autograd on ``device``.
+
+    The model's weights are copied into float64 torch tensors; the forward pass and the loss
+    are written with torch operations that follow the course's definitions (Keras 2: batch
+    mean, probabilities clipped to [1e-7, 1 - 1e-7]); ``loss.backward()`` does the rest.
+    Returns NumPy arrays in the order of ``model.get_weights()``, to compare with
+    ``model.compute_gradients(x, y)``.
+    """
+    import torch  # imported here: the rest of the course does not need PyTorch
+
+    _check_dense_model(model)
+    if model.loss is None:
+        raise RuntimeError("compile the model first: the gradients are those of its loss.")
+    x, y = model._check_data(x, y)
+    xt = torch.as_tensor(np.asarray(x, dtype=np.float64), device=device)
+    params = [torch.tensor(np.asarray(w, dtype=np.float64), device=device, requires_grad=True)
+              for w in model.trainable_weights]
+    a, k = xt, 0
+    for layer in model.layers:
+        name = layer.activation.name
+        if name not in _TORCH_ACTIVATIONS:
+            raise ValueError(f"layer {layer.name!r} uses activation {name!r}, which has no gradient to "
+                             f"compare; use one of {', '.join(_TORCH_ACTIVATIONS)}.")
+        z = a @ params[k]
+        k += 1
+        if layer.use_bias:
+            z = z + params[k]
+            k += 1
+        a = {"linear": lambda t: t, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
+             "relu": torch.relu, "softmax": lambda t: torch.softmax(t, dim=-1)}[name](z)
+    loss = _torch_loss(torch, model.loss.name, y, a, device)
+    loss.backward()
+    return [p.grad.detach().cpu().numpy() for p in params]
+
+
+def _torch_loss(torch, name: str, y, y_pred, device):
+    eps = losses_module.EPSILON
+    if name == "sparse_categorical_crossentropy":
+        labels = torch.as_tensor(np.asarray(y).reshape(-1), device=device, dtype=torch.long)
+        p = y_pred / y_pred.sum(dim=-1, keepdim=True)
+        picked = p[torch.arange(len(labels), device=device), labels].clamp(eps, 1 - eps)
+        return -torch.log(picked).mean()
+    yt = torch.as_tensor(np.asarray(y, dtype=np.float64), device=device)
+    if name == "mean_squared_error":
+        return ((y_pred - yt) ** 2).mean()
+    if name == "binary_crossentropy":
+        p = y_pred.clamp(eps, 1 - eps)
+        return -(yt * torch.log(p) + (1 - yt) * torch.log(1 - p)).mean()
+    if name == "categorical_crossentropy":
+        p = (y_pred / y_pred.sum(dim=-1, keepdim=True)).clamp(eps, 1 - eps)
+        return -(yt * torch.log(p)).sum() / y_pred.shape[0]
+    raise ValueError(f"no PyTorch version of the loss {name!r}; use one of {', '.join(losses_module.NAMES)}.")
+
+
+# --- checks ------------------------------------------------------------------------------------
+def _check_dense_model(model) -> None:
+    if not isinstance(model, Sequential) or not model.layers:
+        raise TypeError(f"expected a Sequential model with Dense layers, got {model!r}.")
+    for layer in model.layers:
+        if not isinstance(layer, Dense):
+            raise TypeError(f"expected Dense layers only, got {type(layer).__name__} ({layer.name!r}).")
+
+
+def _bias(layer: Dense) -> np.ndarray:
+    return layer.bias if layer.use_bias else np.zeros(layer.units, dtype=layer.kernel.dtype)
