@@ -12,7 +12,7 @@ export COURSE_DATA_DIR
 # dependency "torch>=2.1" is already satisfied. Elsewhere: TORCH_SPEC="torch" make ...
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: env lab test test-fast test-gpu benchmarks clean
+.PHONY: env lab test test-fast test-gpu test-browser screenshots benchmarks clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,11 +26,20 @@ env: $(BIN)/.installed
 lab: env
 	$(BIN)/jupyter lab notebooks
 
+# Everything: the library, the exercises and grader, the notebooks (nbval), JupyterLab in Chromium.
 test: env
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q tests notebooks --nbval-lax
 
 test-fast: env
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q tests -m "not slow and not browser"
+
+test-browser: env
+	$(BIN)/python -m pytest -q tests/browser
+
+# Regenerate the README's pictures from the browser tests' screenshots.
+screenshots: env
+	COURSE_SCREENSHOT_DIR=$(CURDIR)/build/screenshots $(BIN)/python -m pytest -q tests/browser
+	$(BIN)/python tests/browser/readme_images.py build/screenshots docs/images
 
 test-gpu: env
 	$(BIN)/python -m pytest -q tests/torch -m gpu

@@ -70,6 +70,8 @@ def collapse_linear_model(model: Sequential):
 class LayerTrace(NamedTuple):
     """One layer's numbers in one forward and backward pass (B = batch, n inputs, m units).
 
+    kernel (n, m) is a copy of the layer's weights at the time of the pass.
+
     Going:   z = x @ kernel + bias  (B, m);  out = activation(z)  (B, m)
     Return:  dout = dL/dout (B, m)  ->  dz = dL/dz (B, m)  ->  dkernel (n, m), dbias (m,),
              dx = dz @ kernel.T (B, n): the share of the error passed to the layer below.
@@ -77,6 +79,7 @@ class LayerTrace(NamedTuple):
 
     name: str
     activation: str
+    kernel: np.ndarray
     x: np.ndarray
     z: np.ndarray
     out: np.ndarray
@@ -121,8 +124,8 @@ def backprop_trace(model: Sequential, x, y) -> BackpropTrace:
     for layer, a_in, z, out in reversed(list(zip(model.layers, inputs, zs, outs))):
         dz = layer.activation.backward(dout, out)
         dx, dkernel, dbias = dense_backward(dz, DenseCache(a_in, layer.kernel))
-        traces.append(LayerTrace(layer.name, layer.activation.name, a_in, z, out, dout, dz,
-                                 dkernel, dbias, dx))
+        traces.append(LayerTrace(layer.name, layer.activation.name, layer.kernel.copy(), a_in, z,
+                                 out, dout, dz, dkernel, dbias, dx))
         dout = dx
     return BackpropTrace(float(loss), traces[::-1])
 

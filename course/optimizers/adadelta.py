@@ -23,12 +23,13 @@ def adadelta_step(param, grad, accumulator, delta_accumulator, lr=1.0, rho=0.95,
     """One Adadelta update; returns new arrays and leaves the arguments unchanged.
 
         accumulator       <- rho * accumulator + (1 - rho) * grad**2
-        update            =  grad * sqrt(delta_accumulator + epsilon) / sqrt(accumulator + epsilon)
+        update            =  grad * sqrt((delta_accumulator + epsilon) / (accumulator + epsilon))
         param             <- param - lr * update
         delta_accumulator <- rho * delta_accumulator + (1 - rho) * update**2
 
-    ``accumulator`` averages squared gradients, ``delta_accumulator`` squared updates; their
-    ratio gives each weight a step in the units of the weight itself, so lr = 1 works.
+    ``accumulator`` averages squared gradients, ``delta_accumulator`` squared updates; the root
+    of their ratio turns a gradient into a step in the units of the weight itself, so lr = 1
+    works.
 
     param, grad, accumulator, delta_accumulator: arrays of the same shape (both accumulators
     start at zeros). lr: the learning rate of this step (the Adadelta object passes
@@ -43,10 +44,12 @@ def adadelta_step(param, grad, accumulator, delta_accumulator, lr=1.0, rho=0.95,
     array([0.0014142])
 
     Conventions. Keras 2, Keras 3 and torch.optim.Adadelta compute the same rule; only the
-    defaults differ (torch: rho 0.9, eps 1e-6; Keras 3: lr 0.001).
+    defaults differ (torch: rho 0.9, eps 1e-6; Keras 3: lr 0.001). They take two square roots,
+    sqrt(delta_accumulator + eps) / sqrt(accumulator + eps); one root of the ratio is the same
+    number up to rounding and costs one pass over the weights less.
     """
     accumulator = rho * accumulator + (1 - rho) * grad ** 2
-    update = grad * np.sqrt(delta_accumulator + epsilon) / np.sqrt(accumulator + epsilon)
+    update = grad * np.sqrt((delta_accumulator + epsilon) / (accumulator + epsilon))
     param = param - lr * update
     delta_accumulator = rho * delta_accumulator + (1 - rho) * update ** 2
     return AdadeltaStep(param, accumulator, delta_accumulator)
@@ -61,11 +64,10 @@ def _adadelta_step_inplace(param, grad, accumulator, delta_accumulator, lr, rho,
     work *= 1 - rho
     accumulator += work
     np.add(delta_accumulator, epsilon, out=update)
+    np.add(accumulator, epsilon, out=work)
+    update /= work
     np.sqrt(update, out=update)
     update *= grad
-    np.add(accumulator, epsilon, out=work)
-    np.sqrt(work, out=work)
-    update /= work
     np.multiply(update, lr, out=work)
     param -= work
     delta_accumulator *= rho

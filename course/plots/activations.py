@@ -1,0 +1,137 @@
+"""Figures for the activation functions of lesson 02: each function beside its derivative.
+
+    activation_curve(name, x)                  f(x) and f'(x) as arrays (what the plots draw)
+    plot_activation(name, x_min, x_max, x0)    one function, its derivative, and a tangent at x0
+    plot_activations(names)                    the five of the chapter side by side
+    plot_softmax(logits)                       scores in, a probability distribution out
+
+Softmax acts on a whole vector of scores, not on one number. To draw it as a curve, the first
+score varies along the x axis while the others are held at ``SOFTMAX_OTHERS`` = (0, 1); the curve
+is the probability of that first class, and its slope is p (1 - p).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import activations
+from .descent import light_figure
+from .style import COLORS, new_figure
+
+__all__ = ["SOFTMAX_OTHERS", "RANGES", "USES", "activation_curve", "plot_activation",
+           "plot_activations", "plot_softmax"]
+
+SOFTMAX_OTHERS = (0.0, 1.0)
+
+#: The range of each function's values, as the lesson states it.
+RANGES = {
+    "linear": "(-inf, inf)", "sigmoid": "(0, 1)", "tanh": "(-1, 1)", "relu": "[0, inf)",
+    "softmax": "(0, 1), rows sum to 1", "step": "{0, 1}",
+}
+
+#: Where each function is usually found.
+USES = {
+    "linear": "regression outputs",
+    "sigmoid": "yes/no outputs (a probability)",
+    "tanh": "hidden layers (centred on 0)",
+    "relu": "hidden layers (the default)",
+    "softmax": "outputs over exclusive classes",
+    "step": "the perceptron (no gradient)",
+}
+
+
+def activation_curve(name: str, x) -> tuple[np.ndarray, np.ndarray]:
+    """(f(x), f'(x)) for the activation ``name`` at the points x (1-D).
+
+    For softmax: the probability of the first class when its score is x and the other scores
+    are SOFTMAX_OTHERS, and the slope of that probability, p (1 - p).
+
+    >>> f, df = activation_curve('relu', np.array([-1.0, 2.0]))
+    >>> f, df
+    (array([0., 2.]), array([0., 1.]))
+    """
+    x = np.asarray(x, dtype=np.float64)
+    act = activations.get(name)
+    if act.name == "softmax":
+        scores = np.column_stack([x] + [np.full_like(x, s) for s in SOFTMAX_OTHERS])
+        p = activations.softmax(scores)[:, 0]
+        return p, p * (1 - p)
+    return act.forward(x), activations.derivative(act.name, x)
+
+
+def _draw(ax, name: str, x, legend: bool = True, x0: float | None = None):
+    f, df = activation_curve(name, x)
+    ax.plot(x, f, color=COLORS["blue"], label=f"{name}(x)")
+    ax.plot(x, df, color=COLORS["vermillion"], linestyle="--", label="derivative")
+    if x0 is not None:
+        f0, df0 = (float(v[0]) for v in activation_curve(name, np.array([x0])))
+        span = (x[-1] - x[0]) / 6
+        tx = np.array([x0 - span, x0 + span])
+        ax.plot(tx, f0 + df0 * (tx - x0), color=COLORS["green"], linestyle=":", lw=2.5,
+                label=f"slope at x0 = {df0:.3g}")
+        ax.plot([x0], [f0], "o", color=COLORS["green"], markersize=7, zorder=4)
+    ax.axhline(0, color="black", lw=0.7)
+    ax.axvline(0, color="black", lw=0.7)
+    ax.set_xlabel("x (the weighted sum z)" if name != "softmax" else "score of class 1")
+    ax.set_ylabel("value")
+    if legend:
+        ax.legend(loc="upper left", fontsize=9, framealpha=0.9)
+    return f, df
+
+
+def plot_activation(name: str = "sigmoid", x_min: float = -5.0, x_max: float = 5.0,
+                    x0: float | None = None, points: int = 201):
+    """One activation and its derivative on [x_min, x_max]; with x0, the tangent line there."""
+    if not x_min < x_max:
+        raise ValueError(f"x_min must be smaller than x_max, got x_min={x_min}, x_max={x_max}.")
+    x = np.linspace(x_min, x_max, points)
+    fig, (ax,) = light_figure(1, width=5.6, height=3.6, left=0.7, top=0.4)
+    _draw(ax, name, x, x0=x0)
+    ax.set_title(f"{name}: values in {RANGES.get(name, '?')}; used for {USES.get(name, '?')}",
+                 fontsize=10)
+    return fig
+
+
+def plot_activations(names=("linear", "sigmoid", "tanh", "relu", "softmax"), x_min: float = -5.0,
+                     x_max: float = 5.0):
+    """The chapter's activations side by side, each with its derivative (dashed)."""
+    x = np.linspace(x_min, x_max, 201)
+    fig, axes = new_figure(len(names), 1, width=2.9, height=3.0, sharey=False)
+    axes = np.atleast_1d(axes)
+    for i, (ax, name) in enumerate(zip(axes, names)):
+        _draw(ax, name, x, legend=False)
+        title = f"{name}\nrange {RANGES.get(name, '?')}"
+        if name == "softmax":
+            title = "softmax (scores x, 0, 1)\nrange (0, 1)"
+        ax.set_title(title, fontsize=10)
+        if name in ("linear", "relu"):
+            ax.set_ylim(-5.5, 5.5)
+        else:
+            ax.set_ylim(-1.15, 1.15)
+        if i:
+            ax.set_ylabel("")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, ["f(x)", "derivative f'(x)"], loc="outside lower center", ncols=2)
+    fig.suptitle("Activation functions (solid) and their derivatives (dashed)")
+    return fig
+
+
+def plot_softmax(logits, class_names=None, title: str = "Softmax turns scores into probabilities"):
+    """Two bar charts: the scores (logits) of each class, and softmax of them, which sum to 1."""
+    logits = np.asarray(logits, dtype=np.float64)
+    probs = activations.softmax(logits)
+    names = list(class_names) if class_names is not None else [str(i) for i in range(len(logits))]
+    fig, (left, right) = new_figure(2, 1, width=3.8, height=3.0)
+    left.bar(names, logits, color=COLORS["sky"], edgecolor="black")
+    left.axhline(0, color="black", lw=0.7)
+    left.set_title("scores z (any real numbers)")
+    left.set_xlabel("class")
+    left.set_ylabel("score")
+    bars = right.bar(names, probs, color=COLORS["blue"], edgecolor="black")
+    for bar, p in zip(bars, probs):
+        right.text(bar.get_x() + bar.get_width() / 2, p + 0.02, f"{p:.2f}", ha="center", fontsize=9)
+    right.set_ylim(0, 1.1)
+    right.set_title(f"softmax(z): sum = {probs.sum():.2f}")
+    right.set_xlabel("class")
+    right.set_ylabel("probability")
+    fig.suptitle(title)
+    return fig

@@ -1,0 +1,215 @@
+"""Figures for lesson 03: losses, the backward pass, gradient checks, vanishing gradients.
+
+    plot_losses_vs_prediction()              MSE and cross-entropy for a true label of 1
+    plot_error_shares(trace)                 a tiny network with each neuron's share of the error
+    plot_gradient_check(names, errors)       relative error of each weight's gradient (log scale)
+    plot_gradient_norms(norms)               ||dL/dkernel|| per layer, one line per network
+    plot_backprop_step(...)                  the backprop stepper's figure: loss, gradients, regions
+
+Every function returns a matplotlib Figure (not attached to pyplot).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .network import draw_network
+from .perceptron import CLASS_STYLE, draw_points
+from .descent import light_figure
+from .style import COLORS, LINESTYLES, color, new_figure
+
+__all__ = ["plot_losses_vs_prediction", "plot_error_shares", "plot_gradient_check",
+           "plot_gradient_norms", "stack_heatmaps", "plot_backprop_step"]
+
+
+def plot_losses_vs_prediction():
+    """For one example whose label is 1: the loss as the predicted probability p goes from wrong
+    (0) to right (1), and the gradient that reaches the sigmoid's input z (p = sigmoid(z)).
+
+        MSE:            L = (1 - p)^2,   dL/dz = -2 (1 - p) p (1 - p)
+        cross-entropy:  L = -log p,      dL/dz = p - 1
+    """
+    p = np.linspace(0.005, 0.995, 199)
+    fig, (left, right) = new_figure(2, 1, width=4.4, height=3.4)
+    left.plot(p, (1 - p) ** 2, color=COLORS["blue"], label="mean squared error $(1-p)^2$")
+    left.plot(p, -np.log(p), color=COLORS["vermillion"], linestyle="--",
+              label="cross-entropy $-\\log p$")
+    left.set_ylim(0, 5)
+    left.set_xlabel("predicted probability p of the true class")
+    left.set_ylabel("loss")
+    left.set_title("Loss for a label of 1")
+    left.legend()
+    right.plot(p, np.abs(-2 * (1 - p) * p * (1 - p)), color=COLORS["blue"], label="mean squared error")
+    right.plot(p, np.abs(p - 1), color=COLORS["vermillion"], linestyle="--", label="cross-entropy")
+    right.set_xlabel("predicted probability p of the true class")
+    right.set_ylabel("|dL/dz| at the sigmoid's input")
+    right.set_title("Gradient that reaches the output neuron")
+    right.legend()
+    fig.suptitle("Confidently wrong (p near 0): cross-entropy pushes hard, MSE through a sigmoid barely moves")
+    return fig
+
+
+def plot_error_shares(trace, example: int = 0, title: str | None = None):
+    """A tiny network annotated with the numbers of the backward pass for one example.
+
+    trace: a ``BackpropTrace`` (course.analysis.backprop_trace). Each neuron shows dz = dL/dz,
+    the error signal it passes back; each hidden neuron also shows its share dout, received from
+    the layer above as dz_above @ kernel_above.T, before its own activation's slope scales it.
+    """
+    layers = trace.layers
+    sizes = [layers[0].x.shape[1]] + [lt.dz.shape[1] for lt in layers]
+    texts = [[f"x{i + 1} = {v:+.2f}" for i, v in enumerate(layers[0].x[example])]]
+    for k, lt in enumerate(layers):
+        last = k == len(layers) - 1
+        rows = []
+        for j in range(lt.dz.shape[1]):
+            if last:
+                rows.append(f"out {lt.out[example, j]:.3f}\ndz = {lt.dz[example, j]:+.4f}")
+            else:
+                rows.append(f"share {lt.dout[example, j]:+.4f}\n"
+                            f"× slope {_slope(lt, example, j):.3f}\n= dz {lt.dz[example, j]:+.4f}")
+        texts.append(rows)
+    fig, ax = new_figure(width=2.9 * len(sizes), height=3.9)
+    centres = draw_network(ax, sizes, node_text=texts, edge_alpha=0.0, node_size=420,
+                           xs=np.linspace(0.16, 0.8, len(sizes)),
+                           layer_names=["input"] + [f"{lt.name} ({lt.activation})" for lt in layers])
+    # connections coloured by sign and labelled with the weight (what the error is multiplied by)
+    for k, lt in enumerate(layers):
+        kernel = lt.kernel
+        for i, a in enumerate(centres[k]):
+            for j, b in enumerate(centres[k + 1]):
+                w = kernel[i, j]
+                ax.plot([a[0], b[0]], [a[1], b[1]], color=COLORS["green"] if w >= 0 else COLORS["vermillion"],
+                        lw=0.8 + 1.2 * min(abs(w), 2.0), alpha=0.7, zorder=1)
+                t = 0.78 - 0.4 * j / max(len(centres[k + 1]) - 1, 1)
+                ax.text(a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1]), f"{w:+.1f}", fontsize=8,
+                        ha="center", va="center", zorder=4,
+                        bbox={"fc": "white", "ec": "none", "pad": 0.3, "alpha": 0.9})
+    ax.set_xlim(0, 1.02)
+    ax.set_title(title or f"The return for one example (loss {trace.loss:.4f}): each neuron's "
+                 "share of the error", fontsize=11)
+    return fig
+
+
+def _slope(layer_trace, example: int, j: int) -> float:
+    dout, dz = layer_trace.dout[example, j], layer_trace.dz[example, j]
+    if dout != 0:
+        return float(dz / dout)
+    out = layer_trace.out[example, j]
+    return {"sigmoid": out * (1 - out), "tanh": 1 - out * out, "relu": float(out > 0)}.get(
+        layer_trace.activation, 1.0)
+
+
+def plot_gradient_check(names, errors, title: str = "Gradient check: analytic vs numerical"):
+    """Bar chart (log scale) of the relative error of each weight array's gradient.
+
+    Reference lines: below 1e-7 the gradients agree (float64); above 1e-2 something is wrong.
+    """
+    errors = np.maximum(np.asarray(errors, dtype=float), 1e-18)
+    fig, ax = new_figure(width=6.0, height=3.4)
+    ax.bar(list(names), errors, color=COLORS["blue"], edgecolor="black", label="relative error")
+    ax.axhline(1e-7, color=COLORS["green"], linestyle="--", label="1e-7: correct (float64)")
+    ax.axhline(1e-2, color=COLORS["vermillion"], linestyle=":", label="1e-2: a bug")
+    ax.set_yscale("log")
+    ax.set_ylim(1e-17, 1)
+    ax.set_xlabel("weight array")
+    ax.set_ylabel("relative error")
+    ax.set_title(title)
+    ax.legend(loc="upper right", fontsize=9)
+    ax.tick_params(axis="x", labelrotation=30)
+    return fig
+
+
+def plot_gradient_norms(norms, title: str = "Gradient size per layer"):
+    """||dL/dkernel|| per layer (1 = first hidden layer) on a log scale.
+
+    norms: dict label -> array (n_layers,), e.g. {'sigmoid': ..., 'relu': ...}.
+    """
+    fig, ax = new_figure(width=6.2, height=3.8)
+    for i, (label, values) in enumerate(norms.items()):
+        values = np.maximum(np.asarray(values, dtype=float), 1e-30)
+        ax.plot(np.arange(1, len(values) + 1), values, marker="o", markersize=5, color=color(i),
+                linestyle=LINESTYLES[i % len(LINESTYLES)], label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("layer (1 = first hidden layer; the last is the output)")
+    ax.set_ylabel("||dL/dkernel||")
+    ax.set_title(title)
+    ax.legend()
+    return fig
+
+
+def stack_heatmaps(arrays, gap: int = 1):
+    """Place 2-D arrays side by side, top-aligned, each scaled to [-1, 1] by its own largest |value|.
+
+    Returns (canvas, spans, scales): canvas (max rows, total columns) with NaN in the gaps and
+    below shorter arrays; spans[k] = (first column, last column + 1) of array k; scales[k] its
+    largest |value| (what 1 stands for). Scaling each array by itself keeps a layer whose
+    gradients are a million times smaller visible, and ``scales`` says how small they are.
+
+    >>> canvas, spans, scales = stack_heatmaps([np.array([[2.0, -1.0]]), np.array([[0.5], [0.25]])])
+    >>> canvas
+    array([[ 1. , -0.5,  nan,  1. ],
+           [ nan,  nan,  nan,  0.5]])
+    >>> spans, scales
+    ([(0, 2), (3, 4)], [2.0, 0.5])
+    """
+    arrays = [np.atleast_2d(np.asarray(a, dtype=float)) for a in arrays]
+    rows = max(a.shape[0] for a in arrays)
+    width = sum(a.shape[1] for a in arrays) + gap * (len(arrays) - 1)
+    canvas = np.full((rows, width), np.nan)
+    spans, scales, col = [], [], 0
+    for a in arrays:
+        scale = float(np.abs(a).max()) if a.size else 0.0
+        canvas[:a.shape[0], col:col + a.shape[1]] = a / scale if scale > 0 else a
+        spans.append((col, col + a.shape[1]))
+        scales.append(scale)
+        col += a.shape[1] + gap
+    return canvas, spans, scales
+
+
+def plot_backprop_step(steps: int, losses, norm_history, dkernels, layer_names, regions=None,
+                       x=None, y=None, title: str = ""):
+    """The backprop stepper's figure, one row of four panels (laid out by hand, to redraw fast):
+
+    the loss at each step so far; ||dkernel|| of each layer at each step so far (log scale);
+    each layer's dkernel now, side by side, each scaled by its own largest |value| (given below
+    it); the class the network predicts now (``regions`` = (gx, gy, probabilities)).
+    """
+    fig, (loss_ax, norm_ax, heat_ax, region_ax) = light_figure(4, width=2.9, height=3.1,
+                                                               top=0.75 if title else 0.45,
+                                                               bottom=0.75, wspace=0.8)
+    t = np.arange(len(losses))
+    loss_ax.plot(t, losses, color=COLORS["blue"])
+    loss_ax.plot(t[-1:], losses[-1:], "o", color=COLORS["blue"])
+    loss_ax.set_xlabel("step")
+    loss_ax.set_ylabel("loss")
+    loss_ax.set_title(f"loss after {steps} steps: {losses[-1]:.3f}", fontsize=10)
+    norm_history = np.asarray(norm_history)
+    for k, name in enumerate(layer_names):
+        norm_ax.plot(t, np.maximum(norm_history[:, k], 1e-12), color=color(k),
+                     linestyle=LINESTYLES[k % len(LINESTYLES)], label=name)
+    norm_ax.set_yscale("log")
+    norm_ax.set_xlabel("step")
+    norm_ax.set_ylabel("||dkernel||")
+    norm_ax.set_title("gradient size per layer", fontsize=10)
+    norm_ax.legend(fontsize=8, loc="lower left")
+    canvas, spans, scales = stack_heatmaps(dkernels)
+    heat_ax.imshow(np.ma.masked_invalid(canvas), cmap="PuOr", vmin=-1, vmax=1, aspect="auto",
+                   interpolation="nearest")
+    heat_ax.grid(False)
+    heat_ax.set_xticks([(a + b - 1) / 2 for a, b in spans])
+    heat_ax.set_xticklabels([f"{name}\n{scale:.0e}" for name, scale in zip(layer_names, scales)],
+                            fontsize=7.5)
+    heat_ax.set_yticks([])
+    heat_ax.set_ylabel("input of the layer")
+    heat_ax.set_title("dkernel now (orange +, purple -)", fontsize=10)
+    if regions is not None:
+        gx, gy, probs = regions
+        region_ax.contourf(gx, gy, (probs.reshape(gx.shape) > 0.5).astype(float),
+                           levels=[-0.5, 0.5, 1.5],
+                           colors=[CLASS_STYLE[0]["tint"], CLASS_STYLE[1]["tint"]])
+        if x is not None:
+            draw_points(region_ax, x, y, size=10, legend=False)
+        region_ax.set_title("predicted class now", fontsize=10)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig

@@ -1,0 +1,345 @@
+"""Pictures of gradient descent: a point moving on a loss landscape, and how fast its loss falls.
+
+Every function takes data (a landscape of ``course.landscapes`` and the ``Trajectory`` objects
+that ``run_optimizer`` returns) and gives back a matplotlib Figure.
+
+    plot_gradient_step    one step: the slope at a point, the arrow against it, the next point
+    plot_descent_1d       paths on a 1-D loss curve (one or several runs)
+    plot_learning_rates   the same start with several learning rates, one panel each
+    plot_paths_2d         paths on the contour lines of a 2-D landscape
+    plot_race             paths and loss curves of several optimizers, side by side
+    plot_descent          what the descent dashboard shows: the path and its loss curve
+    plot_restarts         many random starts, coloured by the minimum each one reaches
+    plot_batch_noise      loss of every update for online, mini-batch and batch descent
+    plot_lr_schedules     learning rate against update number (decay)
+"""
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+
+from .style import COLORS, LINESTYLES, RC, color, new_figure
+
+__all__ = [
+    "light_figure", "plot_gradient_step", "plot_descent_1d", "plot_learning_rates", "plot_paths_2d", "plot_race",
+    "plot_descent", "plot_restarts", "plot_batch_noise", "plot_lr_schedules", "plot_loss_curves",
+]
+
+
+def light_figure(ncols: int = 2, width: float = 4.0, height: float = 3.0, left: float = 0.5,
+                 right: float = 0.15, bottom: float = 0.45, top: float = 0.55, wspace: float = 0.95):
+    """A row of axes in the course style, laid out once by hand (margins in inches).
+
+    The dashboards redraw many times a second; matplotlib's automatic layout measures every
+    text again on each draw and costs about a third of a redraw. Returns (fig, axes).
+    """
+    with matplotlib.rc_context(RC):
+        fig = Figure(figsize=(width * ncols, height))
+        axes = fig.subplots(1, ncols, squeeze=False)[0]
+    total = width * ncols
+    fig.subplots_adjust(left=left / total, right=1 - right / total, bottom=bottom / height,
+                        top=1 - top / height, wspace=wspace * ncols / total)
+    for ax in axes:
+        ax.grid(True, alpha=0.3)
+    return fig, axes
+
+
+def _as_dict(trajectories, default_label: str = "path") -> dict:
+    if isinstance(trajectories, dict):
+        return trajectories
+    if hasattr(trajectories, "path"):                   # a single Trajectory
+        return {default_label: trajectories}
+    return {f"run {i + 1}": t for i, t in enumerate(trajectories)}
+
+
+#: Beyond this many times the starting loss a run counts as diverged and is not drawn further.
+DIVERGED = 1e8
+
+
+def _capped(losses) -> np.ndarray:
+    """The losses up to the first one that is not finite or above DIVERGED x the first (then NaN)."""
+    losses = np.array(losses, dtype=float)
+    limit = DIVERGED * max(abs(losses[0]), 1.0)
+    bad = np.flatnonzero(~(np.abs(losses) <= limit))
+    if bad.size:
+        losses[bad[0]:] = np.nan
+    return losses
+
+
+def _finite(trajectory):
+    losses = _capped(trajectory.losses)
+    keep = np.isfinite(losses) & np.all(np.isfinite(trajectory.path), axis=1)
+    return trajectory.path[keep], losses[keep]
+
+
+# -- one dimension ----------------------------------------------------------------------------------
+def _draw_curve(ax, landscape, n: int = 400):
+    x, values = landscape.grid(n)
+    ax.plot(x, values, color=COLORS["black"], linewidth=1.5, label="loss L(w)")
+    ax.set_xlim(*landscape.bounds[0])
+    ax.set_xlabel("weight w")
+    ax.set_ylabel("loss L(w)")
+    return x, values
+
+
+def _draw_path_1d(ax, trajectory, index: int, label: str, markersize: float = 5):
+    path, losses = _finite(trajectory)
+    ax.plot(path[:, 0], losses, marker="o", markersize=markersize, color=color(index),
+            linestyle=LINESTYLES[index % len(LINESTYLES)], linewidth=1.2, alpha=0.9, label=label)
+    ax.plot(path[:1, 0], losses[:1], marker="s", markersize=markersize + 3, color=color(index),
+            linestyle="none")
+
+
+def plot_gradient_step(landscape, w0: float, lr: float, title: str | None = None):
+    """The chapter's picture of one gradient-descent step on a 1-D loss.
+
+    Draws the loss curve, the tangent at ``w0`` (its slope is the gradient), an arrow pointing
+    downhill (minus the gradient) and the next weight ``w0 - lr * gradient``.
+    """
+    if landscape.dim != 1:
+        raise ValueError(f"plot_gradient_step needs a 1-D landscape such as bowl(1) or wavy(), "
+                         f"got {landscape.name} with {landscape.dim} coordinates.")
+    fig, ax = new_figure(width=6.0, height=3.8)
+    x, values = _draw_curve(ax, landscape)
+    loss0 = float(landscape.value(w0))
+    slope = float(landscape.grad(w0)[0])
+    w1 = w0 - lr * slope
+    span = 0.25 * (landscape.bounds[0][1] - landscape.bounds[0][0])
+    tx = np.linspace(w0 - span, w0 + span, 2)
+    ax.plot(tx, loss0 + slope * (tx - w0), color=COLORS["orange"], linestyle="--",
+            label=f"slope (gradient) = {slope:.2f}")
+    ax.annotate("", xy=(w1, loss0), xytext=(w0, loss0),
+                arrowprops=dict(arrowstyle="-|>", color=COLORS["vermillion"], linewidth=2))
+    ax.plot([], [], color=COLORS["vermillion"], label=f"step = -lr x gradient = {-lr * slope:.2f}")
+    ax.plot([w0], [loss0], "s", color=COLORS["blue"], markersize=9, label=f"w = {w0:.2f}")
+    ax.plot([w1], [float(landscape.value(w1))], "o", color=COLORS["green"], markersize=9,
+            label=f"next w = {w1:.2f}")
+    ax.set_ylim(min(values) - 0.05 * np.ptp(values), max(values) * 1.05)
+    ax.set_title(title or f"One step of gradient descent (learning rate {lr:g})")
+    ax.legend(loc="upper center")
+    return fig
+
+
+def plot_descent_1d(landscape, trajectories, title: str = "Gradient descent in one dimension",
+                    ax=None):
+    """Paths on a 1-D loss curve: each point is the weight after one more step (square: the start)."""
+    trajectories = _as_dict(trajectories)
+    fig = None
+    if ax is None:
+        fig, ax = new_figure(width=6.0, height=3.8)
+    _draw_curve(ax, landscape)
+    for i, (label, trajectory) in enumerate(trajectories.items()):
+        _draw_path_1d(ax, trajectory, i, label)
+    ax.set_title(title)
+    ax.legend(loc="upper center", fontsize=9)
+    return fig if fig is not None else ax.figure
+
+
+def plot_loss_curves(trajectories, ax=None, log: bool = True, title: str = "Loss at each step"):
+    """Loss against step number for each trajectory (log scale when every loss is positive)."""
+    trajectories = _as_dict(trajectories)
+    fig = None
+    if ax is None:
+        fig, ax = new_figure(width=5.0, height=3.6)
+    positive = True
+    for i, (label, trajectory) in enumerate(trajectories.items()):
+        losses = _capped(trajectory.losses)
+        positive &= bool(np.all(losses[np.isfinite(losses)] > 0))
+        ax.plot(np.arange(len(losses)), losses, color=color(i), linestyle=LINESTYLES[i % len(LINESTYLES)],
+                label=label)
+    if log and positive:
+        ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss" + (" (log scale)" if log and positive else ""))
+    ax.set_title(title)
+    if len(trajectories) > 1:
+        ax.legend(fontsize=9)
+    return fig if fig is not None else ax.figure
+
+
+def plot_learning_rates(landscape, trajectories: dict, title: str = "The same start, three learning rates"):
+    """One panel per run (label -> Trajectory) on a 1-D landscape, then all the loss curves."""
+    if landscape.dim != 1:
+        raise ValueError(f"plot_learning_rates draws 1-D landscapes; {landscape.name} has {landscape.dim}.")
+    n = len(trajectories)
+    fig, axes = new_figure(ncols=n + 1, width=3.6, height=3.3)
+    for i, (ax, (label, trajectory)) in enumerate(zip(axes, trajectories.items())):
+        _draw_curve(ax, landscape)
+        _draw_path_1d(ax, trajectory, i, label, markersize=4)
+        ax.set_title(label)
+        if i:
+            ax.set_ylabel("")
+        ax.legend(loc="upper center", fontsize=8)
+    plot_loss_curves(trajectories, ax=axes[-1], log=True, title="Loss at each step")
+    fig.suptitle(title)
+    return fig
+
+
+# -- two dimensions ---------------------------------------------------------------------------------
+def _levels(Z, n: int = 18):
+    """Contour levels packed near the minimum: quantiles of the values, squared spacing."""
+    finite = Z[np.isfinite(Z)]
+    levels = np.unique(np.quantile(finite, np.linspace(0.0, 0.9, n) ** 2))
+    return levels if len(levels) > 1 else n
+
+
+def _draw_contours(ax, landscape, n: int = 120, grids: dict | None = None):
+    key = (landscape.name, n)
+    if grids is not None and key in grids:
+        X, Y, Z, levels = grids[key]
+    else:
+        X, Y, Z = landscape.grid(n)
+        levels = _levels(Z)
+        if grids is not None:
+            grids[key] = (X, Y, Z, levels)
+    ax.contourf(X, Y, Z, levels=levels, cmap="Greys", alpha=0.45, extend="both")
+    ax.contour(X, Y, Z, levels=levels, colors="0.45", linewidths=0.6)
+    minima = landscape.minima
+    ax.plot(minima[:1, 0], minima[:1, 1], marker="*", color=COLORS["black"], markersize=14,
+            linestyle="none", label="global minimum")
+    if len(minima) > 1:
+        ax.plot(minima[1:, 0], minima[1:, 1], marker="x", color=COLORS["black"], markersize=7,
+                linestyle="none", label="other minima")
+    ax.set_xlim(*landscape.bounds[0])
+    ax.set_ylim(*landscape.bounds[1])
+    ax.set_xlabel("weight w1")
+    ax.set_ylabel("weight w2")
+
+
+def plot_paths_2d(landscape, trajectories, title: str | None = None, ax=None, grids: dict | None = None,
+                  legend: bool = True):
+    """Paths of one or several runs on the contour lines of a 2-D landscape.
+
+    ``grids``: a dict used as a cache of the contour grid, so redrawing the same landscape is fast.
+    """
+    if landscape.dim != 2:
+        raise ValueError(f"plot_paths_2d draws 2-D landscapes; {landscape.name} has {landscape.dim} "
+                         "coordinate(s): use plot_descent_1d.")
+    trajectories = _as_dict(trajectories)
+    fig = None
+    if ax is None:
+        fig, ax = new_figure(width=5.5, height=4.2)
+    _draw_contours(ax, landscape, grids=grids)
+    for i, (label, trajectory) in enumerate(trajectories.items()):
+        path, _ = _finite(trajectory)
+        ax.plot(path[:, 0], path[:, 1], color=color(i), linestyle=LINESTYLES[i % len(LINESTYLES)],
+                linewidth=1.6, marker="o" if len(path) <= 40 else None, markersize=3, label=label)
+        ax.plot(path[-1:, 0], path[-1:, 1], marker="o", color=color(i), markersize=6,
+                markeredgecolor="white", linestyle="none")
+    start = next(iter(trajectories.values())).path[0]
+    ax.plot([start[0]], [start[1]], marker="s", color=COLORS["black"], markersize=7,
+            linestyle="none", label="start")
+    ax.set_title(title or f"Paths on the {landscape.name} landscape")
+    if legend:
+        ax.legend(fontsize=8, loc="best", framealpha=0.85)
+    return fig if fig is not None else ax.figure
+
+
+def plot_race(landscape, trajectories: dict, title: str | None = None):
+    """Paths on the landscape (left) and the loss at each step (right) for several optimizers."""
+    fig, (left, right) = new_figure(ncols=2, width=5.2, height=4.2)
+    if landscape.dim == 2:
+        plot_paths_2d(landscape, trajectories, title="Paths", ax=left)
+    else:
+        plot_descent_1d(landscape, trajectories, title="Paths", ax=left)
+    plot_loss_curves(trajectories, ax=right, title="Loss at each step")
+    fig.suptitle(title or f"Optimizers on the {landscape.name} landscape")
+    return fig
+
+
+def plot_descent(landscape, trajectory, label: str, title: str, grids: dict | None = None,
+                 width: float = 4.0, height: float = 3.0):
+    """The descent dashboard's picture: the path on the landscape and the loss at each step."""
+    fig, (left, right) = light_figure(ncols=2, width=width, height=height)
+    if landscape.dim == 1:
+        _draw_curve(left, landscape, n=300)
+        _draw_path_1d(left, trajectory, 0, label, markersize=4)
+        left.set_title("Path on the loss curve")
+    else:
+        plot_paths_2d(landscape, {label: trajectory}, title="Path on the contour lines", ax=left,
+                      grids=grids, legend=False)
+    plot_loss_curves({label: trajectory}, ax=right, log=landscape.dim == 2,
+                     title="Loss at each step")
+    fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def plot_restarts(landscape, trajectories, title: str = "Restarting from random points"):
+    """Many runs from random starts: where each one starts (square) and ends (circle).
+
+    A run is coloured by the known minimum nearest to where it ends (blue: the global one).
+    """
+    trajectories = list(trajectories)
+    fig, ax = new_figure(width=6.5, height=3.8)
+    ends = np.array([t.path[-1] for t in trajectories])
+    finals = np.array([t.losses[-1] for t in trajectories])
+    best = int(np.nanargmin(finals))
+    nearest = [int(np.argmin(np.linalg.norm(landscape.minima - end, axis=1))) for end in ends]
+    if landscape.dim == 1:
+        _draw_curve(ax, landscape)
+    else:
+        _draw_contours(ax, landscape)
+    seen = set()
+    for t, k in zip(trajectories, nearest):
+        path, losses = _finite(t)
+        c = COLORS["blue"] if k == 0 else COLORS["vermillion"]
+        label = None
+        if (k == 0) not in seen:
+            label = "ends in the global minimum" if k == 0 else "ends in a local minimum"
+            seen.add(k == 0)
+        if landscape.dim == 1:
+            ax.plot(path[:, 0], losses, color=c, linewidth=1, alpha=0.6)
+            ax.plot(path[:1, 0], losses[:1], "s", color=c, markersize=6, alpha=0.8)
+            ax.plot(path[-1:, 0], losses[-1:], "o", color=c, markersize=8, label=label)
+        else:
+            ax.plot(path[:, 0], path[:, 1], color=c, linewidth=1, alpha=0.6)
+            ax.plot(path[:1, 0], path[:1, 1], "s", color=c, markersize=6, alpha=0.8)
+            ax.plot(path[-1:, 0], path[-1:, 1], "o", color=c, markersize=8, label=label)
+    end = ends[best]
+    y_best = finals[best] if landscape.dim == 1 else end[1]
+    ax.annotate("best of the restarts", xy=(end[0], y_best), xytext=(0.02, 0.9), textcoords="axes fraction",
+                arrowprops=dict(arrowstyle="->", color=COLORS["black"]))
+    ax.set_title(title)
+    ax.legend(loc="upper right", fontsize=9)
+    return fig
+
+
+# -- how often to update, and with which learning rate ------------------------------------------
+def plot_batch_noise(runs: dict, title: str = "Online, mini-batch and batch gradient descent"):
+    """Left: the loss of every update against epochs; right: the loss on the whole training set.
+
+    runs: label -> BatchRun (see ``course.experiments.batch_size_runs``).
+    """
+    fig, (left, right) = new_figure(ncols=2, width=5.0, height=3.6)
+    for i, (label, run) in enumerate(runs.items()):
+        epochs_axis = np.arange(1, len(run.losses) + 1) / run.steps_per_epoch
+        many = len(run.losses) > 200
+        left.plot(epochs_axis, run.losses, color=color(i), linestyle="-" if many else LINESTYLES[i % 7],
+                  linewidth=0.6 if many else 1.8, alpha=0.55 if many else 1.0,
+                  marker=None if many else "o", markersize=5,
+                  label=f"{label}: batch {run.batch_size}, {run.steps_per_epoch} updates/epoch")
+        right.plot(np.arange(len(run.epoch_loss)), run.epoch_loss, color=color(i),
+                   linestyle=LINESTYLES[i % 7], marker="o", label=label)
+    left.set_xlabel("epochs (passes over the training data)")
+    left.set_ylabel("loss of the batch used for the update")
+    left.set_title("Loss of every update")
+    left.legend(fontsize=8)
+    right.set_xlabel("epoch")
+    right.set_ylabel("loss on the whole training set")
+    right.set_title("Progress per epoch")
+    right.legend(fontsize=8)
+    fig.suptitle(title)
+    return fig
+
+
+def plot_lr_schedules(schedules: dict, title: str = "Learning-rate decay: lr / (1 + decay x iterations)"):
+    """Learning rate against update number, one line per label -> array of rates."""
+    fig, ax = new_figure(width=6.0, height=3.6)
+    for i, (label, rates) in enumerate(schedules.items()):
+        ax.plot(np.arange(len(rates)), rates, color=color(i), linestyle=LINESTYLES[i % 7], label=label)
+    ax.set_xlabel("update number (iterations)")
+    ax.set_ylabel("learning rate used")
+    ax.set_title(title)
+    ax.legend()
+    return fig

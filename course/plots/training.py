@@ -1,0 +1,184 @@
+"""Pictures of training: learning curves, decision boundaries, optimizer races, timing sweeps.
+
+    plot_history          training and validation loss and accuracy per epoch (overfitting)
+    plot_histories        one metric per panel, one line per run (e.g. per optimizer)
+    plot_decision_boundary the regions a 2-D classifier assigns to each class, with the data
+    plot_training         what the training dashboard shows: boundary, loss, accuracy
+    plot_batch_size_sweep time per epoch against batch size, per backend
+    plot_book_comparison  the book's MNIST claims next to the measured accuracies
+"""
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.colors import ListedColormap
+
+from .descent import light_figure
+from .style import COLORS, LINESTYLES, color, new_figure
+
+__all__ = ["plot_history", "plot_histories", "plot_decision_boundary", "plot_training",
+           "plot_batch_size_sweep", "plot_book_comparison"]
+
+
+def _history_dict(history) -> dict:
+    return history.history if hasattr(history, "history") else dict(history)
+
+
+def _epochs(values) -> np.ndarray:
+    return np.arange(1, len(values) + 1)
+
+
+def plot_history(history, title: str = "Learning curves", best_epoch: int | None = None,
+                 metrics=("loss", "accuracy")):
+    """Training and validation curves per epoch, one panel per metric.
+
+    history: a History or its ``history`` dict. best_epoch: 0-based epoch to mark (e.g. the one
+    ``EarlyStopping(restore_best_weights=True)`` kept).
+    """
+    h = _history_dict(history)
+    metrics = [m for m in metrics if m in h]
+    if not metrics:
+        raise ValueError(f"the history holds {sorted(h)}, none of which is in {list(metrics)}.")
+    fig, axes = new_figure(ncols=len(metrics), width=4.6, height=3.4, squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        ax.plot(_epochs(h[metric]), h[metric], color=COLORS["blue"], marker="o", markersize=3,
+                label=f"training {metric}")
+        if f"val_{metric}" in h:
+            ax.plot(_epochs(h[f"val_{metric}"]), h[f"val_{metric}"], color=COLORS["vermillion"],
+                    linestyle="--", marker="s", markersize=3, label=f"validation {metric}")
+        if best_epoch is not None:
+            ax.axvline(best_epoch + 1, color=COLORS["black"], linestyle=":", linewidth=1.5,
+                       label=f"best epoch ({best_epoch + 1})")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.set_title(metric.capitalize())
+        ax.legend(fontsize=9)
+    fig.suptitle(title)
+    return fig
+
+
+def plot_histories(histories: dict, keys=("val_loss", "val_accuracy"), title: str = "",
+                   labels: dict | None = None):
+    """One panel per history key, one line per run (label -> History, dict or RaceResult)."""
+    fig, axes = new_figure(ncols=len(keys), width=4.6, height=3.6, squeeze=False)
+    names = {"loss": "training loss", "accuracy": "training accuracy", "val_loss": "validation loss",
+             "val_accuracy": "validation accuracy"}
+    names.update(labels or {})
+    for ax, key in zip(axes[0], keys):
+        for i, (label, history) in enumerate(histories.items()):
+            h = _history_dict(getattr(history, "history", history))
+            ax.plot(_epochs(h[key]), h[key], color=color(i), linestyle=LINESTYLES[i % len(LINESTYLES)],
+                    marker="o", markersize=4, label=label)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(names.get(key, key))
+        ax.set_title(names.get(key, key).capitalize())
+        ax.set_xticks(_epochs(h[key]))
+    axes[0][-1].legend(fontsize=8, loc="best")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+_REGIONS = ListedColormap(["#CFE3F2", "#F7E3BD"])  # light blue / light orange, as the points
+
+
+def plot_decision_boundary(ax, predict, x, y, resolution: int = 60, padding: float = 0.5):
+    """Shade where ``predict`` (points (n, 2) -> probability of class 1, (n,) or (n, 1)) says 1.
+
+    Draws the 0.5 contour as the boundary and the points coloured by their label.
+    """
+    x = np.asarray(x)
+    lo, hi = x.min(axis=0) - padding, x.max(axis=0) + padding
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    grid = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        p = np.asarray(predict(grid), dtype=float).reshape(gx.shape)
+    p = np.nan_to_num(p, nan=0.5)
+    ax.contourf(gx, gy, (p > 0.5).astype(float), levels=[-0.5, 0.5, 1.5], cmap=_REGIONS)
+    if p.min() < 0.5 < p.max():
+        ax.contour(gx, gy, p, levels=[0.5], colors=COLORS["black"], linewidths=1.2)
+    for k, (c, marker) in enumerate(((COLORS["blue"], "o"), (COLORS["orange"], "^"))):
+        mask = np.asarray(y).reshape(-1) == k
+        ax.scatter(x[mask, 0], x[mask, 1], s=12, c=c, marker=marker, edgecolors="white",
+                   linewidths=0.3, label=f"class {k}")
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    return ax
+
+
+def plot_training(predict, x, y, history: dict, epochs: int, title: str,
+                  width: float = 3.2, height: float = 2.8):
+    """The training dashboard's picture: decision boundary, loss and accuracy curves so far.
+
+    history: 'loss', 'accuracy' (and 'val_loss', 'val_accuracy') per finished epoch; the
+    curves' x axis spans ``epochs`` so the learner sees how much of the training is done.
+    """
+    fig, (boundary, loss_ax, acc_ax) = light_figure(ncols=3, width=width, height=height)
+    plot_decision_boundary(boundary, predict, x, y)
+    boundary.set_title("Decision boundary")
+    for ax, key, name in ((loss_ax, "loss", "loss"), (acc_ax, "accuracy", "accuracy")):
+        for k, (prefix, what, style) in enumerate((("", "training", "-"), ("val_", "validation", "--"))):
+            values = history.get(prefix + key, [])
+            ax.plot(_epochs(values), values, color=color(k), linestyle=style, label=what)
+        ax.set_xlim(0, max(epochs, 1) + 0.5)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        ax.set_title(name.capitalize())
+        ax.legend(fontsize=7, loc="upper right" if key == "loss" else "lower right")
+    acc_ax.set_ylim(0.0, 1.02)
+    loss_values = [v for v in history.get("loss", []) + history.get("val_loss", []) if np.isfinite(v)]
+    if loss_values:
+        loss_ax.set_ylim(0.0, max(loss_values) * 1.1)
+    fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def plot_batch_size_sweep(sweep, title: str = "Time per epoch against batch size"):
+    """Seconds per epoch against batch size (log-log), one line per backend.
+
+    sweep: a ``Sweep`` from ``course.experiments.load_batch_size_sweep``.
+    """
+    fig, ax = new_figure(width=6.0, height=3.8)
+    for i, (label, seconds) in enumerate(sweep.seconds.items()):
+        ok = np.isfinite(seconds)
+        if not ok.any():
+            continue
+        ax.plot(sweep.batch_sizes[ok], seconds[ok], color=color(i), linestyle=LINESTYLES[i % 7],
+                marker="o", label=label)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("batch size (examples per update)")
+    ax.set_ylabel("seconds per epoch (log scale)")
+    ax.set_title(title)
+    ax.legend()
+    return fig
+
+
+def plot_book_comparison(rows, title: str = "The book's MNIST runs, measured again"):
+    """Measured test accuracy per run (mean, with the seed-to-seed spread), and the book's number.
+
+    rows: ``BookRow`` objects from ``course.experiments.compare_with_book``.
+    """
+    fig, ax = new_figure(width=7.0, height=3.6)
+    positions = np.arange(len(rows))
+    acc = np.array([100 * r.accuracy for r in rows])
+    err = np.array([100 * r.accuracy_std for r in rows])
+    ax.bar(positions, acc, yerr=err, color=COLORS["sky"], edgecolor=COLORS["blue"], capsize=4,
+           label="course (mean ± std over seeds)")
+    keras = [r.keras_accuracy for r in rows]
+    if any(k is not None for k in keras):
+        ax.plot(positions, [100 * k if k is not None else np.nan for k in keras], "D",
+                color=COLORS["green"], markersize=8, label="Keras")
+    claimed = np.array([100 * r.claimed_accuracy if r.claimed_accuracy is not None else np.nan
+                        for r in rows])
+    ax.plot(positions, claimed, "_", color=COLORS["vermillion"], markersize=30, markeredgewidth=3,
+            label="the book's claim")
+    low = np.nanmin(np.concatenate([acc - err, claimed])) - 3
+    ax.set_ylim(max(0, low), 100)
+    ax.set_xticks(positions, [r.run for r in rows], fontsize=8)
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_xlabel("run")
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="lower right")
+    return fig

@@ -1,0 +1,341 @@
+"""torch.optim optimizers that follow the course's (Keras 2) optimizers step for step.
+
+``TorchOptimizer(course_optimizer, params)`` builds the torch.optim optimizer of the same family
+and, before every step, sets what Keras 2 and torch.optim define differently, so that both
+produce the same weights from the same gradients:
+
+    SGD       lr = lr / (1 + decay * iterations) at every step. torch keeps its momentum buffer
+              without the learning rate (b = mu*b + g; p -= eta*b) where Keras keeps it inside
+              (v = mu*v - eta*g; p += v), so -eta*b = v. When eta changes (decay, a schedule),
+              the buffer must be rescaled by eta_old/eta_new: without Nesterov this is done by
+              giving torch the momentum mu*eta_old/eta_new for that step; with Nesterov (whose
+              look-ahead needs mu itself) by multiplying the buffer.
+    RMSprop   alpha = rho, same eps, outside the root in both.
+    Adagrad   initial_accumulator_value = 0; Keras's decay is torch's lr_decay exactly.
+    Adadelta  the same rule; only the defaults differ.
+    Adam      Keras adds epsilon to sqrt(v) BEFORE the bias correction of v, torch AFTER it:
+              torch's eps is set before step t to epsilon / sqrt(1 - beta_2**t).
+    Adamax    torch adds eps inside the maximum, u = max(beta_2*u, |g| + eps), Keras in the
+              division, m / (u + eps). torch's u is then Keras's u + eps; shifting it by
+              eps/beta_2 - eps after each step makes torch's next maximum equal Keras's plus eps.
+    Nadam     momentum_decay = schedule_decay (Keras 2's psi = 0.004 is torch's default).
+
+Keras 2's ``decay`` (every optimizer but Nadam, and Adagrad, which has lr_decay) becomes a new
+learning rate lr / (1 + decay * iterations) before every step. The learning rate is read from
+the course optimizer at each step, so a ``LearningRateScheduler`` that changes ``opt.lr`` is
+followed too.
+
+The course optimizer's state (velocities, moments, ...) and its ``iterations`` are copied into
+torch's state at the start (so training continues where it stopped) and back with
+``write_course_state``. Kernels are transposed on the way: pass ``transposed`` to say which
+parameters are kept in torch's (out, in) layout.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import torch
+
+from .. import optimizers as course_optimizers
+
+__all__ = ["TorchOptimizer"]
+
+# The optimizers whose torch version can keep its step counter on the GPU (capturable=True),
+# so that a CUDA graph of the step stays right at every replay.
+_CAPTURABLE = (course_optimizers.RMSprop, course_optimizers.Adadelta, course_optimizers.Adamax,
+               course_optimizers.Nadam)
+
+
+class TorchOptimizer:
+    """A torch.optim optimizer driven to follow a course optimizer's trajectory.
+
+    TorchOptimizer(optimizer, params, transposed=None, capturable=False)
+
+    optimizer: a course optimizer (``course.optimizers.SGD(lr=0.1, momentum=0.9)``, ...); its
+    hyperparameters, learning rate and state are read from it. params: the torch parameters,
+    in the order of the course weights. transposed: one bool per parameter, True where the
+    torch tensor is the transpose of the course array (a Dense kernel in nn.Linear). capturable:
+    keep step counters on the GPU so the step can be captured in a CUDA graph.
+
+    Use it like a torch.optim optimizer: ``zero_grad()``, ``loss.backward()``, ``step()``.
+    ``torch_optimizer`` is the torch.optim object; ``iterations`` counts the updates.
+
+    >>> from course.optimizers import SGD
+    >>> w = torch.nn.Parameter(torch.tensor([1.0], dtype=torch.float64))
+    >>> opt = TorchOptimizer(SGD(lr=0.01), [w])
+    >>> w.grad = torch.tensor([1.5], dtype=torch.float64); opt.step(); round(w.item(), 12)
+    0.985
+    """
+
+    def __init__(self, optimizer, params, transposed=None, capturable: bool = False):
+        if not isinstance(optimizer, course_optimizers.Optimizer):
+            raise TypeError(f"TorchOptimizer follows a course optimizer such as SGD(lr=0.01), got "
+                            f"{type(optimizer).__name__}.")
+        self.course = optimizer
+        self.params = list(params)
+        if not self.params:
+            raise ValueError("TorchOptimizer needs at least one parameter to update.")
+        self.transposed = list(transposed) if transposed is not None else [False] * len(self.params)
+        if len(self.transposed) != len(self.params):
+            raise ValueError(f"transposed has {len(self.transposed)} entries for {len(self.params)} "
+                             "parameters: give one bool per parameter.")
+        self.capturable = bool(capturable) and isinstance(optimizer, _CAPTURABLE)
+        self.iterations = optimizer.iterations
+        self.torch_optimizer = self._build()
+        self._last_rate = self._rate(self.iterations - 1) if self.iterations else None
+        if optimizer.built and optimizer.iterations > 0:
+            self._load_course_state()
+        elif isinstance(optimizer, course_optimizers.Nadam):
+            self._fresh_nadam_state()
+
+    # -- construction ------------------------------------------------------------------------------
+    def _build(self) -> torch.optim.Optimizer:
+        opt = self.course
+        rate = self._rate(self.iterations)
+        if isinstance(opt, course_optimizers.SGD):
+            # torch refuses Nesterov without momentum; Keras's Nesterov with mu = 0 is plain SGD.
+            return torch.optim.SGD(self.params, lr=rate, momentum=opt.momentum,
+                                   nesterov=opt.nesterov and opt.momentum > 0)
+        if isinstance(opt, course_optimizers.RMSprop):
+            return torch.optim.RMSprop(self.params, lr=rate, alpha=opt.rho, eps=opt.epsilon,
+                                       capturable=self.capturable)
+        if isinstance(opt, course_optimizers.Adagrad):
+            return torch.optim.Adagrad(self.params, lr=opt.lr, lr_decay=opt.decay, eps=opt.epsilon,
+                                       initial_accumulator_value=0.0)
+        if isinstance(opt, course_optimizers.Adadelta):
+            return torch.optim.Adadelta(self.params, lr=rate, rho=opt.rho, eps=opt.epsilon,
+                                        capturable=self.capturable)
+        if isinstance(opt, course_optimizers.Adam):
+            return torch.optim.Adam(self.params, lr=rate, betas=(opt.beta_1, opt.beta_2),
+                                    eps=self._adam_eps(self.iterations + 1), amsgrad=opt.amsgrad)
+        if isinstance(opt, course_optimizers.Adamax):
+            return torch.optim.Adamax(self.params, lr=rate, betas=(opt.beta_1, opt.beta_2),
+                                      eps=opt.epsilon, capturable=self.capturable)
+        if isinstance(opt, course_optimizers.Nadam):
+            return torch.optim.NAdam(self.params, lr=opt.lr, betas=(opt.beta_1, opt.beta_2),
+                                     eps=opt.epsilon, momentum_decay=opt.schedule_decay,
+                                     capturable=self.capturable)
+        raise TypeError(f"no torch.optim equivalent is known for {type(opt).__name__}.")
+
+    def _rate(self, iterations: int) -> float:
+        """Keras 2's learning rate after ``iterations`` updates: lr / (1 + decay * iterations)."""
+        return self.course.lr / (1.0 + self.course.decay * iterations)
+
+    def _adam_eps(self, t: int) -> float:
+        """torch's eps that makes its step t equal to Keras's: epsilon / sqrt(1 - beta_2**t)."""
+        return self.course.epsilon / math.sqrt(1.0 - self.course.beta_2 ** t)
+
+    def _adamax_offset(self) -> float:
+        """What torch's exp_inf holds above Keras's u between steps: epsilon / beta_2."""
+        opt = self.course
+        return opt.epsilon / opt.beta_2 if opt.beta_2 > 0 else opt.epsilon
+
+    @property
+    def param_groups(self):
+        return self.torch_optimizer.param_groups
+
+    @property
+    def state(self):
+        return self.torch_optimizer.state
+
+    # -- one step --------------------------------------------------------------------------------
+    def prepare(self):
+        """Set torch's hyperparameters for the next step; return what a CUDA graph depends on.
+
+        Returns a tuple of the values torch will read (equal tuples: a captured step can be
+        replayed), or None when the next steps change in a way a captured step cannot follow
+        (decay, Adam's eps).
+        """
+        opt = self.course
+        group = self.torch_optimizer.param_groups[0]
+        rate = self._rate(self.iterations)
+        static = opt.decay == 0.0
+        if isinstance(opt, course_optimizers.SGD):
+            group["lr"] = rate
+            momentum = opt.momentum
+            last = self._last_rate
+            if momentum > 0 and last is not None and last != rate and self._has_buffers():
+                if rate == 0:
+                    raise ValueError(
+                        "SGD with momentum cannot continue on torch with a learning rate of 0 after "
+                        f"{last:g}: Keras keeps the rate inside its velocity and torch does not. Use "
+                        "a small positive rate, or train with device=None.")
+                if opt.nesterov:
+                    for buffer in self._state_list("momentum_buffer"):
+                        buffer.mul_(last / rate)
+                else:
+                    momentum = opt.momentum * last / rate
+            group["momentum"] = momentum
+            return (rate, momentum) if static else None
+        if isinstance(opt, course_optimizers.Adagrad):
+            group["lr"] = opt.lr           # torch applies lr_decay itself, from its step count
+            return (opt.lr,) if static else None
+        if isinstance(opt, course_optimizers.Adam):
+            group["lr"] = rate
+            group["eps"] = self._adam_eps(self.iterations + 1)
+            return None                    # eps changes at every step
+        group["lr"] = rate                 # RMSprop, Adadelta, Adamax, Nadam (decay 0)
+        return (rate,) if static else None
+
+    def torch_step(self) -> None:
+        """torch.optim's step, and Adamax's shift: device work only, so it can be captured."""
+        if self.capturable and not torch.cuda.is_current_stream_capturing():
+            # A capturable optimizer warns when it runs outside a graph; the first steps of a
+            # training run are run that way on purpose (they warm the GPU up before capture).
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*capturable=True.*")
+                self.torch_optimizer.step()
+        else:
+            self.torch_optimizer.step()
+        if isinstance(self.course, course_optimizers.Adamax):
+            shift = self._adamax_offset() - self.course.epsilon
+            if shift:
+                for u in self._state_list("exp_inf"):
+                    u.add_(shift)
+
+    def advance(self) -> None:
+        """Count the step that was just made."""
+        self._last_rate = self._rate(self.iterations)
+        self.iterations += 1
+
+    def step(self) -> None:
+        """One update of every parameter from its ``.grad``, as the course optimizer would make."""
+        self.prepare()
+        self.torch_step()
+        self.advance()
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        self.torch_optimizer.zero_grad(set_to_none=set_to_none)
+
+    # -- state -----------------------------------------------------------------------------------
+    def _has_buffers(self) -> bool:
+        return all("momentum_buffer" in self.torch_optimizer.state.get(p, {}) for p in self.params)
+
+    def _state_list(self, key: str) -> list[torch.Tensor]:
+        state = self.torch_optimizer.state
+        return [state[p][key] for p in self.params if key in state.get(p, {})]
+
+    def state_tensors(self) -> list[torch.Tensor]:
+        """Every tensor of torch's state, in a fixed order (for snapshots)."""
+        out = []
+        for p in self.params:
+            entry = self.torch_optimizer.state.get(p, {})
+            out.extend(entry[k] for k in sorted(entry) if torch.is_tensor(entry[k]))
+        return out
+
+    def _to_torch(self, array: np.ndarray, i: int) -> torch.Tensor:
+        p = self.params[i]
+        value = array.T if self.transposed[i] else array
+        return torch.tensor(np.ascontiguousarray(value), dtype=p.dtype, device=p.device)
+
+    def _to_course(self, tensor: torch.Tensor, i: int) -> np.ndarray:
+        value = tensor.detach().cpu().numpy()
+        return value.T if self.transposed[i] else value
+
+    def _step_tensor(self, t: int, p: torch.Tensor) -> torch.Tensor:
+        # torch's own convention: float32, on the CPU unless the optimizer is capturable.
+        if self.capturable:
+            return torch.tensor(float(t), dtype=torch.float32, device=p.device)
+        return torch.tensor(float(t), dtype=torch.float32)
+
+    def _fresh_nadam_state(self) -> None:
+        # torch keeps the product of the momenta in float32 unless told otherwise; in the
+        # weights' dtype it follows a float64 run to the last digits.
+        for p in self.params:
+            self.torch_optimizer.state[p] = {
+                "step": self._step_tensor(0, p),
+                "mu_product": torch.ones((), dtype=p.dtype,
+                                         device=p.device if self.capturable else "cpu"),
+                "exp_avg": torch.zeros_like(p), "exp_avg_sq": torch.zeros_like(p),
+            }
+
+    def _load_course_state(self) -> None:
+        """Copy the course optimizer's state into torch's, so training continues from it."""
+        opt, t = self.course, self.iterations
+        course_state = opt.state
+        if len(opt._shapes) != len(self.params):
+            raise ValueError(f"the course optimizer holds state for {len(opt._shapes)} weights, but "
+                             f"{len(self.params)} torch parameters were given.")
+        for i, p in enumerate(self.params):
+            def state(name, i=i):
+                return self._to_torch(course_state[name][i], i)
+
+            if isinstance(opt, course_optimizers.SGD):
+                if opt.momentum == 0:
+                    continue
+                scale = self._last_rate
+                velocity = course_state["velocities"][i]
+                if scale == 0:
+                    if np.any(velocity):
+                        raise ValueError("the course SGD was last used with a learning rate of 0 and "
+                                         "keeps a velocity torch cannot represent; take one step "
+                                         "with a positive rate first.")
+                    scale = 1.0
+                    self._last_rate = None
+                entry = {"momentum_buffer": -state("velocities") / scale}
+            elif isinstance(opt, course_optimizers.RMSprop):
+                entry = {"step": self._step_tensor(t, p), "square_avg": state("accumulators")}
+            elif isinstance(opt, course_optimizers.Adagrad):
+                entry = {"step": self._step_tensor(t, p), "sum": state("accumulators")}
+            elif isinstance(opt, course_optimizers.Adadelta):
+                entry = {"step": self._step_tensor(t, p), "square_avg": state("accumulators"),
+                         "acc_delta": state("delta_accumulators")}
+            elif isinstance(opt, course_optimizers.Adam):
+                entry = {"step": self._step_tensor(t, p), "exp_avg": state("m"), "exp_avg_sq": state("v")}
+                if opt.amsgrad:
+                    entry["max_exp_avg_sq"] = state("vhat")
+            elif isinstance(opt, course_optimizers.Adamax):
+                entry = {"step": self._step_tensor(t, p), "exp_avg": state("m"),
+                         "exp_inf": state("u") + self._adamax_offset()}
+            else:  # Nadam
+                entry = {"step": self._step_tensor(t, p), "exp_avg": state("m"), "exp_avg_sq": state("v"),
+                         "mu_product": torch.tensor(opt.m_schedule, dtype=p.dtype,
+                                                    device=p.device if self.capturable else "cpu")}
+            self.torch_optimizer.state[p] = entry
+
+    def write_course_state(self, weights) -> None:
+        """Copy torch's state and the step count back into the course optimizer.
+
+        weights: the course model's weight arrays (``model.trainable_weights``), used to create
+        the course state if the optimizer has not made an update yet. With SGD and momentum 0
+        the velocities are left as they were: no update reads them.
+        """
+        opt = self.course
+        weights = list(weights)
+        if not opt.built:
+            opt.build(weights)
+        torch_state = self.torch_optimizer.state
+        for i, p in enumerate(self.params):
+            entry = torch_state.get(p, {})
+            if not entry:
+                continue
+
+            def put(name, tensor, i=i):
+                opt.state[name][i][...] = self._to_course(tensor, i)
+
+            if isinstance(opt, course_optimizers.SGD):
+                if "momentum_buffer" in entry and self._last_rate is not None:
+                    put("velocities", -self._last_rate * entry["momentum_buffer"])
+            elif isinstance(opt, (course_optimizers.RMSprop, course_optimizers.Adagrad)):
+                put("accumulators", entry["square_avg" if "square_avg" in entry else "sum"])
+            elif isinstance(opt, course_optimizers.Adadelta):
+                put("accumulators", entry["square_avg"])
+                put("delta_accumulators", entry["acc_delta"])
+            elif isinstance(opt, course_optimizers.Adam):
+                put("m", entry["exp_avg"])
+                put("v", entry["exp_avg_sq"])
+                if opt.amsgrad:
+                    put("vhat", entry["max_exp_avg_sq"])
+            elif isinstance(opt, course_optimizers.Adamax):
+                put("m", entry["exp_avg"])
+                put("u", entry["exp_inf"] - self._adamax_offset())
+            else:  # Nadam
+                put("m", entry["exp_avg"])
+                put("v", entry["exp_avg_sq"])
+                opt.m_schedule = float(entry["mu_product"])
+        opt.iterations = self.iterations
+
+    def __repr__(self) -> str:
+        return f"TorchOptimizer({self.course!r} -> {type(self.torch_optimizer).__name__})"

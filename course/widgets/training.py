@@ -1,0 +1,267 @@
+"""The training dashboard: choose a network and its hyperparameters, watch it learn a toy problem.
+
+    dash = training_dashboard()          # shows itself in a notebook cell and starts training
+    dash.set(hidden_units=16, activation="relu")   # retrains with the new settings
+    dash.wait()                          # (from Python) wait for the training to finish
+    dash.state.history["val_accuracy"]   # the curves on screen, as numbers
+
+How it behaves, and why:
+
+- Every change of a control builds the network again from the same seed and draws it untrained
+  at once (within a fraction of a second), then trains it. So each picture is reproducible:
+  the same settings always give the same curves. ``auto_train=False`` waits for the Train
+  button instead, for an instructor who wants to set several controls first.
+- Training runs in a background thread, one epoch after another. The kernel stays free, so the
+  Stop button is handled while training runs: it sets a flag that is checked after every
+  epoch, and training ends there (the curves keep what was learned so far). The progress bar
+  moves after every epoch; the figure is redrawn every ``redraw_every`` epochs and at the end.
+- From Python, ``dash.train()`` starts a run, ``dash.stop()`` interrupts it and ``dash.wait()``
+  waits for it; ``dash.set(...)`` changes controls as the mouse would.
+
+The network: 2 inputs -> two hidden Dense layers of ``hidden units`` each -> one sigmoid unit,
+trained with binary cross-entropy on 200 points, validated on 200 others from the same
+distribution.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from typing import NamedTuple
+
+import ipywidgets as widgets
+import numpy as np
+
+from .. import optimizers as optimizers_module
+from ..callbacks import Callback
+from ..datasets import toy
+from ..experiments import fresh_optimizer, mlp, scaled_normal
+from ..plots.training import plot_training
+from .dashboard import Dashboard, _escape, figure_to_png
+
+__all__ = ["TrainingState", "TrainingDashboard", "training_dashboard", "DATASETS", "INITIALIZERS"]
+
+#: The toy problems: key -> function(seed) -> (x (n, 2) float32, y (n,) 0/1).
+DATASETS = {
+    "moons": lambda seed: toy.make_moons(200, noise=0.2, seed=seed),
+    "circles": lambda seed: toy.make_circles(200, noise=0.1, factor=0.5, seed=seed),
+    "spirals": lambda seed: toy.make_spirals(200, noise=0.03, seed=seed),
+}
+
+#: The initialisers on offer: label -> what ``Dense(kernel_initializer=...)`` takes.
+INITIALIZERS = {
+    "glorot_uniform": "glorot_uniform",
+    "he_normal": "he_normal",
+    "random_normal (std 0.05)": "random_normal",
+    "normal, std 1 (too large)": scaled_normal(1.0),
+    "normal, std 0.01 (too small)": scaled_normal(0.01),
+    "zeros (no symmetry breaking)": "zeros",
+}
+
+BATCH_SIZES = [("1 (online)", 1), ("8", 8), ("32", 32), ("64", 64), ("200 (whole batch)", 200)]
+
+
+class TrainingState(NamedTuple):
+    """The network and its training, as the dashboard holds them."""
+
+    model: object             # the Sequential being trained
+    data: tuple               # (x_train, y_train, x_val, y_val)
+    initial_weights: list     # copies of the weights before training
+    history: dict             # 'loss', 'accuracy', 'val_loss', 'val_accuracy': one value per finished epoch
+    epochs: int               # epochs asked for
+    batch_size: int
+    values: dict              # the controls' values this network was built from
+
+
+class _Progress(Callback):
+    """Reports every epoch to the dashboard; stops the fit when the stop flag is set."""
+
+    def __init__(self, dashboard, state, stop_flag):
+        super().__init__()
+        self.dashboard, self.state, self.stop_flag = dashboard, state, stop_flag
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            if logs and key in logs:
+                self.state.history.setdefault(key, []).append(float(logs[key]))
+        self.dashboard._epoch_done(self.state, epoch + 1)
+        if self.stop_flag.is_set():
+            self.model.stop_training = True
+
+
+class TrainingDashboard(Dashboard):
+    """A Dashboard whose redraw rebuilds the network, and which trains it in a background thread."""
+
+    def __init__(self, controls, compute, draw, title, redraw_every: int = 5, auto_train: bool = True):
+        self.redraw_every = redraw_every
+        self.auto_train = auto_train
+        self.train_redraw_seconds: list[float] = []
+        self.stopped = False
+        self._thread: threading.Thread | None = None
+        self._stop_flag = threading.Event()
+        self._lock = threading.Lock()
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, description="epoch",
+                                            layout=widgets.Layout(width="330px"))
+        self.status = widgets.HTML(value="")
+        self.train_button = widgets.Button(description="Train", button_style="success", icon="play")
+        self.stop_button = widgets.Button(description="Stop", button_style="danger", icon="stop")
+        self.train_button.on_click(lambda _: self.train())
+        self.stop_button.on_click(lambda _: self.stop(wait=False))
+        super().__init__(controls, compute, draw, title=title, auto=False)
+        run_row = widgets.HBox([self.train_button, self.stop_button, self.progress, self.status])
+        children = list(self.widget.children)
+        self.widget.children = tuple(children[:-2] + [run_row] + children[-2:])
+
+    # -- driving ----------------------------------------------------------------------------------
+    def redraw(self) -> None:
+        """Stop any training, rebuild the network from the controls, draw it, then train it."""
+        self.stop(wait=True)
+        super().redraw()
+        if self.auto_train:
+            self.train()
+
+    def train(self) -> "TrainingDashboard":
+        """(Re)start training the current settings from the initial weights, in the background."""
+        self.stop(wait=True)
+        if self.state is None:
+            return self
+        if self.state.history:          # train again from the start: same weights, same seed
+            super().redraw()
+        state = self.state
+        self.stopped = False
+        self._stop_flag = threading.Event()
+        self.progress.max = max(state.epochs, 1)
+        self.progress.value = 0
+        self._thread = threading.Thread(target=self._run, args=(state, self._stop_flag), daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, wait: bool = True) -> "TrainingDashboard":
+        """Ask the training to stop after the current epoch (and, with ``wait``, wait for it)."""
+        self._stop_flag.set()
+        if wait:
+            self.wait()
+        return self
+
+    def wait(self, timeout: float | None = None) -> "TrainingDashboard":
+        """Block until the background training has finished (or ``timeout`` seconds passed)."""
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        return self
+
+    @property
+    def running(self) -> bool:
+        """True while a training thread is working."""
+        return self._thread is not None and self._thread.is_alive()
+
+    # -- the background thread ------------------------------------------------------------------------
+    def _run(self, state: TrainingState, stop_flag: threading.Event) -> None:
+        x, y, x_val, y_val = state.data
+        try:
+            state.model.fit(x, y, batch_size=state.batch_size, epochs=state.epochs, verbose=0,
+                            validation_data=(x_val, y_val), seed=0,
+                            callbacks=[_Progress(self, state, stop_flag)])
+            self.stopped = stop_flag.is_set() and len(state.history.get("loss", [])) < state.epochs
+            self._draw_now(state, final=True)
+        except Exception as error:  # noqa: BLE001 - shown in the dashboard, kept for tests
+            self.last_error = "".join(traceback.format_exception_only(type(error), error)).strip()
+            self.message.value = (f"<span style='color:#b00020' class='course-dashboard-error'>"
+                                  f"Error: {_escape(self.last_error)}</span>")
+
+    def _epoch_done(self, state: TrainingState, epochs_done: int) -> None:
+        self.progress.value = epochs_done
+        h = state.history
+        self.status.value = (f"epoch {epochs_done}/{state.epochs}: loss {h['loss'][-1]:.3f}, "
+                             f"validation accuracy {h.get('val_accuracy', [float('nan')])[-1]:.2f}")
+        if epochs_done % max(1, self.redraw_every) == 0 and epochs_done < state.epochs:
+            self._draw_now(state)
+
+    def _draw_now(self, state: TrainingState, final: bool = False) -> None:
+        with self._lock:
+            start = time.perf_counter()
+            figure = self._draw(state, state.values)
+            self.image.value = figure_to_png(figure, self.dpi)
+            self.figure = figure
+            self.train_redraw_seconds.append(time.perf_counter() - start)
+        if final:
+            done = len(state.history.get("loss", []))
+            if done and not np.isfinite(state.history["loss"][-1]):
+                self.status.value = (f"the loss became NaN at epoch {done}: the weights blew up. "
+                                     "Try a smaller learning rate.")
+                return
+            word = "stopped" if self.stopped else "done"
+            acc = state.history.get("val_accuracy", [float("nan")])[-1] if done else float("nan")
+            self.status.value = f"{word} after {done} epoch(s): validation accuracy {acc:.2f}"
+
+
+def training_dashboard(dataset: str = "moons", hidden_units: int = 8, activation: str = "tanh",
+                       initializer: str = "glorot_uniform", optimizer: str = "Adam",
+                       learning_rate: float = 0.03, batch_size: int = 32, epochs: int = 40,
+                       seed: int = 0, redraw_every: int = 5, auto_train: bool = True) -> TrainingDashboard:
+    """A small network learning a 2-D toy problem, with every choice on a control.
+
+    dataset: 'moons', 'circles' or 'spirals'. initializer: a key of INITIALIZERS. optimizer:
+    'SGD', 'RMSprop', 'Adagrad', 'Adadelta', 'Adam', 'Adamax' or 'Nadam'. batch_size: one of
+    1, 8, 32, 64, 200. seed fixes the data, the initial weights and the shuffles.
+
+    Returns a TrainingDashboard (see the module's documentation for when it trains).
+    """
+    names = [cls.__name__ for cls in optimizers_module.OPTIMIZERS.values()]
+    checks = (("dataset", dataset, list(DATASETS)), ("initializer", initializer, list(INITIALIZERS)),
+              ("optimizer", optimizer, names),
+              ("activation", activation, ["relu", "tanh", "sigmoid", "linear"]),
+              ("batch_size", batch_size, [b for _, b in BATCH_SIZES]))
+    for what, value, allowed in checks:
+        if value not in allowed:
+            raise ValueError(f"{what} must be one of {allowed}, got {value!r}.")
+    style = {"description_width": "100px"}
+    layout = widgets.Layout(width="330px")
+    controls = {
+        "dataset": widgets.Dropdown(options=list(DATASETS), value=dataset, description="data set",
+                                    style=style, layout=layout),
+        "hidden_units": widgets.IntSlider(value=hidden_units, min=1, max=64, description="hidden units",
+                                          continuous_update=False, style=style, layout=layout),
+        "activation": widgets.Dropdown(options=["relu", "tanh", "sigmoid", "linear"], value=activation,
+                                       description="activation", style=style, layout=layout),
+        "initializer": widgets.Dropdown(options=list(INITIALIZERS), value=initializer,
+                                        description="initialiser", style=style, layout=layout),
+        "optimizer": widgets.Dropdown(options=names, value=optimizer, description="optimizer",
+                                      style=style, layout=layout),
+        "learning_rate": widgets.FloatLogSlider(value=learning_rate, base=10, min=-4, max=0, step=0.1,
+                                                description="learning rate", readout_format=".3g",
+                                                continuous_update=False, style=style, layout=layout),
+        "batch_size": widgets.Dropdown(options=BATCH_SIZES, value=batch_size, description="batch size",
+                                       style=style, layout=layout),
+        "epochs": widgets.IntSlider(value=epochs, min=1, max=300, description="epochs",
+                                    continuous_update=False, style=style, layout=layout),
+    }
+    data_cache: dict = {}
+
+    def compute(values):
+        key = values["dataset"]
+        if key not in data_cache:
+            x, y = DATASETS[key](seed)
+            x_val, y_val = DATASETS[key](seed + 1)
+            data_cache[key] = (x, y, x_val, y_val)
+        model = mlp((values["hidden_units"],) * 2, activation=values["activation"], n_inputs=2,
+                    n_outputs=1, output_activation="sigmoid",
+                    kernel_initializer=INITIALIZERS[values["initializer"]], seed=seed)
+        opt = fresh_optimizer({"class_name": values["optimizer"], "config": {"lr": values["learning_rate"]}})
+        model.compile(loss="binary_crossentropy", optimizer=opt, metrics=["accuracy"])
+        return TrainingState(model, data_cache[key], model.get_weights(), {}, values["epochs"],
+                             values["batch_size"], dict(values))
+
+    def draw(state, values):
+        x, y = state.data[0], state.data[1]
+        done = len(state.history.get("loss", []))
+        title = (f"{values['dataset']}: 2 x {values['hidden_units']} {values['activation']} units, "
+                 f"{values['initializer'].split(' ')[0]}, {values['optimizer']} lr {values['learning_rate']:.3g}, "
+                 f"batch {state.batch_size} -- epoch {done}/{state.epochs}")
+        with np.errstate(over="ignore", invalid="ignore"):
+            return plot_training(state.model.predict, x, y, state.history, state.epochs, title)
+
+    dash = TrainingDashboard(controls, compute, draw, title="Train a small network on a toy problem",
+                             redraw_every=redraw_every, auto_train=auto_train)
+    dash.redraw()
+    return dash
