@@ -8,7 +8,7 @@
     torch_gradients(model, x, y, device)             the same gradients from PyTorch autograd
 
 Everything here uses NumPy and the course's own kernels, except ``torch_gradients``, which
-imports torch when it is called.
+imports torch (and ``course.torch``) when it is called.
 """
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import losses as losses_module
 from .layers import Dense, DenseCache, dense_backward, dense_forward
 from .models import Sequential
 
@@ -164,62 +163,36 @@ def deep_network(depth: int = 10, units: int = 16, activation: str = "sigmoid", 
 
 
 # --- the same gradients from PyTorch ---------------------------------------------------------
-_TORCH_ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "softmax")
-
-
 def torch_gradients(model: Sequential, x, y, device: str = "cpu") -> list[np.ndarray]:
     """dL/dweight for every weight of ``model``, computed by PyTorch autograd on ``device``.
 
-    The model's weights are copied into float64 torch tensors; the forward pass and the loss
-    are written with torch operations that follow the course's definitions (Keras 2: batch
-    mean, probabilities clipped to [1e-7, 1 - 1e-7]); ``loss.backward()`` does the rest.
-    Returns NumPy arrays in the order of ``model.get_weights()``, to compare with
-    ``model.compute_gradients(x, y)``.
+    The model is copied into a ``torch.nn.Sequential`` (``course.torch.to_torch``, same weights,
+    same dtype), its loss is computed with ``course.torch.kernels.loss`` (torch operations
+    following the course's definitions) and ``loss.backward()`` fills every ``.grad``.
+    torch keeps a Linear layer's weight as (units, inputs), the transpose of our kernel, so each
+    weight gradient is transposed back. Returns NumPy arrays in the order of
+    ``model.get_weights()``, to compare with ``model.compute_gradients(x, y)``.
     """
     import torch  # imported here: the rest of the course does not need PyTorch
+
+    from .torch import kernels, to_torch
 
     _check_dense_model(model)
     if model.loss is None:
         raise RuntimeError("compile the model first: the gradients are those of its loss.")
     x, y = model._check_data(x, y)
-    xt = torch.as_tensor(np.asarray(x, dtype=np.float64), device=device)
-    params = [torch.tensor(np.asarray(w, dtype=np.float64), device=device, requires_grad=True)
-              for w in model.trainable_weights]
-    a, k = xt, 0
-    for layer in model.layers:
-        name = layer.activation.name
-        if name not in _TORCH_ACTIVATIONS:
-            raise ValueError(f"layer {layer.name!r} uses activation {name!r}, which has no gradient to "
-                             f"compare; use one of {', '.join(_TORCH_ACTIVATIONS)}.")
-        z = a @ params[k]
-        k += 1
-        if layer.use_bias:
-            z = z + params[k]
-            k += 1
-        a = {"linear": lambda t: t, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
-             "relu": torch.relu, "softmax": lambda t: torch.softmax(t, dim=-1)}[name](z)
-    loss = _torch_loss(torch, model.loss.name, y, a, device)
+    net, _ = to_torch(model, device)
+    xt = torch.as_tensor(x, device=device)
+    yt = torch.as_tensor(y, device=device)
+    loss = kernels.loss(model.loss.name, yt, net(xt))
     loss.backward()
-    return [p.grad.detach().cpu().numpy() for p in params]
-
-
-def _torch_loss(torch, name: str, y, y_pred, device):
-    eps = losses_module.EPSILON
-    if name == "sparse_categorical_crossentropy":
-        labels = torch.as_tensor(np.asarray(y).reshape(-1), device=device, dtype=torch.long)
-        p = y_pred / y_pred.sum(dim=-1, keepdim=True)
-        picked = p[torch.arange(len(labels), device=device), labels].clamp(eps, 1 - eps)
-        return -torch.log(picked).mean()
-    yt = torch.as_tensor(np.asarray(y, dtype=np.float64), device=device)
-    if name == "mean_squared_error":
-        return ((y_pred - yt) ** 2).mean()
-    if name == "binary_crossentropy":
-        p = y_pred.clamp(eps, 1 - eps)
-        return -(yt * torch.log(p) + (1 - yt) * torch.log(1 - p)).mean()
-    if name == "categorical_crossentropy":
-        p = (y_pred / y_pred.sum(dim=-1, keepdim=True)).clamp(eps, 1 - eps)
-        return -(yt * torch.log(p)).sum() / y_pred.shape[0]
-    raise ValueError(f"no PyTorch version of the loss {name!r}; use one of {', '.join(losses_module.NAMES)}.")
+    grads = []
+    for module in net:
+        if isinstance(module, torch.nn.Linear):
+            grads.append(module.weight.grad.T.detach().cpu().numpy())
+            if module.bias is not None:
+                grads.append(module.bias.grad.detach().cpu().numpy())
+    return grads
 
 
 # --- checks ------------------------------------------------------------------------------------

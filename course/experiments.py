@@ -9,6 +9,7 @@ implemented a second time. NumPy only, like the rest of the core.
     mlp                     the book's kind of network: Dense layers, softmax on top
     fresh_optimizer         a new optimizer (no state) from a name, a dict or another optimizer
     landscape_race          several optimizers from one start point on one landscape
+    divergence_step         where a run blew up, if it did
     random_restarts         one optimizer from many random start points
     learning_rate_schedule  the learning rate an optimizer uses at each update (decay)
     batch_size_runs         online, mini-batch and batch gradient descent: loss of every update
@@ -42,7 +43,7 @@ from .utils import get_rng
 
 __all__ = [
     "Subset", "mnist_subset", "mlp", "fresh_optimizer", "landscape_race", "random_restarts",
-    "nearest_minimum", "learning_rate_schedule", "BatchRun", "batch_size_runs", "RaceResult",
+    "nearest_minimum", "divergence_step", "learning_rate_schedule", "BatchRun", "batch_size_runs", "RaceResult",
     "optimizer_race", "LayerStats", "layer_statistics", "scaled_normal", "SymmetryRun",
     "symmetry_run", "distinct_units", "activation_memory", "Sweep", "load_batch_size_sweep",
     "RESULTS_DIR", "BOOK_CLAIMS", "load_book_runs", "BookRow", "compare_with_book", "format_book_table",
@@ -155,6 +156,21 @@ def nearest_minimum(landscape: Landscape, point) -> int:
     """Index in ``landscape.minima`` of the known minimum closest to ``point`` (0 = global)."""
     point = np.asarray(point, dtype=float).reshape(1, -1)
     return int(np.argmin(np.linalg.norm(landscape.minima - point, axis=1)))
+
+
+def divergence_step(losses, factor: float = 1e8) -> int | None:
+    """The first step where a run counts as diverged, or None.
+
+    Diverged: the loss is not finite, or above ``factor`` times the starting loss (at least 1).
+
+    >>> divergence_step([2.0, 1.0, 5e9, np.inf])
+    2
+    """
+    losses = np.asarray(losses, dtype=float)
+    limit = factor * max(abs(float(losses[0])), 1.0)
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(~(np.abs(losses) <= limit))
+    return int(bad[0]) if bad.size else None
 
 
 def learning_rate_schedule(optimizer, steps: int) -> np.ndarray:

@@ -233,7 +233,7 @@ class Sequential:
     # -- fit / evaluate / predict ---------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose: int = 1, callbacks=None,
             validation_split: float = 0.0, validation_data=None, shuffle: bool = True,
-            initial_epoch: int = 0, seed=None) -> History:
+            initial_epoch: int = 0, seed=None, device=None) -> History:
         """Train for ``epochs`` passes over (x, y) in mini-batches of ``batch_size`` (default 32).
 
         x: (n, features); y: (n, classes) one-hot, or (n,) labels for the sparse loss.
@@ -242,11 +242,22 @@ class Sequential:
         shuffle: reshuffle the training examples every epoch. seed: an int makes the shuffles
         reproducible (otherwise the course-wide generator of ``set_seed`` is used).
         verbose: 0 silent, 1 a progress bar per epoch, 2 one line per epoch.
+        device: None trains with the NumPy kernels of this library. 'cuda' (a GPU), 'cpu' or a
+        torch.device trains the same network with PyTorch there (``course.torch.training.fit``:
+        same loss, optimizer trajectory, shuffles and History), then copies the trained weights
+        back into this model. 'cuda' without a GPU falls back to the CPU with a warning.
 
         Returns a History: ``history.history['loss']``, ['accuracy'], ['val_loss'], ... per epoch.
         If the loss becomes NaN or infinite, training stops with a warning and the History so
         far is returned.
         """
+        if device is not None:
+            from .torch.training import fit as torch_fit  # imports torch only when asked for
+
+            return torch_fit(self, x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
+                             callbacks=callbacks, validation_split=validation_split,
+                             validation_data=validation_data, shuffle=shuffle,
+                             initial_epoch=initial_epoch, seed=seed, device=device)
         self._require_compiled("fit")
         epochs = check_positive_int("epochs", epochs, allow_zero=True)
         initial_epoch = check_positive_int("initial_epoch", initial_epoch, allow_zero=True)

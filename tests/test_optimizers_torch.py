@@ -27,11 +27,16 @@ SHAPES = [(5, 3), (3,), (3, 2), (2,)]
 
 @pytest.fixture(autouse=True)
 def torch_float64():
-    """torch keeps some optimizer scalars (NAdam's momentum product) in the default dtype."""
-    previous = torch.get_default_dtype()
+    """torch keeps some optimizer scalars (NAdam's momentum product) in the default dtype.
+
+    One thread: the tensors are tiny, and idle worker threads only compete for the cores.
+    """
+    previous, threads = torch.get_default_dtype(), torch.get_num_threads()
     torch.set_default_dtype(torch.float64)
+    torch.set_num_threads(1)
     yield
     torch.set_default_dtype(previous)
+    torch.set_num_threads(threads)
 
 
 def keras_rate(opt, t):

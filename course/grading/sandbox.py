@@ -43,6 +43,8 @@ _WRITE_EVENTS = frozenset({
     "shutil.copystat", "shutil.copytree", "shutil.chown", "shutil.make_archive", "shutil.move",
     "shutil.rmtree", "shutil.unpack_archive", "tempfile.mkdtemp", "tempfile.mkstemp",
 })
+_COPY_EVENTS = frozenset({"os.link", "os.symlink", "shutil.copyfile", "shutil.copytree",
+                          "shutil.copymode", "shutil.copystat", "shutil.move"})
 _PROCESS_EVENTS = frozenset({
     "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
     "os.forkpty", "os.startfile", "pty.spawn",
@@ -88,11 +90,7 @@ def install(protected, writable, log_path: str | None = None) -> None:
             refuse("read", path)
 
     def check_write(path):
-        if path is None:
-            return
-        if _inside(path, protected) and not _inside(path, writable):
-            refuse("write", path)
-        if not _inside(path, writable):
+        if path is not None and not _inside(path, writable):
             refuse("write", path)
 
     def hook(event, args):
@@ -110,12 +108,11 @@ def install(protected, writable, log_path: str | None = None) -> None:
                 check_read(resolve(args[0]) if args else None)
             elif event in _WRITE_EVENTS:
                 paths = [resolve(a) for a in args if isinstance(a, (str, bytes, os.PathLike))]
-                for target in paths:
+                # a link or a copy reads its first path and writes the others
+                sources = paths[:1] if event in _COPY_EVENTS else []
+                for target in sources:
                     check_read(target)
-                # a link or a copy may point at anything readable; only its destination is written
-                for target in (paths[1:] if event in ("os.link", "os.symlink", "shutil.copyfile",
-                                                      "shutil.copytree", "shutil.copymode",
-                                                      "shutil.copystat", "shutil.move") else paths):
+                for target in paths[len(sources):]:
                     check_write(target)
             elif event in _PROCESS_EVENTS:
                 refuse("start a process:", event)
@@ -128,10 +125,8 @@ def install(protected, writable, log_path: str | None = None) -> None:
                 name = args[1] if len(args) > 1 else None
                 if not (isinstance(name, str) and name.startswith(("Py", "_Py"))):
                     refuse("look up the native symbol", repr(name))
-            elif event in ("gc.get_objects", "gc.get_referrers", "gc.get_referents",
-                           "sys.addaudithook"):
-                if event != "sys.addaudithook":
-                    refuse("inspect the interpreter with", event)
+            elif event in ("gc.get_objects", "gc.get_referrers", "gc.get_referents"):
+                refuse("inspect the interpreter with", event)
         finally:
             busy.active = False
 

@@ -11,6 +11,7 @@ Every function returns a matplotlib Figure (not attached to pyplot).
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from .network import draw_network
 from .perceptron import CLASS_STYLE, draw_points
@@ -176,7 +177,7 @@ def plot_backprop_step(steps: int, losses, norm_history, dkernels, layer_names, 
     """
     fig, (loss_ax, norm_ax, heat_ax, region_ax) = light_figure(4, width=2.9, height=3.1,
                                                                top=0.75 if title else 0.45,
-                                                               bottom=0.75, wspace=0.8)
+                                                               bottom=0.75, wspace=1.2)
     t = np.arange(len(losses))
     loss_ax.plot(t, losses, color=COLORS["blue"])
     loss_ax.plot(t[-1:], losses[-1:], "o", color=COLORS["blue"])
@@ -188,16 +189,21 @@ def plot_backprop_step(steps: int, losses, norm_history, dkernels, layer_names, 
         norm_ax.plot(t, np.maximum(norm_history[:, k], 1e-12), color=color(k),
                      linestyle=LINESTYLES[k % len(LINESTYLES)], label=name)
     norm_ax.set_yscale("log")
+    # plain labels such as 1e-02: mathtext (10^-2) costs a third of a redraw
+    norm_ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=6))
+    norm_ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0e}"))
+    norm_ax.yaxis.set_minor_formatter(NullFormatter())
     norm_ax.set_xlabel("step")
     norm_ax.set_ylabel("||dkernel||")
+    norm_ax.yaxis.set_label_coords(-0.5, 0.5)
     norm_ax.set_title("gradient size per layer", fontsize=10)
-    norm_ax.legend(fontsize=8, loc="lower left")
+    norm_ax.legend(fontsize=8, loc="upper right", framealpha=0.8)
     canvas, spans, scales = stack_heatmaps(dkernels)
-    heat_ax.imshow(np.ma.masked_invalid(canvas), cmap="PuOr", vmin=-1, vmax=1, aspect="auto",
+    heat_ax.imshow(np.ma.masked_invalid(canvas), cmap="PuOr_r", vmin=-1, vmax=1, aspect="auto",
                    interpolation="nearest")
     heat_ax.grid(False)
     heat_ax.set_xticks([(a + b - 1) / 2 for a, b in spans])
-    heat_ax.set_xticklabels([f"{name}\n{scale:.0e}" for name, scale in zip(layer_names, scales)],
+    heat_ax.set_xticklabels([f"{name}\nmax {scale:.0e}" for name, scale in zip(layer_names, scales)],
                             fontsize=7.5)
     heat_ax.set_yticks([])
     heat_ax.set_ylabel("input of the layer")

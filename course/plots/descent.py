@@ -19,6 +19,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..experiments import divergence_step
 from .style import COLORS, LINESTYLES, RC, color, new_figure
 
 __all__ = [
@@ -58,12 +59,11 @@ DIVERGED = 1e8
 
 
 def _capped(losses) -> np.ndarray:
-    """The losses up to the first one that is not finite or above DIVERGED x the first (then NaN)."""
+    """The losses up to the step where the run diverged (see ``divergence_step``), then NaN."""
     losses = np.array(losses, dtype=float)
-    limit = DIVERGED * max(abs(losses[0]), 1.0)
-    bad = np.flatnonzero(~(np.abs(losses) <= limit))
-    if bad.size:
-        losses[bad[0]:] = np.nan
+    step = divergence_step(losses, DIVERGED)
+    if step is not None:
+        losses[step:] = np.nan
     return losses
 
 
@@ -83,8 +83,10 @@ def _draw_curve(ax, landscape, n: int = 400):
     return x, values
 
 
-def _draw_path_1d(ax, trajectory, index: int, label: str, markersize: float = 5):
+def _draw_path_1d(ax, trajectory, index: int, label: str, markersize: float | None = None):
     path, losses = _finite(trajectory)
+    if markersize is None:
+        markersize = 5 if len(path) <= 40 else 3
     ax.plot(path[:, 0], losses, marker="o", markersize=markersize, color=color(index),
             linestyle=LINESTYLES[index % len(LINESTYLES)], linewidth=1.2, alpha=0.9, label=label)
     ax.plot(path[:1, 0], losses[:1], marker="s", markersize=markersize + 3, color=color(index),
@@ -105,19 +107,21 @@ def plot_gradient_step(landscape, w0: float, lr: float, title: str | None = None
     loss0 = float(landscape.value(w0))
     slope = float(landscape.grad(w0)[0])
     w1 = w0 - lr * slope
-    span = 0.25 * (landscape.bounds[0][1] - landscape.bounds[0][0])
+    span = 0.15 * (landscape.bounds[0][1] - landscape.bounds[0][0])
     tx = np.linspace(w0 - span, w0 + span, 2)
     ax.plot(tx, loss0 + slope * (tx - w0), color=COLORS["orange"], linestyle="--",
             label=f"slope (gradient) = {slope:.2f}")
     ax.annotate("", xy=(w1, loss0), xytext=(w0, loss0),
-                arrowprops=dict(arrowstyle="-|>", color=COLORS["vermillion"], linewidth=2))
+                arrowprops=dict(arrowstyle="-|>", color=COLORS["vermillion"], linewidth=2,
+                                mutation_scale=18))
     ax.plot([], [], color=COLORS["vermillion"], label=f"step = -lr x gradient = {-lr * slope:.2f}")
+    loss1 = float(landscape.value(w1))
+    ax.plot([w1, w1], [loss0, loss1], color=COLORS["green"], linestyle=":", linewidth=1.5)
     ax.plot([w0], [loss0], "s", color=COLORS["blue"], markersize=9, label=f"w = {w0:.2f}")
-    ax.plot([w1], [float(landscape.value(w1))], "o", color=COLORS["green"], markersize=9,
-            label=f"next w = {w1:.2f}")
+    ax.plot([w1], [loss1], "o", color=COLORS["green"], markersize=9, label=f"next w = {w1:.2f}")
     ax.set_ylim(min(values) - 0.05 * np.ptp(values), max(values) * 1.05)
     ax.set_title(title or f"One step of gradient descent (learning rate {lr:g})")
-    ax.legend(loc="upper center")
+    ax.legend(loc="lower left", fontsize=9)
     return fig
 
 
@@ -131,6 +135,7 @@ def plot_descent_1d(landscape, trajectories, title: str = "Gradient descent in o
     _draw_curve(ax, landscape)
     for i, (label, trajectory) in enumerate(trajectories.items()):
         _draw_path_1d(ax, trajectory, i, label)
+    ax.plot([], [], "s", color="0.4", markersize=7, linestyle="none", label="start")
     ax.set_title(title)
     ax.legend(loc="upper center", fontsize=9)
     return fig if fig is not None else ax.figure
@@ -163,13 +168,11 @@ def plot_learning_rates(landscape, trajectories: dict, title: str = "The same st
     if landscape.dim != 1:
         raise ValueError(f"plot_learning_rates draws 1-D landscapes; {landscape.name} has {landscape.dim}.")
     n = len(trajectories)
-    fig, axes = new_figure(ncols=n + 1, width=3.6, height=3.3)
+    fig, axes = new_figure(ncols=n + 1, width=3.1, height=3.1)
     for i, (ax, (label, trajectory)) in enumerate(zip(axes, trajectories.items())):
         _draw_curve(ax, landscape)
         _draw_path_1d(ax, trajectory, i, label, markersize=4)
         ax.set_title(label)
-        if i:
-            ax.set_ylabel("")
         ax.legend(loc="upper center", fontsize=8)
     plot_loss_curves(trajectories, ax=axes[-1], log=True, title="Loss at each step")
     fig.suptitle(title)
@@ -177,14 +180,14 @@ def plot_learning_rates(landscape, trajectories: dict, title: str = "The same st
 
 
 # -- two dimensions ---------------------------------------------------------------------------------
-def _levels(Z, n: int = 18):
+def _levels(Z, n: int = 12):
     """Contour levels packed near the minimum: quantiles of the values, squared spacing."""
     finite = Z[np.isfinite(Z)]
     levels = np.unique(np.quantile(finite, np.linspace(0.0, 0.9, n) ** 2))
     return levels if len(levels) > 1 else n
 
 
-def _draw_contours(ax, landscape, n: int = 120, grids: dict | None = None):
+def _draw_contours(ax, landscape, n: int = 120, grids: dict | None = None, labels: bool = True):
     key = (landscape.name, n)
     if grids is not None and key in grids:
         X, Y, Z, levels = grids[key]
@@ -193,14 +196,14 @@ def _draw_contours(ax, landscape, n: int = 120, grids: dict | None = None):
         levels = _levels(Z)
         if grids is not None:
             grids[key] = (X, Y, Z, levels)
-    ax.contourf(X, Y, Z, levels=levels, cmap="Greys", alpha=0.45, extend="both")
-    ax.contour(X, Y, Z, levels=levels, colors="0.45", linewidths=0.6)
+    ax.contourf(X, Y, Z, levels=levels, cmap="Greys", alpha=0.3, extend="both", antialiased=False)
+    ax.contour(X, Y, Z, levels=levels, colors="0.55", linewidths=0.5)
     minima = landscape.minima
     ax.plot(minima[:1, 0], minima[:1, 1], marker="*", color=COLORS["black"], markersize=14,
-            linestyle="none", label="global minimum")
+            linestyle="none", label="global minimum" if labels else "_global minimum")
     if len(minima) > 1:
         ax.plot(minima[1:, 0], minima[1:, 1], marker="x", color=COLORS["black"], markersize=7,
-                linestyle="none", label="other minima")
+                linestyle="none", label="other minima" if labels else "_other minima")
     ax.set_xlim(*landscape.bounds[0])
     ax.set_ylim(*landscape.bounds[1])
     ax.set_xlabel("weight w1")
@@ -208,7 +211,7 @@ def _draw_contours(ax, landscape, n: int = 120, grids: dict | None = None):
 
 
 def plot_paths_2d(landscape, trajectories, title: str | None = None, ax=None, grids: dict | None = None,
-                  legend: bool = True):
+                  legend: bool = True, legend_loc: str = "lower right"):
     """Paths of one or several runs on the contour lines of a 2-D landscape.
 
     ``grids``: a dict used as a cache of the contour grid, so redrawing the same landscape is fast.
@@ -220,7 +223,7 @@ def plot_paths_2d(landscape, trajectories, title: str | None = None, ax=None, gr
     fig = None
     if ax is None:
         fig, ax = new_figure(width=5.5, height=4.2)
-    _draw_contours(ax, landscape, grids=grids)
+    _draw_contours(ax, landscape, grids=grids, labels=legend)
     for i, (label, trajectory) in enumerate(trajectories.items()):
         path, _ = _finite(trajectory)
         ax.plot(path[:, 0], path[:, 1], color=color(i), linestyle=LINESTYLES[i % len(LINESTYLES)],
@@ -229,10 +232,10 @@ def plot_paths_2d(landscape, trajectories, title: str | None = None, ax=None, gr
                 markeredgecolor="white", linestyle="none")
     start = next(iter(trajectories.values())).path[0]
     ax.plot([start[0]], [start[1]], marker="s", color=COLORS["black"], markersize=7,
-            linestyle="none", label="start")
+            linestyle="none", label="start" if legend else "_start")
     ax.set_title(title or f"Paths on the {landscape.name} landscape")
     if legend:
-        ax.legend(fontsize=8, loc="best", framealpha=0.85)
+        ax.legend(fontsize=8, loc=legend_loc, framealpha=0.85)
     return fig if fig is not None else ax.figure
 
 
@@ -240,7 +243,8 @@ def plot_race(landscape, trajectories: dict, title: str | None = None):
     """Paths on the landscape (left) and the loss at each step (right) for several optimizers."""
     fig, (left, right) = new_figure(ncols=2, width=5.2, height=4.2)
     if landscape.dim == 2:
-        plot_paths_2d(landscape, trajectories, title="Paths", ax=left)
+        plot_paths_2d(landscape, trajectories, title="Paths (\u25a0 start, \u2605 global minimum)", ax=left,
+                      legend=False)
     else:
         plot_descent_1d(landscape, trajectories, title="Paths", ax=left)
     plot_loss_curves(trajectories, ax=right, title="Loss at each step")
@@ -257,7 +261,7 @@ def plot_descent(landscape, trajectory, label: str, title: str, grids: dict | No
         _draw_path_1d(left, trajectory, 0, label, markersize=4)
         left.set_title("Path on the loss curve")
     else:
-        plot_paths_2d(landscape, {label: trajectory}, title="Path on the contour lines", ax=left,
+        plot_paths_2d(landscape, {label: trajectory}, title="Path (\u25a0 start, \u2605 minimum)", ax=left,
                       grids=grids, legend=False)
     plot_loss_curves({label: trajectory}, ax=right, log=landscape.dim == 2,
                      title="Loss at each step")
@@ -296,6 +300,7 @@ def plot_restarts(landscape, trajectories, title: str = "Restarting from random 
             ax.plot(path[:, 0], path[:, 1], color=c, linewidth=1, alpha=0.6)
             ax.plot(path[:1, 0], path[:1, 1], "s", color=c, markersize=6, alpha=0.8)
             ax.plot(path[-1:, 0], path[-1:, 1], "o", color=c, markersize=8, label=label)
+    ax.plot([], [], "s", color="0.4", markersize=6, label="start of a run")
     end = ends[best]
     y_best = finals[best] if landscape.dim == 1 else end[1]
     ax.annotate("best of the restarts", xy=(end[0], y_best), xytext=(0.02, 0.9), textcoords="axes fraction",
@@ -313,19 +318,21 @@ def plot_batch_noise(runs: dict, title: str = "Online, mini-batch and batch grad
     """
     fig, (left, right) = new_figure(ncols=2, width=5.0, height=3.6)
     for i, (label, run) in enumerate(runs.items()):
-        epochs_axis = np.arange(1, len(run.losses) + 1) / run.steps_per_epoch
-        many = len(run.losses) > 200
-        left.plot(epochs_axis, run.losses, color=color(i), linestyle="-" if many else LINESTYLES[i % 7],
-                  linewidth=0.6 if many else 1.8, alpha=0.55 if many else 1.0,
-                  marker=None if many else "o", markersize=5,
+        epochs_axis = np.arange(len(run.losses)) / run.steps_per_epoch
+        n = len(run.losses)
+        left.plot(epochs_axis, run.losses, color=color(i), linestyle="-" if n > 50 else LINESTYLES[i % 7],
+                  linewidth=0.5 if n > 200 else 1.8, alpha=0.5 if n > 200 else 1.0,
+                  marker=None if n > 50 else "o", markersize=6, zorder=3 if n <= 200 else 2,
                   label=f"{label}: batch {run.batch_size}, {run.steps_per_epoch} updates/epoch")
         right.plot(np.arange(len(run.epoch_loss)), run.epoch_loss, color=color(i),
                    linestyle=LINESTYLES[i % 7], marker="o", label=label)
+    left.set_yscale("log")
     left.set_xlabel("epochs (passes over the training data)")
-    left.set_ylabel("loss of the batch used for the update")
+    left.set_ylabel("loss of the update's batch (log scale)")
     left.set_title("Loss of every update")
-    left.legend(fontsize=8)
+    left.legend(fontsize=8, loc="lower left")
     right.set_xlabel("epoch")
+    right.set_xticks(np.arange(len(next(iter(runs.values())).epoch_loss)))
     right.set_ylabel("loss on the whole training set")
     right.set_title("Progress per epoch")
     right.legend(fontsize=8)

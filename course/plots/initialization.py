@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .style import COLORS, LINESTYLES, color, new_figure
+from .style import LINESTYLES, color, new_figure
 
 __all__ = ["plot_activation_histograms", "plot_layer_spread", "plot_symmetry"]
 
@@ -39,15 +39,14 @@ def plot_activation_histograms(stats: dict, layers=None, title: str = "Activatio
         for c, j in enumerate(layers):
             ax = axes[r][c]
             values = s.activations[j].ravel()
-            values = np.clip(values[np.isfinite(values)], lo, hi)
-            ax.hist(values, bins=bins, range=(lo, hi), color=color(r), alpha=0.85)
+            ax.hist(values[np.isfinite(values)], bins=bins, range=(lo, hi), color=color(r), alpha=0.85)
             ax.set_yticks([])
             ax.set_title(f"layer {j + 1}: std {s.activation_std[j]:.2g}", fontsize=9)
-            if r == len(stats) - 1:
-                ax.set_xlabel("activation value")
             if c == 0:
                 ax.set_ylabel(label, fontsize=9)
             ax.tick_params(labelsize=7)
+    fig.supxlabel("output value of the layer's units (each row shares one range)", fontsize=10)
+    fig.supylabel("number of outputs (one row per initialisation)", fontsize=10)
     fig.suptitle(title)
     return fig
 
@@ -59,8 +58,8 @@ def plot_layer_spread(stats: dict, title: str = "How the signal travels through 
     Zero values (nothing flows at all) are drawn at the bottom of the axis, marked 'x'.
     """
     fig, (left, right) = new_figure(ncols=2, width=4.8, height=3.6)
-    for ax, field, name in ((left, "activation_std", "std of the layer's outputs"),
-                            (right, "gradient_std", "std of dL/dkernel")):
+    for ax, field, name, heading in ((left, "activation_std", "std of the layer's outputs", "Spread of the outputs"),
+                                     (right, "gradient_std", "std of dL/dkernel", "Spread of the gradients")):
         floor = None
         for s in stats.values():
             values = getattr(s, field)
@@ -79,8 +78,8 @@ def plot_layer_spread(stats: dict, title: str = "How the signal travels through 
         ax.set_yscale("log")
         ax.set_xlabel("hidden layer")
         ax.set_ylabel(name + " (log scale)")
-        ax.set_title(name.capitalize())
-    right.legend(fontsize=8, loc="best")
+        ax.set_title(heading)
+    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=9)
     fig.suptitle(title)
     return fig
 
@@ -99,7 +98,8 @@ def plot_symmetry(runs: dict, input_index: int = 0, title: str = "Breaking the s
         epochs = np.arange(kernels.shape[0])
         for j in range(kernels.shape[2]):
             ax.plot(epochs, kernels[:, input_index, j], color=color(j), linewidth=1.5,
-                    linestyle=LINESTYLES[j % len(LINESTYLES)], label=f"unit {j + 1}" if j < 8 else None)
+                    linestyle=LINESTYLES[(j + j // len(LINESTYLES)) % len(LINESTYLES)],
+                    label=f"unit {j + 1}" if j < 8 else None)
         ax.set_xlabel("epoch")
         ax.set_ylabel(f"weight from input {input_index + 1} to each unit")
         final_acc = run.history["accuracy"][-1]

@@ -80,7 +80,7 @@ def draw_network(ax, layer_sizes, layer_names=None, max_shown: int = 8, node_tex
 
 
 def plot_network(layer_sizes=(784, 10, 10), layer_names=None, title: str | None = None,
-                 max_shown: int = 8, annotate_params: bool = True):
+                 max_shown: int = 6, annotate_params: bool = True):
     """A diagram of a fully connected network; with ``annotate_params``, the parameter count of
     each layer (n inputs x m units weights + m biases) under its connections."""
     sizes = [int(s) for s in layer_sizes]
@@ -90,8 +90,9 @@ def plot_network(layer_sizes=(784, 10, 10), layer_names=None, title: str | None 
         xs = np.linspace(0.08, 0.92, len(sizes))
         for k in range(1, len(sizes)):
             n, m = sizes[k - 1], sizes[k]
-            ax.text((xs[k - 1] + xs[k]) / 2, 1.02, f"{n}x{m} + {m} = {n * m + m:,} parameters",
+            ax.text((xs[k - 1] + xs[k]) / 2, 1.04, f"{n}x{m} + {m} = {n * m + m:,} parameters",
                     ha="center", fontsize=10, color=COLORS["vermillion"])
+        ax.set_ylim(-0.22, 1.12)
     ax.set_title(title or "A fully connected network: " + "-".join(map(str, sizes)))
     return fig
 

@@ -32,7 +32,7 @@ CLASS_STYLE = [
 ]
 
 
-def draw_points(ax, x, y, size: float = 18, legend: bool = True) -> None:
+def draw_points(ax, x, y, size: float = 18, legend: bool = True, legend_loc: str = "best") -> None:
     """Scatter the points x (n, 2) of each class y (n,) with its own colour and marker."""
     x, y = np.asarray(x), np.asarray(y)
     for k in np.unique(y):
@@ -40,10 +40,10 @@ def draw_points(ax, x, y, size: float = 18, legend: bool = True) -> None:
         pts = x[y == k]
         ax.scatter(pts[:, 0], pts[:, 1], s=size, c=style["color"], marker=style["marker"],
                    edgecolors="black", linewidths=0.3, label=f"class {int(k)}", zorder=3)
-    ax.set_xlabel("$x_1$")
-    ax.set_ylabel("$x_2$")
+    ax.set_xlabel("x₁")
+    ax.set_ylabel("x₂")
     if legend:
-        ax.legend(loc="lower right", framealpha=0.9)
+        ax.legend(loc=legend_loc, framealpha=0.9)
 
 
 def _limits(x, margin: float = 0.4):

@@ -300,7 +300,7 @@ class TorchOptimizer:
 
         weights: the course model's weight arrays (``model.trainable_weights``), used to create
         the course state if the optimizer has not made an update yet. With SGD and momentum 0
-        the velocities are left as they were: no update reads them.
+        the velocities become the last step, -rate * grad, from the parameters' ``.grad``.
         """
         opt = self.course
         weights = list(weights)
@@ -309,6 +309,11 @@ class TorchOptimizer:
         torch_state = self.torch_optimizer.state
         for i, p in enumerate(self.params):
             entry = torch_state.get(p, {})
+            if isinstance(opt, course_optimizers.SGD) and opt.momentum == 0:
+                # No state in torch; the course's velocity holds the last step, -rate * grad.
+                if p.grad is not None and self._last_rate is not None:
+                    opt.velocities[i][...] = self._to_course(-self._last_rate * p.grad, i)
+                continue
             if not entry:
                 continue
 

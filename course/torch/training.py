@@ -18,17 +18,19 @@ What makes it fast on a GPU:
   step to step; steps whose settings change (Keras's decay, Adam's eps, a new learning rate)
   run eagerly, and a new graph is captured once the settings settle.
 
-Differences from the NumPy path, all of them about when the host learns a value:
+Differences from the NumPy path, all about when the host learns a value:
 
-- batch callbacks (``on_batch_begin``/``on_batch_end``) defined by your own callbacks make every
-  batch wait for its loss, which they receive as floats, as on the NumPy path; the progress bar
-  advances every batch and shows the epoch's values at its end;
-- a NaN or infinite loss is found at the end of the epoch (or of the batch, with batch
-  callbacks): training stops and the weights from the start of that epoch are kept;
+- batch callbacks (``on_batch_begin``/``on_batch_end``) of your own callbacks make every batch
+  wait for its loss, which they receive as floats, as on the NumPy path; without them the
+  progress bar advances every batch and shows the epoch's values at its end;
+- a NaN or infinite loss is noticed at the end of the epoch (or of the batch, with batch
+  callbacks): training stops, as on the NumPy path, and the weights from the start of that epoch
+  are kept (the NumPy path keeps those from just before the bad batch);
 - weights a callback writes into the course model during training are not seen by the torch copy.
 """
 from __future__ import annotations
 
+import contextlib
 import numbers
 import time
 import warnings
@@ -44,10 +46,11 @@ from ..utils import check_positive_int, get_rng
 from . import kernels
 from .bridge import from_torch, to_torch
 
-__all__ = ["fit", "resolve_device", "DeviceFallbackWarning", "Criterion"]
+__all__ = ["fit", "resolve_device", "Criterion", "DeviceFallbackWarning", "CudaGraphWarning",
+           "WARMUP_STEPS"]
 
-#: Eager steps with unchanged settings before a step is captured in a CUDA graph (they also warm
-#: up cuBLAS and the allocator, which capture requires).
+#: Eager steps with unchanged settings before the step is captured in a CUDA graph (they also
+#: warm up cuBLAS and the allocator on a side stream, which capture requires).
 WARMUP_STEPS = 3
 
 
@@ -55,8 +58,16 @@ class DeviceFallbackWarning(UserWarning):
     """The requested device is not available; training runs on the CPU instead."""
 
 
+class CudaGraphWarning(UserWarning):
+    """A training step could not be captured as a CUDA graph; training goes on without graphs."""
+
+
 def resolve_device(device) -> torch.device:
-    """The torch.device to train on; 'cuda' without a usable GPU falls back to 'cpu' with a warning."""
+    """The torch.device to train on; 'cuda' without a usable GPU gives 'cpu' and a warning.
+
+    >>> resolve_device('cpu')
+    device(type='cpu')
+    """
     try:
         device = torch.device(device)
     except (RuntimeError, TypeError) as error:
@@ -69,9 +80,9 @@ def resolve_device(device) -> torch.device:
                       "pass device=None for the NumPy path.", DeviceFallbackWarning, stacklevel=3)
         return torch.device("cpu")
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise ValueError(f"device {str(device)!r} does not exist: this machine has "
-                         f"{torch.cuda.device_count()} CUDA device(s), cuda:0 to "
-                         f"cuda:{torch.cuda.device_count() - 1}.")
+        count = torch.cuda.device_count()
+        raise ValueError(f"device {str(device)!r} does not exist: this machine has {count} CUDA "
+                         f"device(s), cuda:0 to cuda:{count - 1}.")
     if device.type == "mps" and not torch.backends.mps.is_available():
         warnings.warn("device='mps' was requested but MPS is not available; training with PyTorch on "
                       "the CPU instead.", DeviceFallbackWarning, stacklevel=3)
@@ -87,19 +98,22 @@ def _clip_bounds(dtype) -> tuple[float, float]:
 
 
 class Criterion:
-    """The loss and metrics of a compiled course model, computed with torch on a batch.
+    """A compiled course model's loss and metrics, computed with torch on a batch.
 
-    Criterion(model, y): y are the targets as ``Sequential._check_data`` returns them. It sets
-    ``fused`` (the last activation is folded into the loss, as in the NumPy backward pass) and
-    ``tensors``: the target arrays a batch needs, by name ('target', 'labels', 'y').
+    Criterion(model, y): y are the training targets as ``Sequential._check_data`` returns them.
+
+    ``fused`` is 'softmax' or 'sigmoid' when the last activation is folded into the loss, as in
+    the NumPy backward pass (softmax with categorical cross-entropy, sigmoid with binary
+    cross-entropy), else None; ``body(net)`` is then the network without that activation, and
+    its output, the logits, is what ``criterion(out, batch)`` takes.
 
     ``criterion(out, batch)`` returns (loss, row): the loss to differentiate, and a 1-D tensor
-    [loss value, metric 1, ...] of the numbers the NumPy path reports for the batch. ``out`` is
-    the output of ``body(net)``: the logits when fused, else the model's output.
-
-    The reported loss is Keras's, with probabilities clipped to [1e-7, 1 - 1e-7]; the
-    differentiated loss of a fused pair is torch's F.cross_entropy or
-    F.binary_cross_entropy_with_logits, whose gradient is the course's fused gradient.
+    [loss value, metric 1, ...] of the numbers the NumPy path reports for the batch. The
+    reported loss is Keras's, with probabilities clipped to [1e-7, 1 - 1e-7]; the
+    differentiated loss of a fused pair is F.cross_entropy or F.binary_cross_entropy_with_logits,
+    whose gradient with respect to the logits is the course's fused gradient. With one-hot
+    targets (or labels) the clipped value is the per-example cross-entropy clamped to
+    [-log(1 - 1e-7), -log(1e-7)], which costs two small kernels instead of a second softmax.
     """
 
     _METRICS = {
@@ -110,30 +124,22 @@ class Criterion:
 
     def __init__(self, model, y: np.ndarray):
         self.loss_name = model.loss.name
-        last = model.layers[-1].activation.name
+        self.sparse = self.loss_name == "sparse_categorical_crossentropy"
+        self.units = model.output_shape[-1]
         self.lo, self.hi = _clip_bounds(model.dtype)
-        sparse = self.loss_name == "sparse_categorical_crossentropy"
-        units = model.output_shape[-1]
-        labels = None
-        if sparse:
-            labels = y.reshape(-1).astype(np.int64)
-        elif units > 1 and y.ndim == 2 and y.shape[1] == units:
-            labels = y.argmax(axis=1).astype(np.int64)
-        one_hot = labels is not None and not sparse and bool(
-            np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=1) == 1))
-        binary = bool(np.all((y == 0) | (y == 1))) if not sparse else False
-
+        one_hot = (not self.sparse and y.ndim == 2 and self.units > 1
+                   and bool(np.all((y == 0) | (y == 1))) and bool(np.all(y.sum(axis=1) == 1)))
+        last = model.layers[-1].activation.name
         if last == "softmax" and self.loss_name in ("categorical_crossentropy",
                                                     "sparse_categorical_crossentropy"):
             self.fused = "softmax"
-            self.mode = "labels" if (sparse or one_hot) else "soft"
+            self.mode = "labels" if (self.sparse or one_hot) else "soft"
         elif last == "sigmoid" and self.loss_name == "binary_crossentropy":
             self.fused = "sigmoid"
-            self.mode = "binary" if binary else "soft"
+            self.mode = "soft"
         else:
             self.fused = None
-            self.mode = "labels" if sparse else "soft"
-        self.tensors = {"target": labels if self.mode == "labels" else y}
+            self.mode = "labels" if self.sparse else "soft"
 
         self.metrics = []
         for name, fn in model.metrics:
@@ -141,32 +147,39 @@ class Criterion:
             if kind is None:
                 raise ValueError(
                     f"the metric {name!r} is a Python function of NumPy arrays, which cannot run on a "
-                    "torch device. On a device the built-in metrics 'accuracy', 'binary_accuracy', "
-                    "'categorical_accuracy' and 'sparse_categorical_accuracy' are available; train "
-                    "with device=None to use your own.")
+                    "torch device. The built-in metrics 'accuracy', 'binary_accuracy', "
+                    "'categorical_accuracy' and 'sparse_categorical_accuracy' run there; train with "
+                    "device=None to use your own.")
             if kind == "auto":
-                kind = "binary" if units == 1 else "categorical"
-            if kind == "categorical":
-                if labels is None:
-                    raise ValueError(f"the metric {name!r} compares classes, but the model has "
-                                     f"{units} output unit(s) and targets of shape {y.shape}.")
-                if self.mode != "labels":
-                    self.tensors["labels"] = labels
-            elif "y" not in self.tensors and self.mode == "labels":
-                self.tensors["y"] = y
+                kind = "binary" if self.units == 1 else "categorical"
+            if kind == "categorical" and self.units == 1:
+                raise ValueError(f"the metric {name!r} compares classes, but the model has a single "
+                                 "output unit; use 'accuracy' or 'binary_accuracy'.")
             self.metrics.append(kind)
+
+    def _labels(self, y: np.ndarray) -> np.ndarray:
+        return (y.reshape(-1) if self.sparse else y.argmax(axis=1)).astype(np.int64)
+
+    def batch_arrays(self, y: np.ndarray) -> dict[str, np.ndarray]:
+        """The target arrays a training batch is cut from: 'target' for the loss, and 'labels'
+        or 'y' when a metric needs them in another form."""
+        arrays = {"target": self._labels(y) if self.mode == "labels" else y}
+        if "categorical" in self.metrics and self.mode != "labels":
+            arrays["labels"] = self._labels(y)
+        if "binary" in self.metrics and self.mode == "labels" and not self.sparse:
+            arrays["y"] = y
+        return arrays
+
+    def eval_arrays(self, y: np.ndarray) -> dict[str, np.ndarray]:
+        """The target arrays ``evaluate`` needs: the loss's own targets, and labels for metrics."""
+        arrays = {"target": self._labels(y) if self.sparse else y}
+        if "categorical" in self.metrics and not self.sparse:
+            arrays["labels"] = self._labels(y)
+        return arrays
 
     def body(self, net: torch.nn.Sequential) -> torch.nn.Module:
         """The part of ``net`` whose output the criterion takes: without the last activation if fused."""
         return net[:-1] if self.fused else net
-
-    def probabilities(self, out: torch.Tensor) -> torch.Tensor:
-        """The model's output from the criterion's input (softmax or sigmoid of the logits)."""
-        if self.fused == "softmax":
-            return F.softmax(out, dim=-1)
-        if self.fused == "sigmoid":
-            return torch.sigmoid(out)
-        return out
 
     def __call__(self, out: torch.Tensor, batch: dict):
         target = batch["target"]
@@ -174,10 +187,6 @@ class Criterion:
             per_example = F.cross_entropy(out, target, reduction="none")
             loss = per_example.mean()
             value = per_example.detach().clamp(self.lo, self.hi).mean()
-        elif self.fused == "sigmoid" and self.mode == "binary":
-            per_entry = F.binary_cross_entropy_with_logits(out, target, reduction="none")
-            loss = per_entry.mean()
-            value = per_entry.detach().clamp(self.lo, self.hi).mean()
         elif self.fused == "softmax":
             loss = kernels.softmax_crossentropy(target, out)
             value = kernels.categorical_crossentropy(target, F.softmax(out.detach(), dim=-1))
@@ -187,75 +196,57 @@ class Criterion:
         else:
             loss = kernels.loss(self.loss_name, target, out)
             value = loss.detach()
-        row = [value] + self.metric_values(out.detach(), batch)
-        return loss, torch.stack(row)
+        return loss, torch.stack([value] + self.metric_values(out.detach(), batch, self.fused))
 
-    def metric_values(self, out: torch.Tensor, batch: dict) -> list[torch.Tensor]:
-        """Each metric of the batch as a 0-d tensor (the fraction of right answers)."""
+    def metric_values(self, out: torch.Tensor, batch: dict, fused=None) -> list[torch.Tensor]:
+        """Each metric as a 0-d tensor, the fraction of right answers; ``out`` holds logits if fused."""
         values = []
         for kind in self.metrics:
-            if kind == "categorical":
-                labels = batch["labels"] if "labels" in batch else batch["target"]
-                right = out.argmax(dim=-1) == labels
+            if kind == "categorical":     # softmax keeps the order: the argmax of the logits
+                right = out.argmax(dim=-1) == batch.get("labels", batch["target"])
             else:
-                y = batch["y"] if "y" in batch else batch["target"]
-                right = (self.probabilities(out) > 0.5) == (y > 0.5)
+                probs = {"softmax": lambda z: F.softmax(z, dim=-1), "sigmoid": torch.sigmoid}.get(
+                    fused, lambda z: z)(out)
+                right = (probs > 0.5) == (batch.get("y", batch["target"]) > 0.5)
             values.append(right.to(out.dtype).mean())
         return values
 
     def evaluate(self, y_pred: torch.Tensor, targets: dict) -> list[float]:
         """[loss, metric, ...] over a whole set from the model's outputs, as ``Sequential.evaluate``."""
-        name = self.loss_name
-        target = targets["target"]
-        value = kernels.loss(name, target, y_pred)
-        logits_like = y_pred if not self.fused else y_pred  # argmax and > 0.5 read probabilities too
-        row = [value] + [v for v in self._probability_metrics(logits_like, targets)]
-        return torch.stack(row).tolist()
-
-    def _probability_metrics(self, probs: torch.Tensor, batch: dict) -> list[torch.Tensor]:
-        values = []
-        for kind in self.metrics:
-            if kind == "categorical":
-                labels = batch["labels"] if "labels" in batch else batch["target"]
-                right = probs.argmax(dim=-1) == labels
-            else:
-                y = batch["y"] if "y" in batch else batch["target"]
-                right = (probs > 0.5) == (y > 0.5)
-            values.append(right.to(probs.dtype).mean())
-        return values
+        value = kernels.loss(self.loss_name, targets["target"], y_pred)
+        return torch.stack([value] + self.metric_values(y_pred, targets)).tolist()
 
 
 class _Trainer:
     """Runs the training steps of one ``fit`` call on one device."""
 
-    def __init__(self, model, net, optimizer, criterion, device, x, batch_size, use_graphs):
+    def __init__(self, net, optimizer, criterion, device, x, y, batch_size, use_graphs):
         self.net, self.optimizer, self.criterion, self.device = net, optimizer, criterion, device
         self.body = criterion.body(net)
-        self.x = torch.from_numpy(x).to(device)
-        self.targets = {name: torch.from_numpy(np.ascontiguousarray(a)).to(device)
-                        for name, a in criterion.tensors.items()}
+        self.x = _to_device(x, device)
+        self.targets = {name: _to_device(a, device) for name, a in criterion.batch_arrays(y).items()}
         self.n, self.batch_size = len(x), batch_size
         self.full_steps = self.n // batch_size
         self.steps = -(-self.n // batch_size)
+        self.sizes = np.diff(np.minimum(np.arange(self.steps + 1) * batch_size, self.n)).astype(np.float64)
         self.perm = torch.arange(self.n, device=device)
         self.perm_full = self.perm[: self.full_steps * batch_size].view(self.full_steps, batch_size)
-        self.values = torch.zeros(max(self.steps, 1), 1 + len(criterion.metrics),
-                                  dtype=self.x.dtype, device=device)
-        self.pinned = torch.empty(self.n, dtype=torch.int64, pin_memory=device.type == "cuda")
-        self.use_graphs = use_graphs
+        self.order = torch.empty(self.n, dtype=torch.int64, pin_memory=device.type == "cuda")
+        self.values = torch.zeros(max(self.steps, 1), 1 + len(criterion.metrics), dtype=self.x.dtype,
+                                  device=device)
+        # Optimizers keeping a step counter need it on the GPU (capturable) to be replayed.
+        self.use_graphs = use_graphs and (optimizer.capturable or "capturable" not in
+                                          optimizer.torch_optimizer.defaults)
         self.counter = torch.zeros(1, dtype=torch.int64, device=device)
-        self.counter_value = 0            # what the counter on the device holds, as the host knows it
-        self.graph = None
-        self.graph_key = None
+        self.counter_value = 0           # the batch number the device's counter holds
+        self.graph, self.graph_key = None, None
         self.last_key, self.same_key_steps = None, 0
-        self.replayed_steps = 0
-        self.eager_steps = 0
+        self.steps_replayed, self.steps_eager = 0, 0
 
-    # -- the step ----------------------------------------------------------------------------------
+    # -- one step ------------------------------------------------------------------------------------
     def _forward_backward(self, idx: torch.Tensor) -> torch.Tensor:
         batch = {name: t.index_select(0, idx) for name, t in self.targets.items()}
-        out = self.body(self.x.index_select(0, idx))
-        loss, row = self.criterion(out, batch)
+        loss, row = self.criterion(self.body(self.x.index_select(0, idx)), batch)
         loss.backward()
         return row
 
@@ -265,81 +256,84 @@ class _Trainer:
         row = self._forward_backward(self.perm[lo:hi])
         self.optimizer.torch_step()
         self.values[batch] = row
-        self.eager_steps += 1
+        self.steps_eager += 1
 
-    def _capture(self):
-        """Record one full-batch step, reading its batch number from ``counter``, as a CUDA graph."""
-        self.optimizer.zero_grad(set_to_none=True)
+    def _capture(self) -> torch.cuda.CUDAGraph:
+        """Record one full-batch step, which reads its batch number from ``counter``."""
+        self.optimizer.zero_grad(set_to_none=True)   # the graph allocates its own gradients
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
-            idx = self.perm_full.index_select(0, self.counter).view(-1)
-            row = self._forward_backward(idx)
+            row = self._forward_backward(self.perm_full.index_select(0, self.counter).view(-1))
             self.optimizer.torch_step()
             self.values.index_copy_(0, self.counter, row.unsqueeze(0))
             self.counter.add_(1)
         return graph
-
-    def step(self, batch: int) -> None:
-        """Launch training step ``batch`` of the epoch (the host does not wait for it)."""
-        key = self.optimizer.prepare()
-        if self.use_graphs and batch < self.full_steps and key is not None:
-            if self.graph is not None and key == self.graph_key:
-                self._replay(batch)
-                return
-            self.same_key_steps = self.same_key_steps + 1 if key == self.last_key else 1
-            self.last_key = key
-            if self.same_key_steps > WARMUP_STEPS:
-                try:
-                    graph = self._capture()
-                except Exception as error:  # an operation that cannot be captured on this setup
-                    self.use_graphs = False
-                    warnings.warn(f"CUDA graph capture failed ({type(error).__name__}: {error}); training "
-                                  "continues without CUDA graphs.", RuntimeWarning, stacklevel=2)
-                else:
-                    self.graph, self.graph_key = graph, key
-                    self.counter_value = None
-                    self._replay(batch)
-                    return
-        self._eager_step(batch)
 
     def _replay(self, batch: int) -> None:
         if self.counter_value != batch:
             self.counter.fill_(batch)
         self.graph.replay()
         self.counter_value = batch + 1
-        self.replayed_steps += 1
+        self.steps_replayed += 1
 
-    # -- epochs --------------------------------------------------------------------------------------
+    def step(self, batch: int) -> None:
+        """Launch training step ``batch`` of the epoch; the host does not wait for it."""
+        key = self.optimizer.prepare()
+        if self.use_graphs and batch < self.full_steps and key is not None:
+            if self.graph is not None and key == self.graph_key:
+                self._replay(batch)
+                self.optimizer.advance()
+                return
+            self.same_key_steps = self.same_key_steps + 1 if key == self.last_key else 1
+            self.last_key = key
+            if self.same_key_steps > WARMUP_STEPS:
+                try:
+                    graph = self._capture()
+                except Exception as error:   # an operation this torch or driver cannot capture
+                    self.use_graphs = False
+                    warnings.warn(f"the training step could not be captured as a CUDA graph "
+                                  f"({type(error).__name__}: {error}); training goes on without.",
+                                  CudaGraphWarning, stacklevel=2)
+                else:
+                    self.graph, self.graph_key, self.counter_value = graph, key, None
+                    self._replay(batch)
+                    self.optimizer.advance()
+                    return
+        self._eager_step(batch)
+        self.optimizer.advance()
+
+    # -- epochs ----------------------------------------------------------------------------------------
     def start_epoch(self, order: np.ndarray | None) -> None:
+        """Upload the epoch's order of the examples (None: keep the order of the data)."""
         if order is not None:
-            self.pinned.numpy()[:] = order
-            self.perm.copy_(self.pinned, non_blocking=True)
-        elif self.perm_is_shuffled():
-            self.perm.copy_(torch.arange(self.n, device=self.device))
-
-    def perm_is_shuffled(self) -> bool:
-        return getattr(self, "_shuffled", False)
+            self.order.numpy()[:] = order
+            self.perm.copy_(self.order, non_blocking=True)
 
     def batch_values(self, batch: int) -> list[float]:
+        """[loss, metric, ...] of one batch (waits for it)."""
         return self.values[batch].tolist()
 
     def epoch_values(self) -> np.ndarray:
+        """[loss, metric, ...] of every batch of the epoch, shape (steps, 1 + metrics) (waits)."""
         return self.values[: self.steps].cpu().numpy().astype(np.float64)
 
-    def snapshot(self) -> list[torch.Tensor]:
+    def snapshot(self):
+        """Copies of the weights and the optimizer's state, to go back to if the loss blows up."""
         tensors = list(self.net.parameters()) + self.optimizer.state_tensors()
-        return [t.detach().clone() for t in tensors], self.optimizer.iterations, self.optimizer._last_rate
+        return ([t.detach().clone() for t in tensors], self.optimizer.iterations,
+                self.optimizer._last_rate)
 
     def restore(self, snapshot) -> None:
         copies, iterations, last_rate = snapshot
-        tensors = list(self.net.parameters()) + self.optimizer.state_tensors()
+        params = list(self.net.parameters())
+        state = self.optimizer.state_tensors()
         with torch.no_grad():
-            if len(tensors) == len(copies):
-                for t, c in zip(tensors, copies):
+            for p, c in zip(params, copies):
+                p.copy_(c)
+            if len(copies) == len(params) + len(state):
+                for t, c in zip(state, copies[len(params):]):
                     t.copy_(c)
-            else:  # the optimizer created its state during the failed epoch
-                for p, c in zip(self.net.parameters(), copies):
-                    p.copy_(c)
+            else:                         # the state was created during the epoch: start it afresh
                 self.optimizer.torch_optimizer.state.clear()
         self.optimizer.iterations, self.optimizer._last_rate = iterations, last_rate
 
@@ -348,9 +342,13 @@ class _Trainer:
             return torch.cat([self.net(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
 
 
+def _to_device(array: np.ndarray, device: torch.device) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(array)).to(device)
+
+
 def _check_arguments(model, x, y, batch_size, epochs, verbose, validation_split, validation_data,
                      initial_epoch):
-    """The checks and the validation split of ``Sequential.fit``, with its messages."""
+    """The checks and the validation split of ``Sequential.fit``, with the same messages."""
     model._require_compiled("fit")
     epochs = check_positive_int("epochs", epochs, allow_zero=True)
     initial_epoch = check_positive_int("initial_epoch", initial_epoch, allow_zero=True)
@@ -377,23 +375,22 @@ def _check_arguments(model, x, y, batch_size, epochs, verbose, validation_split,
     return x, y, x_val, y_val, batch_size, epochs, initial_epoch
 
 
-def _overrides(callback, method: str) -> bool:
+def _overrides(callback: Callback, method: str) -> bool:
     return getattr(type(callback), method) is not getattr(Callback, method)
 
 
 def fit(model, x=None, y=None, batch_size=None, epochs: int = 1, verbose: int = 1, callbacks=None,
         validation_split: float = 0.0, validation_data=None, shuffle: bool = True,
         initial_epoch: int = 0, seed=None, device="cuda", cuda_graphs: bool = True) -> History:
-    """``model.fit`` with PyTorch on ``device``; the arguments and the History are those of
-    ``Sequential.fit``.
+    """``model.fit`` with PyTorch on ``device``: the arguments and the History of ``Sequential.fit``.
 
-    device: 'cuda' (falls back to the CPU with a DeviceFallbackWarning when no GPU is
-    available), 'cuda:1', 'cpu', or a torch.device. cuda_graphs: replay the training step as a
-    CUDA graph where possible (GPU only; False runs every step eagerly).
+    device: 'cuda' (the CPU, with a DeviceFallbackWarning, when no GPU is available), 'cuda:1',
+    'cpu', or a torch.device. cuda_graphs: replay the training step as a CUDA graph where
+    possible (GPU only); False runs every step eagerly.
 
-    The History also records ``history.device`` (where training ran) and
-    ``history.steps_replayed`` / ``history.steps_eager`` (how many steps ran as a CUDA graph).
-    At the end the trained weights and the optimizer's state are copied into ``model``.
+    Besides the usual keys, the History records ``history.device`` (where training ran) and
+    ``history.steps_replayed`` and ``history.steps_eager`` (how the steps ran). At the end the
+    trained weights and the optimizer's state are in ``model``.
     """
     x, y, x_val, y_val, batch_size, epochs, initial_epoch = _check_arguments(
         model, x, y, batch_size, epochs, verbose, validation_split, validation_data, initial_epoch)
@@ -403,11 +400,15 @@ def fit(model, x=None, y=None, batch_size=None, epochs: int = 1, verbose: int = 
             raise TypeError(f"callbacks must be Callback objects, got {type(cb).__name__}.")
     device = resolve_device(device)
     criterion = Criterion(model, y)
-    use_graphs = bool(cuda_graphs) and device.type == "cuda" and hasattr(torch.cuda, "CUDAGraph")
-    # Step counters on the GPU serve a captured step; in float64 they would cost precision.
+    use_graphs = bool(cuda_graphs) and device.type == "cuda"
+    # Step counters on the GPU make a captured step replayable; torch keeps them in float32,
+    # which would cost a float64 run its last digits, so float64 runs keep them on the host.
     net, optimizer = to_torch(model, device, capturable=use_graphs and model.dtype == np.float32)
-    trainer = _Trainer(model, net, optimizer, criterion, device, x, batch_size, use_graphs)
+    trainer = _Trainer(net, optimizer, criterion, device, x, y, batch_size, use_graphs)
     rng = get_rng(seed)
+    if x_val is not None:
+        x_val = _to_device(x_val, device)
+        targets_val = {name: _to_device(a, device) for name, a in criterion.eval_arrays(y_val).items()}
 
     history = History()
     history.device = str(device)
@@ -422,21 +423,14 @@ def fit(model, x=None, y=None, batch_size=None, epochs: int = 1, verbose: int = 
     model.history = history
     model.stop_training = False
     names = ["loss"] + [name for name, _ in model.metrics]
-    targets_val = None
-    if x_val is not None:
-        x_val_t = torch.from_numpy(x_val).to(device)
-        targets_val = {name: torch.from_numpy(np.ascontiguousarray(a)).to(device)
-                       for name, a in Criterion(model, y_val).tensors.items()}
-        if "target" in targets_val and criterion.mode == "labels" and targets_val["target"].dtype != torch.int64:
-            targets_val["target"] = targets_val["target"].long()
-    sizes = np.diff(np.minimum(np.arange(trainer.steps + 1) * batch_size, trainer.n)).astype(np.float64)
 
+    # Training runs on a side stream of its own, as CUDA graph capture asks of the warm-up steps.
     stream = torch.cuda.Stream(device) if device.type == "cuda" else None
     if stream is not None:
         stream.wait_stream(torch.cuda.current_stream(device))
     finished = False
     try:
-        with torch.cuda.stream(stream) if stream is not None else _nothing():
+        with torch.cuda.stream(stream) if stream is not None else contextlib.nullcontext():
             for cb in all_callbacks:
                 cb.on_train_begin({})
             for epoch in range(initial_epoch, initial_epoch + epochs):
@@ -445,52 +439,47 @@ def fit(model, x=None, y=None, batch_size=None, epochs: int = 1, verbose: int = 
                 order = rng.permutation(trainer.n) if shuffle else None
                 started = time.perf_counter()
                 trainer.start_epoch(order)
-                trainer._shuffled = order is not None
                 snapshot = trainer.snapshot()
-                stopped_at = None
+                bad_batch = None
                 for batch in range(trainer.steps):
                     for cb in begin_callbacks:
                         cb.on_batch_begin(batch, {})
                     trainer.step(batch)
-                    trainer.optimizer.advance()
-                    logs = {}
-                    if live:
-                        logs = dict(zip(names, trainer.batch_values(batch)))
+                    logs = dict(zip(names, trainer.batch_values(batch))) if live else {}
                     for cb in end_callbacks:
                         cb.on_batch_end(batch, logs)
                     if live and not np.isfinite(logs["loss"]):
-                        stopped_at = batch
+                        bad_batch = batch
                         break
                 values = trainer.epoch_values()
-                if stopped_at is None:
+                if bad_batch is None:
                     bad = np.flatnonzero(~np.isfinite(values[:, 0]))
-                    stopped_at = int(bad[0]) if bad.size else None
-                if stopped_at is not None:
-                    values, batch_sizes = values[: stopped_at + 1], sizes[: stopped_at + 1]
+                    bad_batch = int(bad[0]) if bad.size else None
+                sizes = trainer.sizes
+                if bad_batch is not None:
+                    values, sizes = values[: bad_batch + 1], sizes[: bad_batch + 1]
                     trainer.restore(snapshot)
-                    history.stopped_reason = warn_nan(epoch, stopped_at)
+                    history.stopped_reason = warn_nan(epoch, bad_batch)
                     model.stop_training = True
-                else:
-                    batch_sizes = sizes
-                totals = (values * batch_sizes[:, None]).sum(axis=0) / max(batch_sizes.sum(), 1.0)
+                totals = (values * sizes[:, None]).sum(axis=0) / max(sizes.sum(), 1.0)
                 logs = {k: float(v) for k, v in zip(names, totals)}
                 if x_val is not None and not model.stop_training:
-                    y_pred = trainer.predict(x_val_t, max(batch_size, 256))
-                    logs.update({f"val_{k}": float(v)
-                                 for k, v in zip(names, criterion.evaluate(y_pred, targets_val))})
+                    y_pred = trainer.predict(x_val, max(batch_size, 256))
+                    val = criterion.evaluate(y_pred, targets_val)
+                    logs.update({f"val_{k}": float(v) for k, v in zip(names, val)})
                 logs["time"] = time.perf_counter() - started
-                from_torch(net, model)
+                from_torch(net, model)    # callbacks such as EarlyStopping read the course model
                 for cb in all_callbacks:
                     cb.on_epoch_end(epoch, logs)
                 if model.stop_training:
                     break
             _copy_back(net, model, optimizer, stream)
             finished = True
-        history.steps_replayed, history.steps_eager = trainer.replayed_steps, trainer.eager_steps
+        history.steps_replayed, history.steps_eager = trainer.steps_replayed, trainer.steps_eager
         for cb in all_callbacks:
             cb.on_train_end({})
     finally:
-        if not finished:
+        if not finished:             # interrupted: keep what was learned so far
             _copy_back(net, model, optimizer, stream)
     return history
 
@@ -501,11 +490,3 @@ def _copy_back(net, model, optimizer, stream) -> None:
         stream.synchronize()
     if all(bool(torch.isfinite(p).all()) for p in net.parameters()):
         from_torch(net, model, optimizer)
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False

@@ -23,7 +23,8 @@ import numpy as np
 
 from .. import landscapes
 from .. import optimizers as optimizers_module
-from ..plots.descent import plot_descent
+from ..experiments import divergence_step
+from ..plots.descent import DIVERGED, plot_descent
 from .dashboard import Dashboard
 
 __all__ = ["DescentState", "DescentDashboard", "descent_dashboard", "LANDSCAPE_CHOICES", "make_optimizer"]
@@ -45,7 +46,7 @@ class DescentState(NamedTuple):
     landscape: landscapes.Landscape
     optimizer: optimizers_module.Optimizer   # after the run: its iterations, state, current_lr
     trajectory: landscapes.Trajectory
-    diverged_at: int | None                  # the step where the point stopped being finite
+    diverged_at: int | None                  # the step where the loss blew up (see divergence_step)
 
 
 def make_optimizer(name: str, learning_rate: float, momentum: float = 0.0, nesterov: bool = False,
@@ -145,6 +146,10 @@ def descent_dashboard(landscape: str = "wavy", optimizer: str = "SGD", learning_
     names = [cls.__name__ for cls in optimizers_module.OPTIMIZERS.values()]
     if optimizer not in names:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {names}.")
+    if not 1e-4 <= learning_rate <= 10 ** 0.5:
+        raise ValueError(f"learning_rate must be between 1e-4 and 3.16 (the slider's range), got {learning_rate!r}.")
+    if not 5 <= steps <= 500:
+        raise ValueError(f"steps must be between 5 and 500 (the slider's range), got {steps!r}.")
     first = LANDSCAPE_CHOICES[landscape][1]()
     start = tuple(start) if start is not None else LANDSCAPE_CHOICES[landscape][2]
     if len(start) != first.dim:
@@ -187,8 +192,7 @@ def descent_dashboard(landscape: str = "wavy", optimizer: str = "SGD", learning_
                              values["nesterov"], values["decay"])
         point = [values["start_x"], values["start_y"]][:land.dim]
         trajectory = landscapes.run_optimizer(opt, land, point, values["steps"])
-        bad = np.flatnonzero(~np.all(np.isfinite(trajectory.path), axis=1))
-        return DescentState(land, opt, trajectory, int(bad[0]) if bad.size else None)
+        return DescentState(land, opt, trajectory, divergence_step(trajectory.losses, DIVERGED))
 
     def draw(state, values):
         trajectory = state.trajectory

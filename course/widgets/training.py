@@ -159,9 +159,11 @@ class TrainingDashboard(Dashboard):
     def _run(self, state: TrainingState, stop_flag: threading.Event) -> None:
         x, y, x_val, y_val = state.data
         try:
-            state.model.fit(x, y, batch_size=state.batch_size, epochs=state.epochs, verbose=0,
-                            validation_data=(x_val, y_val), seed=0,
-                            callbacks=[_Progress(self, state, stop_flag)])
+            # A run that blows up is reported in the status line (below), not as overflow warnings.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                state.model.fit(x, y, batch_size=state.batch_size, epochs=state.epochs, verbose=0,
+                                validation_data=(x_val, y_val), seed=0,
+                                callbacks=[_Progress(self, state, stop_flag)])
             self.stopped = stop_flag.is_set() and len(state.history.get("loss", [])) < state.epochs
             self._draw_now(state, final=True)
         except Exception as error:  # noqa: BLE001 - shown in the dashboard, kept for tests

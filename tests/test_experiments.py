@@ -1,0 +1,246 @@
+"""course.experiments: the experiments of lessons 4 and 5 return the numbers the lessons claim."""
+import json
+import math
+
+import numpy as np
+import pytest
+
+from course import experiments, landscapes
+from course.optimizers import SGD, Adam
+
+
+@pytest.fixture
+def fake_mnist(rng):
+    """Something shaped like mnist.load_flat(): 300 training and 50 test 'images' of 784 values."""
+    x = rng.random((300, 784), dtype=np.float32)
+    labels = rng.integers(0, 10, size=300)
+    y = np.eye(10, dtype=np.float32)[labels]
+    return (x, y), (x[:50], y[:50])
+
+
+@pytest.fixture
+def toy_classes(rng):
+    """A small 3-class problem with 20 features that a network can partly learn."""
+    centres = rng.normal(size=(3, 20)).astype(np.float32)
+    labels = rng.integers(0, 3, size=120)
+    x = centres[labels] + 0.5 * rng.normal(size=(120, 20)).astype(np.float32)
+    return x, np.eye(3, dtype=np.float32)[labels]
+
+
+# -- data and models --------------------------------------------------------------------------------
+def test_mnist_subset_draws_disjoint_training_and_validation_rows(fake_mnist):
+    subset = experiments.mnist_subset(n_train=100, n_val=40, seed=3, data=fake_mnist)
+    assert subset.x_train.shape == (100, 784) and subset.y_val.shape == (40, 10)
+    train_rows = {row.tobytes() for row in subset.x_train}
+    assert not any(row.tobytes() in train_rows for row in subset.x_val), "a validation image is also a training image"
+
+
+def test_mnist_subset_is_reproducible_for_a_seed_and_differs_between_seeds(fake_mnist):
+    a = experiments.mnist_subset(50, 10, seed=1, data=fake_mnist)
+    b = experiments.mnist_subset(50, 10, seed=1, data=fake_mnist)
+    c = experiments.mnist_subset(50, 10, seed=2, data=fake_mnist)
+    np.testing.assert_array_equal(a.x_train, b.x_train)
+    assert not np.array_equal(a.x_train, c.x_train)
+
+
+def test_mnist_subset_refuses_more_images_than_there_are(fake_mnist):
+    with pytest.raises(ValueError, match="ask for fewer"):
+        experiments.mnist_subset(n_train=290, n_val=20, data=fake_mnist)
+
+
+def test_mlp_of_the_book_has_7960_parameters_and_same_seed_same_weights():
+    a = experiments.mlp(hidden=(10,), activation="sigmoid", seed=5)
+    b = experiments.mlp(hidden=10, activation="sigmoid", seed=5)
+    assert a.count_params() == 7960
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    assert [layer.activation.name for layer in a.layers] == ["sigmoid", "softmax"]
+
+
+def test_fresh_optimizer_copies_the_settings_but_not_the_state():
+    used = SGD(lr=0.3, momentum=0.9)
+    used.apply_gradients([np.ones(2)], [np.ones(2)])
+    fresh = experiments.fresh_optimizer(used)
+    assert fresh is not used and fresh.get_config() == used.get_config()
+    assert fresh.iterations == 0 and not fresh.built
+    assert isinstance(experiments.fresh_optimizer("adam"), Adam)
+    assert experiments.fresh_optimizer(lambda: SGD(lr=0.2)).lr == 0.2
+
+
+# -- optimizers on landscapes -------------------------------------------------------------------------
+def test_landscape_race_runs_each_optimizer_independently_from_the_same_start():
+    bowl = landscapes.bowl()
+    shared = SGD(lr=0.1, momentum=0.5)
+    race = experiments.landscape_race({"first": shared, "second": shared}, bowl, start=[1.0, 2.0], steps=10)
+    np.testing.assert_array_equal(race["first"].path, race["second"].path)
+    alone = landscapes.run_optimizer(SGD(lr=0.1, momentum=0.5), bowl, [1.0, 2.0], 10)
+    np.testing.assert_array_equal(race["first"].path, alone.path)
+    assert shared.iterations == 0, "the optimizer passed in must not be used up by the race"
+
+
+def test_random_restarts_start_inside_the_bounds_reproducibly():
+    wavy = landscapes.wavy()
+    runs = experiments.random_restarts(SGD(lr=0.1), wavy, n_starts=6, steps=5, seed=4)
+    again = experiments.random_restarts(SGD(lr=0.1), wavy, n_starts=6, steps=5, seed=4)
+    starts = np.array([run.path[0, 0] for run in runs])
+    assert len(runs) == 6 and np.all((starts >= -7) & (starts <= 7))
+    np.testing.assert_array_equal(starts, [run.path[0, 0] for run in again])
+
+
+@pytest.mark.parametrize("point, expected", [(0.2, 0), (2.8, 1), (-3.1, 2), (6.1, 3)])
+def test_nearest_minimum_names_the_closest_known_minimum(point, expected):
+    assert experiments.nearest_minimum(landscapes.wavy(), [point]) == expected
+
+
+def test_plain_sgd_stays_in_the_first_ripple_and_momentum_reaches_the_global_minimum():
+    """The claim of lesson 4, section 5 (start 4.5, lr 0.3)."""
+    wavy = landscapes.wavy()
+    race = experiments.landscape_race({"plain": SGD(lr=0.3), "momentum": SGD(lr=0.3, momentum=0.9),
+                                       "nesterov": SGD(lr=0.3, momentum=0.9, nesterov=True)},
+                                      wavy, start=[4.5], steps=150)
+    assert experiments.nearest_minimum(wavy, race["plain"].path[-1]) == 1
+    assert experiments.nearest_minimum(wavy, race["momentum"].path[-1]) == 0
+    assert experiments.nearest_minimum(wavy, race["nesterov"].path[-1]) == 0
+
+
+def test_learning_rate_schedule_follows_keras_2_decay_and_leaves_the_optimizer_unused():
+    optimizer = SGD(lr=0.1, decay=0.5)
+    rates = experiments.learning_rate_schedule(optimizer, 4)
+    np.testing.assert_allclose(rates, [0.1 / (1 + 0.5 * k) for k in range(4)], rtol=1e-12)
+    assert optimizer.iterations == 0
+
+
+# -- batch sizes and optimizers on data ---------------------------------------------------------------
+def test_batch_size_runs_make_one_update_per_batch(toy_classes):
+    x, y = toy_classes
+    runs = experiments.batch_size_runs(x, y, {"online": 1, "mini": 32, "batch": len(x)}, epochs=2,
+                                       hidden=(8,), optimizer=SGD(lr=0.05))
+    for label, expected_steps in (("online", 120), ("mini", 4), ("batch", 1)):
+        run = runs[label]
+        assert run.steps_per_epoch == expected_steps, label
+        assert run.losses.shape == (2 * expected_steps,), label
+        assert run.epoch_loss.shape == (3,), label
+    starts = {round(float(run.epoch_loss[0]), 6) for run in runs.values()}
+    assert len(starts) == 1, f"every run must start from the same weights, got initial losses {starts}"
+    assert runs["online"].epoch_loss[-1] < runs["batch"].epoch_loss[-1]
+
+
+def test_optimizer_race_is_deterministic_and_records_validation_curves(toy_classes):
+    x, y = toy_classes
+    data = experiments.Subset(x[:80], y[:80], x[80:], y[80:])
+    race = experiments.optimizer_race({"a": SGD(lr=0.1), "b": SGD(lr=0.1), "adam": "adam"}, data,
+                                      epochs=2, batch_size=16, hidden=(8,))
+    assert race["a"].history["loss"] == race["b"].history["loss"]
+    assert len(race["adam"].history["val_accuracy"]) == 2
+    assert race["adam"].val_accuracy == race["adam"].history["val_accuracy"][-1]
+
+
+# -- initialisation ---------------------------------------------------------------------------------------
+def test_small_initial_weights_make_the_signal_vanish_and_glorot_keeps_it(toy_classes):
+    x, y = toy_classes
+    small = experiments.layer_statistics(x, y, experiments.scaled_normal(0.01), "tanh", depth=6, width=64)
+    glorot = experiments.layer_statistics(x, y, "glorot_uniform", "tanh", depth=6, width=64)
+    assert len(small.activations) == 6 and small.activations[0].shape == (120, 64)
+    assert small.activation_std[-1] < 1e-6 < glorot.activation_std[-1]
+    assert glorot.activation_std[-1] > 0.1 * glorot.activation_std[0]
+
+
+def test_large_initial_weights_make_relu_outputs_explode(toy_classes):
+    x, y = toy_classes
+    large = experiments.layer_statistics(x, y, experiments.scaled_normal(1.0), "relu", depth=5, width=64)
+    he = experiments.layer_statistics(x, y, "he_normal", "relu", depth=5, width=64)
+    growth = large.activation_std[1:] / large.activation_std[:-1]
+    assert np.all(growth > 3), f"expected each layer to multiply the spread, got ratios {growth}"
+    assert 0.1 < he.activation_std[-1] / he.activation_std[0] < 10
+
+
+def test_zero_weights_stop_every_gradient_in_a_tanh_network(toy_classes):
+    x, y = toy_classes
+    stats = experiments.layer_statistics(x, y, "zeros", "tanh", depth=3, width=16)
+    assert np.all(stats.gradient_std == 0) and np.all(stats.activation_std == 0)
+
+
+def test_scaled_normal_draws_the_asked_spread():
+    init = experiments.scaled_normal(0.5)
+    assert init.__name__ == "normal(std=0.5)"
+    assert abs(float(np.std(init((200, 200), seed=0))) - 0.5) < 0.01
+
+
+def test_zero_initial_weights_keep_all_hidden_units_identical():
+    from course.datasets import toy
+
+    x, y = toy.make_moons(100, noise=0.2, seed=0)
+    zeros = experiments.symmetry_run(x, y, "zeros", hidden=6, epochs=5)
+    glorot = experiments.symmetry_run(x, y, "glorot_uniform", hidden=6, epochs=5)
+    assert zeros.kernels.shape == (6, 2, 6)
+    assert [experiments.distinct_units(k) for k in zeros.kernels] == [1] * 6
+    assert np.any(zeros.kernels[-1] != 0), "with sigmoid units the zero weights still learn (together)"
+    assert experiments.distinct_units(glorot.kernels[-1]) == 6
+
+
+def test_distinct_units_counts_different_columns():
+    kernel = np.array([[1.0, 1.0, 2.0], [0.5, 0.5, 0.5]])
+    assert experiments.distinct_units(kernel) == 2
+
+
+def test_activation_memory_is_proportional_to_the_batch_size():
+    model = experiments.mlp(hidden=(512,))
+    assert experiments.activation_memory(model, 100) == 100 * (784 + 512 + 10) * 4
+    assert experiments.activation_memory(model, 1000) == 10 * experiments.activation_memory(model, 100)
+
+
+# -- stored results -----------------------------------------------------------------------------------------
+def test_load_batch_size_sweep_reads_one_column_per_backend(tmp_path):
+    path = tmp_path / "sweep.csv"
+    path.write_text("batch_size,numpy_cpu,torch_cpu,torch_gpu\n128,0.5,0.3,\n32,1.5,0.9,\n")
+    sweep = experiments.load_batch_size_sweep(path)
+    np.testing.assert_array_equal(sweep.batch_sizes, [32, 128])
+    np.testing.assert_allclose(sweep.seconds["numpy_cpu"], [1.5, 0.5])
+    assert not sweep.has_gpu, "an empty GPU column means no GPU measurement"
+
+
+def test_load_batch_size_sweep_reads_one_row_per_measurement(tmp_path):
+    path = tmp_path / "sweep.csv"
+    path.write_text("backend,batch_size,seconds_per_epoch\nnumpy,32,2.0\ntorch_cuda,32,0.1\n"
+                    "numpy,256,1.0\ntorch_cuda,256,0.02\n")
+    sweep = experiments.load_batch_size_sweep(path)
+    np.testing.assert_array_equal(sweep.batch_sizes, [32, 256])
+    np.testing.assert_allclose(sweep.seconds["torch_cuda"], [0.1, 0.02])
+    assert sweep.has_gpu
+
+
+def test_missing_results_say_how_to_produce_them(tmp_path):
+    with pytest.raises(FileNotFoundError, match="bench_gpu.py"):
+        experiments.load_batch_size_sweep(tmp_path / "none.csv")
+    with pytest.raises(FileNotFoundError, match="mnist_book_runs.py"):
+        experiments.load_book_runs(tmp_path / "none.json")
+
+
+def _record(hidden, activation, epochs, acc, seconds, claim="-"):
+    return {"run": f"784-{hidden}({activation})-10, {epochs} ep", "hidden": hidden, "activation": activation,
+            "epochs": epochs, "book_claim": claim, "course_acc_mean": acc, "course_acc_std": 0.002,
+            "course_s_per_epoch": seconds, "keras_acc_mean": None, "keras_acc_std": None,
+            "keras_s_per_epoch": None}
+
+
+def test_load_book_runs_checks_the_fields(tmp_path):
+    path = tmp_path / "runs.json"
+    path.write_text(json.dumps([{"run": "x"}]))
+    with pytest.raises(ValueError, match="lacks"):
+        experiments.load_book_runs(path)
+    path.write_text(json.dumps([_record(10, "sigmoid", 5, 0.9, 1.0)]))
+    assert experiments.load_book_runs(path)[0]["hidden"] == 10
+
+
+def test_compare_with_book_says_where_the_measurements_differ():
+    records = [_record(10, "sigmoid", 5, 0.880, 1.0), _record(10, "relu", 5, 0.901, 1.1),
+               _record(512, "relu", 5, 0.900, 6.0), _record(512, "relu", 20, 0.958, 6.0)]
+    rows = {row.run: row for row in experiments.compare_with_book(records)}
+    baseline, relu, wide, long = (rows[r["run"]] for r in records)
+    assert baseline.agrees is None and baseline.claimed_accuracy is None
+    assert relu.agrees and "+2.1 points" in relu.sentence
+    assert math.isclose(relu.claimed_accuracy, 0.90)
+    assert not wide.agrees and "4.0 points below" in wide.sentence, wide.sentence
+    assert long.agrees and "in agreement" in long.sentence
+    table = experiments.format_book_table(list(rows.values()))
+    assert "784-512(relu)-10, 20 ep" in table and "95.8" in table

@@ -1,0 +1,294 @@
+"""The grading pieces one by one: self-check messages, reading and merging submissions, scoring,
+the sandbox, the command line. The whole batch grader runs in test_grading_robustness.py."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from course.grading import assemble, checks
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# -- checks: messages a learner can act on ---------------------------------------------------------
+def _message(func, *args, **kwargs) -> str:
+    with pytest.raises(AssertionError) as error:
+        func(*args, **kwargs)
+    return str(error.value)
+
+
+def test_check_close_reports_nan_with_the_hint():
+    message = _message(checks.check_close, "sigmoid(-1000)", np.float64("nan"), 0.0,
+                       hint="exp overflowed; compute it from exp(-|x|)")
+    assert message == "sigmoid(-1000) returned nan, expected 0.0: exp overflowed; compute it from exp(-|x|)"
+
+
+def test_check_close_reports_the_first_wrong_entry_and_the_largest_difference():
+    message = _message(checks.check_close, "out", np.array([[1.0, 2.0], [3.0, 9.0]]), [[1.0, 2.0], [3.0, 4.0]])
+    assert message == "out holds 9.0 at index (1, 1), expected 4.0 (largest difference 5)."
+
+
+def test_check_close_reports_a_shape_mismatch_before_values():
+    assert _message(checks.check_close, "out", np.ones((2, 2)), np.ones((2, 3))) == \
+        "out has shape (2, 2), expected (2, 3)."
+
+
+def test_check_close_says_a_missing_return_is_likely():
+    assert "does the function end with `return`?" in _message(checks.check_close, "f(1)", None, 1.0)
+
+
+def test_check_close_passes_within_tolerance():
+    checks.check_close("out", np.array([1.0 + 1e-9]), [1.0])
+
+
+def test_call_turns_not_implemented_into_a_next_step():
+    def predict(x):
+        raise NotImplementedError()
+
+    assert _message(checks.call, "predict(x)", predict, 1) == (
+        "predict(x): predict is not written yet. Replace the line `raise NotImplementedError()` "
+        "with your code.")
+
+
+def test_call_reports_a_numpy_overflow_with_the_hint():
+    def sigmoid(x):
+        return 1 / (1 + np.exp(-x))
+
+    message = _message(checks.call, "sigmoid(-1000)", sigmoid, np.array(-1000.0), hint="use exp(-|x|)")
+    assert message == "sigmoid(-1000) failed inside NumPy (overflow encountered in exp): use exp(-|x|)"
+
+
+def test_call_reports_an_argument_changed_in_place():
+    def step(w, g):
+        w -= 0.1 * g
+        return w
+
+    message = _message(checks.call, "step", step, np.ones(2), np.ones(2))
+    assert message.startswith("step changed argument 1 of step in place")
+
+
+def test_check_no_mutation_returns_the_result_when_nothing_changes():
+    assert checks.check_no_mutation("add", np.add, np.ones(2), np.ones(2)).tolist() == [2.0, 2.0]
+
+
+def test_check_shape_and_finite_and_type():
+    assert _message(checks.check_shape, "dx", np.ones(3), (3, 1), hint="keep it 2-D") == \
+        "dx has shape (3,), expected (3, 1): keep it 2-D"
+    assert _message(checks.check_finite, "loss", np.array([1.0, np.inf])) == "loss returned inf at index (1,)."
+    assert _message(checks.check_type, "f()", "a", (int, float)) == \
+        "f() returned 'a' of type str, expected a int or float."
+
+
+# -- reading a submission ---------------------------------------------------------------------------
+@pytest.mark.parametrize("raw, says", [
+    (b"not json {", "not valid JSON"),
+    (b"\xff\xfe\x00", "not UTF-8"),
+    (b"[1, 2]", "JSON list, not a notebook"),
+    (json.dumps({"nbformat": 99, "cells": []}).encode(), "nbformat 99"),
+    (json.dumps({"nbformat": 4, "cells": "x"}).encode(), "no list of 'cells'"),
+    (json.dumps({"nbformat": 4, "cells": [{"source": "x"}]}).encode(), "cell 1 is not a cell"),
+    (json.dumps({"nbformat": 4, "cells": [{"cell_type": "code", "source": 3}]}).encode(), "cell 1: a cell's source"),
+    (b"[" * 100000 + b"]" * 100000, "nested too deeply"),
+])
+def test_read_cells_explains_why_a_file_is_not_a_notebook(raw, says):
+    with pytest.raises(assemble.NotebookError, match=says):
+        assemble.read_cells(raw)
+
+
+def test_read_cells_reads_nbformat_3():
+    raw = json.dumps({"nbformat": 3, "worksheets": [{"cells": [
+        {"cell_type": "code", "input": ["x = ", "1"], "metadata": {}},
+        {"cell_type": "heading", "source": "Title", "level": 1}]}]}).encode()
+    assert assemble.read_cells(raw) == [assemble.Cell("code", "x = 1", None), assemble.Cell("markdown", "Title", None)]
+
+
+# -- merging a submission with the source ----------------------------------------------------------
+TEMPLATE = [
+    {"role": "markdown", "cell_type": "markdown", "grade_id": "intro", "source": "# Title", "visible": "# Title"},
+    {"role": "setup", "cell_type": "code", "grade_id": "setup", "source": "import numpy", "visible": "import numpy"},
+    {"role": "solution", "cell_type": "code", "grade_id": "f", "source": "def f():\n    raise NotImplementedError()",
+     "visible": "def f():\n    raise NotImplementedError()"},
+    {"role": "test", "cell_type": "code", "grade_id": "test_f", "source": "assert f() == 1\nassert f() != 2",
+     "visible": "assert f() == 1"},
+    {"role": "solution", "cell_type": "code", "grade_id": "g", "source": "def g():\n    raise NotImplementedError()",
+     "visible": "def g():\n    raise NotImplementedError()"},
+    {"role": "test", "cell_type": "code", "grade_id": "test_g", "source": "assert g() == 2", "visible": "assert g() == 2"},
+]
+
+
+def _cells(*specs):
+    return [assemble.Cell(kind, source, grade_id) for kind, source, grade_id in specs]
+
+
+def test_merge_takes_answers_from_the_submission_and_tests_from_the_source():
+    submission = _cells(("markdown", "# Title", "intro"), ("code", "import numpy", "setup"),
+                        ("code", "def f():\n    return 1", "f"), ("code", "assert True  # edited", "test_f"),
+                        ("code", "def g():\n    return 2", "g"), ("code", "assert g() == 2", "test_g"))
+    to_run, notes = assemble.merge(TEMPLATE, submission)
+    assert [c.source for c in to_run] == ["import numpy", "def f():\n    return 1", "assert f() == 1\nassert f() != 2",
+                                          "def g():\n    return 2", "assert g() == 2"]
+    assert notes == ["test cell 'test_f' was edited: the original was run"]
+
+
+def test_merge_restores_deleted_tests_and_grades_a_deleted_answer_as_the_stub():
+    submission = _cells(("code", "import numpy", "setup"), ("code", "def f():\n    return 1", "f"))
+    to_run, notes = assemble.merge(TEMPLATE, submission)
+    assert [c.role for c in to_run] == ["setup", "solution", "test", "solution", "test"]
+    assert to_run[3].source == "def g():\n    raise NotImplementedError()"
+    assert "answer cell 'g' is missing (deleted?): graded as left empty" in notes
+    assert "test cell 'test_g' was deleted: the original was run" in notes
+
+
+def test_merge_matches_cells_without_metadata_by_position():
+    submission = _cells(("markdown", "# Title", None), ("code", "import numpy", None),
+                        ("code", "def f():\n    return 1", None), ("code", "assert f() == 1", None),
+                        ("code", "def g():\n    return 2", None), ("code", "assert g() == 2", None))
+    to_run, notes = assemble.merge(TEMPLATE, submission)
+    assert [(c.role, c.grade_id) for c in to_run] == [("setup", "setup"), ("solution", "f"), ("test", "test_f"),
+                                                      ("solution", "g"), ("test", "test_g")]
+    assert to_run[1].source == "def f():\n    return 1"
+    assert notes == ["2 answer cell(s) had no nbgrader metadata and were matched to the assignment by position"]
+
+
+def test_merge_keeps_the_learners_own_cells_in_place():
+    submission = _cells(("code", "import numpy", "setup"), ("code", "helper = 1", None),
+                        ("code", "def f():\n    return helper", "f"), ("code", "assert f() == 1", "test_f"),
+                        ("code", "def g():\n    return 2", "g"), ("code", "assert g() == 2", "test_g"),
+                        ("code", "print('done')", None))
+    to_run, notes = assemble.merge(TEMPLATE, submission)
+    assert [c.source for c in to_run][:3] == ["import numpy", "helper = 1", "def f():\n    return helper"]
+    assert to_run[-1] == assemble.RunCell("print('done')", "extra", None)
+    assert notes == []
+
+
+def test_merge_never_trusts_a_submitted_grade_id_of_another_cell_type():
+    submission = _cells(("markdown", "def f():\n    return 1", "f"))
+    to_run, _ = assemble.merge(TEMPLATE, submission)
+    assert to_run[1].source == "def f():\n    raise NotImplementedError()"
+
+
+# -- scoring: nbgrader's rule -------------------------------------------------------------------------
+nbgrader = pytest.importorskip("nbgrader")
+from course.grading import runner  # noqa: E402  (needs nbgrader)
+
+
+def _template():
+    tests = {gid: {"cell_type": "code", "source": "", "execution_count": None, "outputs": [],
+                   "metadata": {"nbgrader": {"grade": True, "grade_id": gid, "points": points, "solution": False,
+                                             "locked": True, "schema_version": 3}}}
+             for gid, points in (("test_a", 1), ("test_b", 2), ("test_c", 3))}
+    return runner.Template("01_x", "x.ipynb", [], tests)
+
+
+def test_score_follows_nbgrader_errors_and_stderr_fail_a_cell():
+    job = runner.Job("ann", _template(), Path("x.ipynb"))
+    events = [{"event": "cell", "grade_id": "test_a", "outputs": []},
+              {"event": "cell", "grade_id": "test_b", "outputs": [
+                  {"output_type": "error", "ename": "AssertionError", "evalue": "f(1) returned 2, expected 1", "traceback": []}]},
+              {"event": "cell", "grade_id": "test_c", "outputs": [{"output_type": "stream", "name": "stderr", "text": "warn"}]},
+              {"event": "done"}]
+    result = runner.score(job, events, runner.Settings())
+    assert (result.score, result.max_score, result.status) == (1.0, 6.0, "ok")
+    assert [t.points for t in result.tests] == [1.0, 0.0, 0.0]
+    assert result.tests[1].message == "AssertionError: f(1) returned 2, expected 1"
+    assert result.tests[2].message.startswith("the cell wrote to stderr")
+    assert result.reason == "failed: test_b, test_c"
+
+
+def test_score_keeps_the_points_earned_before_a_timeout():
+    job = runner.Job("ann", _template(), Path("x.ipynb"))
+    events = [{"event": "cell", "grade_id": "test_a", "outputs": []}]
+    result = runner.score(job, events, runner.Settings(timeout=9), killed=True)
+    assert (result.score, result.status) == (1.0, "timeout")
+    assert result.reason.startswith("stopped after 9 s, the time limit of a notebook (2 test cells had not run)")
+
+
+def test_score_ignores_test_cells_the_source_does_not_have():
+    job = runner.Job("ann", _template(), Path("x.ipynb"))
+    events = [{"event": "cell", "grade_id": "test_invented", "outputs": []}, {"event": "done"}]
+    assert runner.score(job, events, runner.Settings()).score == 0.0
+
+
+def test_find_jobs_reads_both_layouts_and_reports_missing_and_linked_notebooks(tmp_path):
+    templates = {"01_x": [_template()]}
+    for root in (tmp_path / "plain", tmp_path / "nbgrader" / "submitted"):
+        (root / "ann" / "01_x").mkdir(parents=True)
+        (root / "ann" / "01_x" / "x.ipynb").write_text("{}")
+        (root / "bob" / "01_x").mkdir(parents=True)
+        (root / "cy").mkdir()
+        (root / "dee" / "01_x").mkdir(parents=True)
+        (root / "dee" / "01_x" / "x.ipynb").symlink_to(root / "ann" / "01_x" / "x.ipynb")
+    for folder in (tmp_path / "plain", tmp_path / "nbgrader"):
+        jobs = runner.find_jobs(folder, templates)
+        assert [(j.student, j.path is not None, bool(j.problem)) for j in jobs] == [
+            ("ann", True, False), ("bob", False, False), ("dee", True, True)]
+        assert [j.student for j in runner.find_jobs(folder, templates, "01_x")] == ["ann", "bob", "cy", "dee"]
+
+
+def test_the_course_package_may_not_sit_inside_a_protected_folder(tmp_path):
+    with pytest.raises(ValueError, match="lies inside"):
+        runner._protected_paths(tmp_path / "source", ROOT, tmp_path / "out", tmp_path / "work")
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["subs"], "--out"),
+    (["subs", "--out", "o", "--timeout", "0"], "--timeout must be positive"),
+    (["subs", "--out", "o", "--memory", "100"], "too little"),
+    (["subs", "--out", "o", "--jobs", "-1"], "--jobs must be 0"),
+])
+def test_command_line_rejects_bad_arguments_with_a_reason(argv, says, capsys):
+    with pytest.raises(SystemExit):
+        runner.parse_args(argv)
+    assert says in capsys.readouterr().err
+
+
+def test_command_line_reports_a_missing_source_folder(tmp_path, capsys):
+    assert runner.main([str(tmp_path), "--out", str(tmp_path / "out"), "--source", str(tmp_path / "nope")]) == 2
+    assert "the source folder" in capsys.readouterr().err
+
+
+# -- the sandbox --------------------------------------------------------------------------------------
+def test_sandbox_refuses_protected_files_processes_and_writes_outside_the_work_folder(tmp_path):
+    secret = tmp_path / "course" / "source.ipynb"
+    secret.parent.mkdir()
+    secret.write_text("hidden tests")
+    work = tmp_path / "work"
+    work.mkdir()
+    code = textwrap.dedent(f"""
+        import ctypes, os, shutil, subprocess, sys
+        from course.grading import sandbox
+        sandbox.install([{str(tmp_path)!r}], [{str(work)!r}], {str(tmp_path / 'log')!r})
+        attempts = {{
+            "read": lambda: open({str(secret)!r}).read(),
+            "read relative": lambda: open("../course/source.ipynb").read(),
+            "list": lambda: os.listdir({str(secret.parent)!r}),
+            "copy": lambda: shutil.copy({str(secret)!r}, "copy.ipynb"),
+            "link": lambda: os.symlink({str(secret)!r}, "link"),
+            "delete": lambda: os.remove({str(secret)!r}),
+            "write elsewhere": lambda: open({str(tmp_path / 'elsewhere.txt')!r}, "w"),
+            "process": lambda: subprocess.run(["cat", {str(secret)!r}]),
+            "system": lambda: os.system("true"),
+            "libc": lambda: ctypes.CDLL("libc.so.6"),
+            "symbol": lambda: ctypes.pythonapi.open,
+        }}
+        for name, attempt in attempts.items():
+            try:
+                attempt()
+                print(name, "allowed")
+            except PermissionError:
+                print(name, "refused")
+        open("mine.txt", "w").write("ok")
+        print("own folder", open("mine.txt").read())
+    """)
+    out = subprocess.run([sys.executable, "-c", code], cwd=work, capture_output=True, text=True, timeout=60)
+    lines = out.stdout.splitlines()
+    assert lines[-1] == "own folder ok", out.stderr
+    assert all(line.endswith("refused") for line in lines[:-1]), out.stdout
+    assert secret.read_text() == "hidden tests"
+    log = (tmp_path / "log").read_text().splitlines()
+    assert f"read {secret}" in log and f"write {tmp_path / 'elsewhere.txt'}" in log

@@ -1,0 +1,144 @@
+"""The figures of lessons 4 and 5: each is a Figure with a title, labelled axes and legends."""
+import io
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from course import experiments, landscapes
+from course.datasets import toy
+from course.optimizers import SGD, Adam
+from course.plots import descent, initialization, training
+
+
+def _lines_with_labels(ax):
+    return [line for line in ax.get_lines() if not line.get_label().startswith("_")]
+
+
+def assert_readable(fig):
+    """A title (axes or figure), labelled axes, and every labelled line named in a legend.
+
+    Shared labels count: ``fig.supxlabel``/``supylabel``, and a legend of another panel (or of the
+    figure) that names the same lines.
+    """
+    assert isinstance(fig, Figure)
+    suptitle = fig._suptitle.get_text() if fig._suptitle is not None else ""
+    supx = fig._supxlabel.get_text() if fig._supxlabel is not None else ""
+    supy = fig._supylabel.get_text() if fig._supylabel is not None else ""
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None] + list(fig.legends)
+    named = {text.get_text() for legend in legends for text in legend.get_texts()}
+    for ax in fig.axes:
+        assert ax.get_title() or suptitle, "an axes without a title"
+        assert ax.get_xlabel() or supx, f"axes {ax.get_title()!r} has no x label"
+        assert ax.get_ylabel() or supy or not ax.get_yticks().size, f"axes {ax.get_title()!r} has no y label"
+        labels = {line.get_label() for line in _lines_with_labels(ax)}
+        if len(labels) > 1:
+            assert labels <= named, f"axes {ax.get_title()!r}: lines {sorted(labels - named)} are in no legend"
+    fig.savefig(io.BytesIO(), format="png", dpi=40)   # it draws without error
+
+
+@pytest.fixture
+def wavy_race():
+    return experiments.landscape_race({"SGD": SGD(lr=0.3), "momentum": SGD(lr=0.3, momentum=0.9)},
+                                      landscapes.wavy(), start=[4.5], steps=30)
+
+
+def test_gradient_step_shows_the_slope_and_the_next_weight():
+    fig = descent.plot_gradient_step(landscapes.bowl(1), w0=1.6, lr=0.5)
+    assert_readable(fig)
+    labels = [line.get_label() for line in fig.axes[0].get_lines()]
+    assert "next w = 0.80" in labels and "slope (gradient) = 1.60" in labels
+
+
+def test_gradient_step_refuses_a_2d_landscape():
+    with pytest.raises(ValueError, match="1-D"):
+        descent.plot_gradient_step(landscapes.bowl(2), w0=1.0, lr=0.1)
+
+
+def test_descent_1d_and_learning_rates_panels(wavy_race):
+    assert_readable(descent.plot_descent_1d(landscapes.wavy(), wavy_race))
+    fig = descent.plot_learning_rates(landscapes.wavy(), wavy_race)
+    assert len(fig.axes) == 3 and fig.axes[-1].get_yscale() == "log"
+    assert_readable(fig)
+
+
+def test_race_on_a_2d_landscape_has_paths_and_loss_curves():
+    runs = experiments.landscape_race({"SGD": SGD(lr=0.05), "Adam": Adam(lr=0.1)}, landscapes.valley(),
+                                      start=[-2.5, 1.0], steps=20)
+    fig = descent.plot_race(landscapes.valley(), runs)
+    assert_readable(fig)
+    paths = fig.axes[0]
+    assert paths.get_xlim() == (-3.0, 3.0), "the contour panel shows the landscape's bounds"
+
+
+def test_a_diverging_run_is_cut_where_it_blows_up():
+    run = landscapes.run_optimizer(SGD(lr=0.1), landscapes.rosenbrock(), [-1.5, 2.0], 30)
+    fig = descent.plot_descent(landscapes.rosenbrock(), run, "SGD", "diverges")
+    assert_readable(fig)
+    loss_line = fig.axes[1].get_lines()[0]
+    drawn = np.asarray(loss_line.get_ydata(), dtype=float)
+    assert np.nanmax(drawn) <= descent.DIVERGED * run.losses[0]
+
+
+def test_restarts_batch_noise_and_schedules():
+    restarts = experiments.random_restarts(SGD(lr=0.1), landscapes.wavy(), n_starts=5, steps=20, seed=1)
+    assert_readable(descent.plot_restarts(landscapes.wavy(), restarts))
+    x, y = toy.make_blobs(64, seed=0)
+    onehot = np.eye(2, dtype=np.float32)[y]
+    runs = experiments.batch_size_runs(x, onehot, {"online": 1, "batch": 64}, epochs=2, hidden=(4,))
+    assert_readable(descent.plot_batch_noise(runs))
+    schedules = {f"decay {d}": experiments.learning_rate_schedule(SGD(lr=0.1, decay=d), 20) for d in (0.0, 0.1)}
+    assert_readable(descent.plot_lr_schedules(schedules))
+
+
+def _history(epochs=6):
+    t = np.arange(1, epochs + 1)
+    return {"loss": list(1 / t), "accuracy": list(1 - 0.5 / t), "val_loss": list(1 / t + 0.02 * t),
+            "val_accuracy": list(0.9 - 0.4 / t)}
+
+
+def test_history_marks_the_best_epoch():
+    fig = training.plot_history(_history(), best_epoch=2)
+    assert_readable(fig)
+    assert any(line.get_label() == "best epoch (3)" for line in fig.axes[0].get_lines())
+
+
+def test_history_without_the_metrics_says_what_it_holds():
+    with pytest.raises(ValueError, match="holds"):
+        training.plot_history({"time": [1.0]})
+
+
+def test_histories_and_training_dashboard_picture():
+    assert_readable(training.plot_histories({"a": _history(), "b": _history()}))
+    x, y = toy.make_moons(60, seed=0)
+    fig = training.plot_training(lambda p: 1 / (1 + np.exp(-p[:, 0])), x, y, _history(3), epochs=10, title="t")
+    assert_readable(fig)
+    assert fig.axes[1].get_xlim()[1] >= 10, "the curves leave room for the epochs still to come"
+
+
+def test_batch_size_sweep_and_book_comparison(tmp_path):
+    path = tmp_path / "sweep.csv"
+    path.write_text("batch_size,numpy_cpu,torch_cpu\n16,2.0,1.0\n64,1.0,0.4\n256,0.8,0.2\n")
+    assert_readable(training.plot_batch_size_sweep(experiments.load_batch_size_sweep(path)))
+    records = [{"run": f"run {k}", "hidden": h, "activation": a, "epochs": e, "book_claim": "-",
+                "course_acc_mean": acc, "course_acc_std": 0.003, "course_s_per_epoch": 1.0,
+                "keras_acc_mean": acc + 0.002}
+               for k, (h, a, e, acc) in enumerate([(10, "sigmoid", 5, 0.88), (10, "relu", 5, 0.90),
+                                                   (512, "relu", 5, 0.91), (512, "relu", 20, 0.95)])]
+    fig = training.plot_book_comparison(experiments.compare_with_book(records))
+    assert_readable(fig)
+
+
+def test_initialisation_figures():
+    x, y = toy.make_blobs(50, seed=0)
+    onehot = np.eye(2, dtype=np.float32)[y]
+    stats = {name: experiments.layer_statistics(x, onehot, name, "tanh", depth=4, width=16)
+             for name in ("glorot_uniform", "zeros")}
+    fig = initialization.plot_activation_histograms(stats)
+    assert len(fig.axes) == 2 * 4
+    assert_readable(fig)
+    assert_readable(initialization.plot_layer_spread(stats))
+    run = experiments.symmetry_run(x, y, "glorot_uniform", hidden=3, epochs=3)
+    fig = initialization.plot_symmetry({"glorot": run})
+    assert "3 distinct unit(s)" in fig.axes[0].get_title()
+    assert_readable(fig)
