@@ -12,7 +12,7 @@ export COURSE_DATA_DIR
 # dependency "torch>=2.1" is already satisfied. Elsewhere: TORCH_SPEC="torch" make ...
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: env lab test test-fast test-gpu test-browser screenshots benchmarks clean
+.PHONY: env lab test test-fast test-gpu test-browser screenshots release grade benchmarks clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,8 +44,22 @@ screenshots: env
 test-gpu: env
 	$(BIN)/python -m pytest -q tests/torch -m gpu
 
+# Exercises: regenerate the student versions from exercises/source (instructors).
+release: env
+	cd exercises && ../$(BIN)/nbgrader generate_assignment '*' --force --no-db
+
+# Grade a folder of submissions: make grade SUBMISSIONS=path/to/submissions OUT=grades
+SUBMISSIONS ?= exercises/submitted
+OUT ?= grades
+grade: env
+	$(BIN)/python -m course.grading $(SUBMISSIONS) --out $(OUT)
+
 benchmarks: env
 	$(BIN)/python benchmarks/bench_numpy_vs_torch.py
+	$(BIN)/python benchmarks/mnist_book_runs.py
+	$(BIN)/python benchmarks/bench_optimizers.py
+	$(BIN)/python benchmarks/bench_dashboards.py
+	$(BIN)/python benchmarks/bench_grading.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

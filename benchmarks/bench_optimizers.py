@@ -107,7 +107,7 @@ def train(name, data, epochs, seed=0):
     total = time.perf_counter() - start
     accuracy = model.evaluate(x_test, y_test, batch_size=1000)[1]
     steps = optimizer.iterations
-    return dict(optimizer=repr(O.get(name)), accuracy=accuracy, epoch_s=total / epochs,
+    return dict(optimizer=name, accuracy=accuracy, epoch_s=total / epochs,
                 step_ms=spent[0] / steps * 1e3, share=spent[0] / total)
 
 
@@ -138,11 +138,11 @@ def main(argv=None):
 
     data = mnist.load_flat()
     print(f"\n784-512(relu)-10(softmax) on MNIST, batch 100, {args.epochs} epoch(s), Keras 2 defaults")
-    print(f"{'optimizer':<72}{'test acc':>9}{'s/epoch':>9}{'opt ms/step':>12}{'opt share':>10}")
+    print(f"{'optimizer':<12}{'test acc':>9}{'s/epoch':>9}{'opt ms/step':>13}{'opt share':>11}")
     for n in names:
         r = train(n, data, args.epochs)
-        print(f"{r['optimizer']:<72}{r['accuracy']:>9.4f}{r['epoch_s']:>9.2f}{r['step_ms']:>12.3f}"
-              f"{r['share']:>10.1%}")
+        print(f"{r['optimizer']:<12}{r['accuracy']:>9.4f}{r['epoch_s']:>9.2f}{r['step_ms']:>13.3f}"
+              f"{r['share']:>11.1%}")
         sys.stdout.flush()
 
 

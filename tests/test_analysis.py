@@ -152,3 +152,14 @@ def test_autograd_on_the_gpu_agrees_too():
     _, grads = model.compute_gradients(x, y.reshape(-1, 1))
     for ours, theirs in zip(grads, torch_gradients(model, x, y.reshape(-1, 1), device="cuda")):
         assert relative_error(ours, theirs) < 1e-9
+
+
+def test_perceptron_and_analysis_modules_import_numpy_only():
+    import subprocess
+    import sys
+
+    code = ("import sys, course.perceptron, course.analysis;"
+            "heavy = {'torch', 'matplotlib', 'ipywidgets', 'tqdm', 'IPython'} & set(sys.modules);"
+            "print(sorted(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", f"importing them loaded {out.stdout.strip()}"

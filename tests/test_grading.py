@@ -1,7 +1,6 @@
 """The grading pieces one by one: self-check messages, reading and merging submissions, scoring,
 the sandbox, the command line. The whole batch grader runs in test_grading_robustness.py."""
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -81,7 +80,7 @@ def test_check_shape_and_finite_and_type():
         "dx has shape (3,), expected (3, 1): keep it 2-D"
     assert _message(checks.check_finite, "loss", np.array([1.0, np.inf])) == "loss returned inf at index (1,)."
     assert _message(checks.check_type, "f()", "a", (int, float)) == \
-        "f() returned 'a' of type str, expected a int or float."
+        "f() returned 'a' of type str, expected int or float."
 
 
 # -- reading a submission ---------------------------------------------------------------------------

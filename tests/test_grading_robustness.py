@@ -21,14 +21,14 @@ from course.grading import adversarial, runner  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "01_perceptron"
 NOTEBOOK = "perceptron.ipynb"
-SETTINGS = runner.Settings(timeout=60, cell_timeout=4, memory_mb=1536, jobs=2)
+SETTINGS = runner.Settings(timeout=90, cell_timeout=8, memory_mb=1536, jobs=2)
 
 # case -> (score out of 8, status, words the reason must contain)
 EXPECTED = {
     "full_marks": (8, "ok", ""),
     "partial": (5, "ok", "failed: test_train_by_hand"),
     "empty": (0, "ok", "no test passed"),
-    "infinite_loop": (2, "flagged", "cell 'perceptron_update' was stopped after 4 s"),
+    "infinite_loop": (2, "flagged", "cell 'perceptron_update' was stopped after 8 s"),
     "loop_ignoring_sigint": (5, "flagged", "the kernel was restarted"),
     "loop_ignoring_signals": (5, "flagged", "the kernel was restarted"),
     "import_error": (5, "ok", "raised ModuleNotFoundError: No module named 'a_module_that_does_not_exist'"),

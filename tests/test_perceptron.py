@@ -93,7 +93,8 @@ def test_perceptron_never_gets_through_an_epoch_of_xor_without_a_mistake(seed):
     history = train_perceptron(x, y, learning_rate=0.1, epochs=50, seed=seed)
     assert history.errors.min() > 0, f"errors per epoch {history.errors.tolist()}"
     accuracy = np.mean(perceptron_predict(x, history.weights[-1], history.biases[-1]) == y)
-    assert accuracy <= 0.75, f"a line classified {accuracy:.0%} of XOR; no line can exceed 75%"
+    assert accuracy < 0.8, (f"a line classified {accuracy:.0%} of XOR; a line gets at most 3 of "
+                            "the 4 clouds right")
 
 
 def test_history_keeps_the_random_start_and_every_epoch():

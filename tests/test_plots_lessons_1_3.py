@@ -46,11 +46,13 @@ def test_neuron_diagram_writes_the_numbers_of_the_example():
 
 
 def test_learning_loop_names_the_six_steps_in_order():
-    fig = p_plots.plot_learning_loop(highlight=4)
+    fig = p_plots.plot_learning_loop(highlight=(3, 4))
     texts = [t.get_text() for t in fig.axes[0].texts]
     names = [t for t in texts if t[:1].isdigit() and ". " in t]
     assert names == ["1. initialise", "2. forward", "3. loss", "4. backpropagate", "5. update", "6. repeat"]
     assert "learning loop" in _titles(fig)[0]
+    thick = [p for p in fig.axes[0].patches if p.get_linewidth() > 3]
+    assert len(thick) == 2, "steps 3 and 4 should be highlighted"
 
 
 def test_small_multiples_show_one_panel_per_requested_epoch():

@@ -8,6 +8,7 @@
                               tests from the instructor's source notebook)
     course.grading.child      the process that grades one submission
     course.grading.sandbox    what a submission's code may touch while it is graded
+    course.grading.adversarial  submissions that misbehave, to check the grader survives them
 
 Importing this package imports nothing else: the checks need NumPy only, and a learner's
 notebook imports them without nbgrader or jupyter_client installed.

@@ -68,7 +68,7 @@ def check_type(label: str, actual: Any, expected_type: type | tuple, hint: str |
     names = (" or ".join(t.__name__ for t in expected_type) if isinstance(expected_type, tuple)
              else expected_type.__name__)
     raise AssertionError(_with_hint(f"{label} returned {_show(actual)} of type "
-                                    f"{type(actual).__name__}, expected a {names}", hint))
+                                    f"{type(actual).__name__}, expected {names}", hint))
 
 
 def _as_array(label: str, actual: Any, hint: str | None) -> np.ndarray:

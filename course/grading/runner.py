@@ -21,6 +21,8 @@ How a notebook is graded (the steps nbgrader's ``autograde`` takes, without a da
    tests included, in the source's order; from the submission only the answers (and any code
    cells the learner added). Deleted or edited test cells and stripped metadata change nothing
    (``assemble.py``). Points come from the source's metadata, never from the submission's.
+   (nbgrader gives 0 for a deleted test cell; here the source's cell runs, and the reason says
+   it was deleted.)
 2. A process of its own (``child.py``) runs them in a fresh kernel whose working folder is an
    empty temporary folder, under limits on memory, file size, CPU and time, and in a sandbox
    that refuses to read the course's folders or the other submissions and to write anywhere

@@ -11,7 +11,7 @@ Every function returns a matplotlib Figure (not attached to pyplot).
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
 from .network import draw_network
 from .perceptron import CLASS_STYLE, draw_points
@@ -45,7 +45,8 @@ def plot_losses_vs_prediction():
     right.set_ylabel("|dL/dz| at the sigmoid's input")
     right.set_title("Gradient that reaches the output neuron")
     right.legend()
-    fig.suptitle("Confidently wrong (p near 0): cross-entropy pushes hard, MSE through a sigmoid barely moves")
+    fig.suptitle("Confidently wrong (p near 0): cross-entropy pushes hard, "
+                 "MSE through a sigmoid barely moves")
     return fig
 
 
@@ -190,9 +191,11 @@ def plot_backprop_step(steps: int, losses, norm_history, dkernels, layer_names, 
                      linestyle=LINESTYLES[k % len(LINESTYLES)], label=name)
     norm_ax.set_yscale("log")
     # plain labels such as 1e-02: mathtext (10^-2) costs a third of a redraw
-    norm_ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=6))
+    positive = norm_history[norm_history > 0]
+    decades = np.log10(positive.max() / positive.min()) if positive.size else 0.0
+    norm_ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0,) if decades > 1.5 else (1.0, 2.0, 5.0)))
     norm_ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0e}"))
-    norm_ax.yaxis.set_minor_formatter(NullFormatter())
+    norm_ax.yaxis.set_minor_locator(NullLocator())
     norm_ax.set_xlabel("step")
     norm_ax.set_ylabel("||dkernel||")
     norm_ax.yaxis.set_label_coords(-0.5, 0.5)
@@ -216,6 +219,11 @@ def plot_backprop_step(steps: int, losses, norm_history, dkernels, layer_names, 
         if x is not None:
             draw_points(region_ax, x, y, size=10, legend=False)
         region_ax.set_title("predicted class now", fontsize=10)
+    # few ticks: creating and measuring tick labels is most of the cost of a redraw
+    for ax in (loss_ax, norm_ax, region_ax):
+        ax.xaxis.set_major_locator(MaxNLocator(4, integer=ax is not region_ax))
+    loss_ax.yaxis.set_major_locator(MaxNLocator(4))
+    region_ax.yaxis.set_major_locator(MaxNLocator(4))
     if title:
         fig.suptitle(title, fontsize=11)
     return fig

@@ -24,7 +24,7 @@ from .style import COLORS, LINESTYLES, RC, color, new_figure
 
 __all__ = [
     "light_figure", "plot_gradient_step", "plot_descent_1d", "plot_learning_rates", "plot_paths_2d", "plot_race",
-    "plot_descent", "plot_restarts", "plot_batch_noise", "plot_lr_schedules", "plot_loss_curves",
+    "plot_descent", "DescentFigure", "plot_restarts", "plot_batch_noise", "plot_lr_schedules", "plot_loss_curves",
 ]
 
 
@@ -252,21 +252,70 @@ def plot_race(landscape, trajectories: dict, title: str | None = None):
     return fig
 
 
+class DescentFigure:
+    """The descent dashboard's picture, built once per landscape and updated for each new run.
+
+    Left: the path on the loss curve (1-D) or on the contour lines (2-D); right: the loss at each
+    step (log scale when every loss is positive). The dashboard redraws many times: moving the
+    lines of an existing figure skips rebuilding its axes, contours and tick labels.
+
+    >>> figure = DescentFigure(landscapes.bowl(1))                          # doctest: +SKIP
+    >>> fig = figure.update(trajectory, "SGD(lr=0.1)", "title")             # doctest: +SKIP
+    """
+
+    def __init__(self, landscape, grids: dict | None = None, width: float = 4.0, height: float = 3.0):
+        self.landscape = landscape
+        self.fig, (self.left, self.right) = light_figure(ncols=2, width=width, height=height)
+        if landscape.dim == 1:
+            _draw_curve(self.left, landscape, n=300)
+            self.left.set_title("Path on the loss curve")
+        else:
+            _draw_contours(self.left, landscape, grids=grids, labels=False)
+            self.left.set_title("Path (\u25a0 start, \u2605 minimum)")
+        self.path, = self.left.plot([], [], color=color(0), linewidth=1.4, marker="o", markersize=3)
+        self.start, = self.left.plot([], [], "s", color=COLORS["black"] if landscape.dim == 2 else color(0),
+                                     markersize=7)
+        self.end, = self.left.plot([], [], "o", color=color(0), markersize=6, markeredgecolor="white")
+        self.loss, = self.right.plot([], [], color=color(0))
+        self.right.set_xlabel("step")
+        self.right.set_title("Loss at each step")
+        self.title = self.fig.suptitle("", fontsize=10)
+
+    def update(self, trajectory, label: str, title: str):
+        """Show ``trajectory`` (a Trajectory); returns the Figure."""
+        path, losses = _finite(trajectory)
+        self.path.set_label(label)
+        self.path.set_marker("o" if len(path) <= 60 else "")
+        if self.landscape.dim == 1:
+            xy = (path[:, 0], losses)
+        else:
+            xy = (path[:, 0], path[:, 1])
+        self.path.set_data(*xy)
+        self.start.set_data(xy[0][:1], xy[1][:1])
+        self.end.set_data(xy[0][-1:], xy[1][-1:])
+        capped = _capped(trajectory.losses)
+        steps = np.arange(len(capped))
+        self.loss.set_data(steps, capped)
+        log = self.landscape.dim == 2 and bool(np.all(capped[np.isfinite(capped)] > 0))
+        if self.right.get_yscale() != ("log" if log else "linear"):
+            self.right.set_yscale("log" if log else "linear")
+        finite = capped[np.isfinite(capped)]
+        low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+        if log:
+            self.right.set_ylim(low / 2, high * 2)
+        else:
+            pad = 0.05 * (high - low) or 0.5
+            self.right.set_ylim(low - pad, high + pad)
+        self.right.set_xlim(0, max(len(capped) - 1, 1))
+        self.right.set_ylabel("loss (log scale)" if log else "loss")
+        self.title.set_text(title)
+        return self.fig
+
+
 def plot_descent(landscape, trajectory, label: str, title: str, grids: dict | None = None,
                  width: float = 4.0, height: float = 3.0):
-    """The descent dashboard's picture: the path on the landscape and the loss at each step."""
-    fig, (left, right) = light_figure(ncols=2, width=width, height=height)
-    if landscape.dim == 1:
-        _draw_curve(left, landscape, n=300)
-        _draw_path_1d(left, trajectory, 0, label, markersize=4)
-        left.set_title("Path on the loss curve")
-    else:
-        plot_paths_2d(landscape, {label: trajectory}, title="Path (\u25a0 start, \u2605 minimum)", ax=left,
-                      grids=grids, legend=False)
-    plot_loss_curves({label: trajectory}, ax=right, log=landscape.dim == 2,
-                     title="Loss at each step")
-    fig.suptitle(title, fontsize=10)
-    return fig
+    """The descent dashboard's picture for one run (a new ``DescentFigure``)."""
+    return DescentFigure(landscape, grids, width, height).update(trajectory, label, title)
 
 
 def plot_restarts(landscape, trajectories, title: str = "Restarting from random points"):

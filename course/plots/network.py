@@ -34,7 +34,7 @@ def _shown(size: int, max_shown: int) -> tuple[list[float], bool]:
 
 
 def draw_network(ax, layer_sizes, layer_names=None, max_shown: int = 8, node_text=None,
-                 edge_alpha: float = 0.35, xs=None, node_size: float = 260) -> list[list[tuple[float, float]]]:
+                 edge_alpha: float = 0.35, xs=None, node_size: float = 260) -> list:
     """Draw neurons (circles) and every connection between neighbouring layers on ``ax``.
 
     layer_sizes: e.g. (784, 10, 10). Layers larger than ``max_shown`` are drawn with a gap

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
+from ..perceptron import neuron_forward
 from .descent import light_figure
 from .style import COLORS, LINESTYLES, color, new_figure
 
@@ -74,8 +75,6 @@ def plot_neuron(weights=(0.5, -1.0, 0.8), bias: float = 0.2, inputs=None,
                 activation: str = "sigmoid", title: str | None = None):
     """A neuron j: inputs x_i, one weight w_ij per arrow, the sum z_j = sum_i x_i w_ij + b_j,
     then the activation. With ``inputs`` given, the numbers of that example are written in."""
-    from .. import activations
-
     weights = np.asarray(weights, dtype=float)
     n = len(weights)
     fig, ax = new_figure(width=7.5, height=3.4)
@@ -109,8 +108,7 @@ def plot_neuron(weights=(0.5, -1.0, 0.8), bias: float = 0.2, inputs=None,
     ax.add_patch(FancyArrowPatch((act_xy[0] + 0.8, act_xy[1]), (9.6, act_xy[1]),
                                  arrowstyle="-|>", mutation_scale=14, lw=1.5, color="black"))
     if inputs is not None:
-        z = float(np.dot(inputs, weights) + bias)
-        out = float(activations.get(activation).forward(np.array([z]))[0])
+        z, out = (float(v) for v in neuron_forward(inputs, weights, bias, activation))
         ax.text(6.2, sum_xy[1] + 0.3, f"$z_j$ = {z:.2f}", ha="center", fontsize=10)
         ax.text(9.6, act_xy[1] + 0.3, f"out = {out:.3f}", ha="right", fontsize=10)
     else:
@@ -132,11 +130,15 @@ LOOP_STEPS = (
 )
 
 
-def plot_learning_loop(highlight: int | None = None):
+def plot_learning_loop(highlight=None):
     """The six steps of learning drawn as a cycle: 1 once, then 2 -> 3 -> 4 -> 5 -> 2 ...
 
-    ``highlight`` (1-6) draws that step's box in a stronger colour.
+    ``highlight``: a step number (1-6) or several, e.g. (3, 4), drawn in a stronger colour.
     """
+    if highlight is None:
+        highlight = ()
+    elif isinstance(highlight, int):
+        highlight = (highlight,)
     fig, ax = new_figure(width=8.5, height=5.0)
     ax.set_xlim(-2.3, 2.2)
     ax.set_ylim(-1.35, 1.45)
@@ -155,7 +157,7 @@ def plot_learning_loop(highlight: int | None = None):
     boxes.update({1: (-1.62, 1.12), 6: (0.0, 0.0)})
     for k, (name, text) in enumerate(LOOP_STEPS, start=1):
         cx, cy = boxes[k]
-        strong = highlight == k
+        strong = k in highlight
         ax.add_patch(FancyBboxPatch((cx - 0.6, cy - 0.27), 1.2, 0.54, boxstyle="round,pad=0.04",
                                     fc=CLASS_STYLE[0]["tint"] if strong else "white",
                                     ec=color(k - 1), lw=3.5 if strong else 2, zorder=2))
@@ -234,9 +236,12 @@ def plot_perceptron_state(x, y, weights, bias, errors, title: str = ""):
     """Two panels: the data with the final line, and the mistakes per epoch (dashboard figure,
     laid out by hand so that it redraws quickly)."""
     fig, (left, right) = light_figure(2, width=3.9, height=3.4, top=0.75 if title else 0.45)
-    xlim, ylim = _limits(x)
+    xlim, (low, high) = _limits(x)
+    ylim = (low, high + 0.22 * (high - low))  # room for the legend above the points
     draw_line_boundary(left, weights, bias, xlim, ylim, resolution=40)
-    draw_points(left, x, y, size=12)
+    draw_points(left, x, y, size=12, legend=False)
+    # a fixed place: loc="best" searches the points and costs a quarter of a redraw
+    left.legend(loc="upper center", ncols=2, fontsize=9, framealpha=0.9)
     left.set_title(f"line after {len(errors)} epochs")
     errors = np.asarray(errors)
     right.plot(np.arange(1, len(errors) + 1), errors, marker="o", markersize=3, color=color(0))

@@ -15,7 +15,7 @@ from matplotlib.colors import ListedColormap
 from .descent import light_figure
 from .style import COLORS, LINESTYLES, color, new_figure
 
-__all__ = ["plot_history", "plot_histories", "plot_decision_boundary", "plot_training",
+__all__ = ["plot_history", "plot_histories", "plot_decision_boundary", "plot_training", "TrainingFigure",
            "plot_batch_size_sweep", "plot_book_comparison"]
 
 
@@ -88,14 +88,7 @@ def plot_decision_boundary(ax, predict, x, y, resolution: int = 60, padding: flo
     """
     x = np.asarray(x)
     lo, hi = x.min(axis=0) - padding, x.max(axis=0) + padding
-    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
-    grid = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
-    with np.errstate(over="ignore", invalid="ignore"):
-        p = np.asarray(predict(grid), dtype=float).reshape(gx.shape)
-    p = np.nan_to_num(p, nan=0.5)
-    ax.contourf(gx, gy, (p > 0.5).astype(float), levels=[-0.5, 0.5, 1.5], cmap=_REGIONS)
-    if p.min() < 0.5 < p.max():
-        ax.contour(gx, gy, p, levels=[0.5], colors=COLORS["black"], linewidths=1.2)
+    _regions(ax, predict, lo, hi, resolution)
     for k, (c, marker) in enumerate(((COLORS["blue"], "o"), (COLORS["orange"], "^"))):
         mask = np.asarray(y).reshape(-1) == k
         ax.scatter(x[mask, 0], x[mask, 1], s=12, c=c, marker=marker, edgecolors="white",
@@ -107,31 +100,75 @@ def plot_decision_boundary(ax, predict, x, y, resolution: int = 60, padding: flo
     return ax
 
 
-def plot_training(predict, x, y, history: dict, epochs: int, title: str,
-                  width: float = 3.2, height: float = 2.8):
+def _regions(ax, predict, lo, hi, resolution: int):
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    grid = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        p = np.asarray(predict(grid), dtype=float).reshape(gx.shape)
+    p = np.nan_to_num(p, nan=0.5)
+    artists = [ax.contourf(gx, gy, (p > 0.5).astype(float), levels=[-0.5, 0.5, 1.5], cmap=_REGIONS, zorder=0)]
+    if p.min() < 0.5 < p.max():
+        artists.append(ax.contour(gx, gy, p, levels=[0.5], colors=COLORS["black"], linewidths=1.2, zorder=1))
+    return artists
+
+
+class TrainingFigure:
     """The training dashboard's picture: decision boundary, loss and accuracy curves so far.
 
-    history: 'loss', 'accuracy' (and 'val_loss', 'val_accuracy') per finished epoch; the
-    curves' x axis spans ``epochs`` so the learner sees how much of the training is done.
+    Built once for a data set and updated after each redraw: the boundary is recomputed, the
+    curves are moved, the axes and the points stay. ``update(predict, history, epochs, title)``:
+    predict maps points (n, 2) to the probability of class 1; history holds 'loss',
+    'accuracy' (and 'val_loss', 'val_accuracy') per finished epoch; the curves' x axis spans
+    ``epochs`` so the learner sees how much of the training is done.
     """
-    fig, (boundary, loss_ax, acc_ax) = light_figure(ncols=3, width=width, height=height)
-    plot_decision_boundary(boundary, predict, x, y)
-    boundary.set_title("Decision boundary")
-    for ax, key, name in ((loss_ax, "loss", "loss"), (acc_ax, "accuracy", "accuracy")):
-        for k, (prefix, what, style) in enumerate((("", "training", "-"), ("val_", "validation", "--"))):
-            values = history.get(prefix + key, [])
-            ax.plot(_epochs(values), values, color=color(k), linestyle=style, label=what)
-        ax.set_xlim(0, max(epochs, 1) + 0.5)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(name)
-        ax.set_title(name.capitalize())
-        ax.legend(fontsize=7, loc="upper right" if key == "loss" else "lower right")
-    acc_ax.set_ylim(0.0, 1.02)
-    loss_values = [v for v in history.get("loss", []) + history.get("val_loss", []) if np.isfinite(v)]
-    if loss_values:
-        loss_ax.set_ylim(0.0, max(loss_values) * 1.1)
-    fig.suptitle(title, fontsize=10)
-    return fig
+
+    def __init__(self, x, y, width: float = 3.2, height: float = 2.8, resolution: int = 60):
+        x = np.asarray(x)
+        self.resolution = resolution
+        self.lo, self.hi = x.min(axis=0) - 0.5, x.max(axis=0) + 0.5
+        self.fig, (self.boundary, loss_ax, acc_ax) = light_figure(ncols=3, width=width, height=height)
+        for k, (c, marker) in enumerate(((COLORS["blue"], "o"), (COLORS["orange"], "^"))):
+            mask = np.asarray(y).reshape(-1) == k
+            self.boundary.scatter(x[mask, 0], x[mask, 1], s=12, c=c, marker=marker, edgecolors="white",
+                                  linewidths=0.3, label=f"class {k}", zorder=2)
+        self.boundary.set_xlim(self.lo[0], self.hi[0])
+        self.boundary.set_ylim(self.lo[1], self.hi[1])
+        self.boundary.set_xlabel("x1")
+        self.boundary.set_ylabel("x2")
+        self.boundary.set_title("Decision boundary")
+        self.regions: list = []
+        self.lines = {}
+        for ax, key in ((loss_ax, "loss"), (acc_ax, "accuracy")):
+            for k, (prefix, what, style) in enumerate((("", "training", "-"), ("val_", "validation", "--"))):
+                self.lines[prefix + key], = ax.plot([], [], color=color(k), linestyle=style, label=what)
+            ax.set_xlabel("epoch")
+            ax.set_ylabel(key)
+            ax.set_title(key.capitalize())
+            ax.legend(fontsize=7, loc="upper right" if key == "loss" else "lower right")
+        self.loss_ax, self.acc_ax = loss_ax, acc_ax
+        acc_ax.set_ylim(0.0, 1.02)
+        self.title = self.fig.suptitle("", fontsize=10)
+
+    def update(self, predict, history: dict, epochs: int, title: str):
+        """Redraw the boundary of ``predict`` and the curves of ``history``; returns the Figure."""
+        for artist in self.regions:
+            artist.remove()
+        self.regions = _regions(self.boundary, predict, self.lo, self.hi, self.resolution)
+        for key, line in self.lines.items():
+            values = history.get(key, [])
+            line.set_data(_epochs(values), values)
+        for ax in (self.loss_ax, self.acc_ax):
+            ax.set_xlim(0, max(epochs, 1) + 0.5)
+        losses = [v for v in history.get("loss", []) + history.get("val_loss", []) if np.isfinite(v)]
+        self.loss_ax.set_ylim(0.0, max(losses) * 1.1 if losses else 1.0)
+        self.title.set_text(title)
+        return self.fig
+
+
+def plot_training(predict, x, y, history: dict, epochs: int, title: str,
+                  width: float = 3.2, height: float = 2.8):
+    """The training dashboard's picture for one moment of training (a new ``TrainingFigure``)."""
+    return TrainingFigure(x, y, width, height).update(predict, history, epochs, title)
 
 
 def plot_batch_size_sweep(sweep, title: str = "Time per epoch against batch size"):

@@ -57,7 +57,8 @@ class TorchOptimizer:
     hyperparameters, learning rate and state are read from it. params: the torch parameters,
     in the order of the course weights. transposed: one bool per parameter, True where the
     torch tensor is the transpose of the course array (a Dense kernel in nn.Linear). capturable:
-    keep step counters on the GPU so the step can be captured in a CUDA graph.
+    keep step counters on the GPU so the step can be captured in a CUDA graph (GPU only;
+    ignored by SGD and Adagrad, which need none, and by Adam, whose eps changes every step).
 
     Use it like a torch.optim optimizer: ``zero_grad()``, ``loss.backward()``, ``step()``.
     ``torch_optimizer`` is the torch.optim object; ``iterations`` counts the updates.
@@ -81,7 +82,8 @@ class TorchOptimizer:
         if len(self.transposed) != len(self.params):
             raise ValueError(f"transposed has {len(self.transposed)} entries for {len(self.params)} "
                              "parameters: give one bool per parameter.")
-        self.capturable = bool(capturable) and isinstance(optimizer, _CAPTURABLE)
+        self.capturable = (bool(capturable) and isinstance(optimizer, _CAPTURABLE)
+                           and self.params[0].device.type == "cuda")
         self.iterations = optimizer.iterations
         self.torch_optimizer = self._build()
         self._last_rate = self._rate(self.iterations - 1) if self.iterations else None

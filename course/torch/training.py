@@ -205,9 +205,7 @@ class Criterion:
             if kind == "categorical":     # softmax keeps the order: the argmax of the logits
                 right = out.argmax(dim=-1) == batch.get("labels", batch["target"])
             else:
-                probs = {"softmax": lambda z: F.softmax(z, dim=-1), "sigmoid": torch.sigmoid}.get(
-                    fused, lambda z: z)(out)
-                right = (probs > 0.5) == (batch.get("y", batch["target"]) > 0.5)
+                right = (_probabilities(out, fused) > 0.5) == (batch.get("y", batch["target"]) > 0.5)
             values.append(right.to(out.dtype).mean())
         return values
 
@@ -215,6 +213,15 @@ class Criterion:
         """[loss, metric, ...] over a whole set from the model's outputs, as ``Sequential.evaluate``."""
         value = kernels.loss(self.loss_name, targets["target"], y_pred)
         return torch.stack([value] + self.metric_values(y_pred, targets)).tolist()
+
+
+def _probabilities(out: torch.Tensor, fused) -> torch.Tensor:
+    """The model's output from the logits of a fused pair (or ``out`` itself when not fused)."""
+    if fused == "softmax":
+        return F.softmax(out, dim=-1)
+    if fused == "sigmoid":
+        return torch.sigmoid(out)
+    return out
 
 
 class _Trainer:

@@ -80,7 +80,8 @@ class BackpropStepper(Dashboard):
     def __init__(self, learning_rate: float = 0.5, activation: str = "tanh", seed: int = 0,
                  steps: int = 0, max_steps: int = 1000):
         if activation not in HIDDEN_ACTIVATIONS:
-            raise ValueError(f"activation must be one of {', '.join(HIDDEN_ACTIVATIONS)}, got {activation!r}.")
+            raise ValueError(f"activation must be one of {', '.join(HIDDEN_ACTIVATIONS)}, "
+                             f"got {activation!r}.")
         style = {"description_width": "initial"}
         controls = {
             "learning_rate": widgets.FloatSlider(value=learning_rate, min=0.01, max=3.0, step=0.01,

@@ -24,7 +24,7 @@ import numpy as np
 from .. import landscapes
 from .. import optimizers as optimizers_module
 from ..experiments import divergence_step
-from ..plots.descent import DIVERGED, plot_descent
+from ..plots.descent import DIVERGED, DescentFigure
 from .dashboard import Dashboard
 
 __all__ = ["DescentState", "DescentDashboard", "descent_dashboard", "LANDSCAPE_CHOICES", "make_optimizer"]
@@ -184,6 +184,7 @@ def descent_dashboard(landscape: str = "wavy", optimizer: str = "SGD", learning_
                                    continuous_update=False, style=style, layout=layout),
     }
     grids: dict = {}
+    figures: dict = {}     # one DescentFigure per landscape, updated at each redraw
     dash_ref: list = []
 
     def compute(values):
@@ -206,7 +207,10 @@ def descent_dashboard(landscape: str = "wavy", optimizer: str = "SGD", learning_
             title += f"loss {trajectory.losses[-1]:.3g} at w = ({where}) after {values['steps']} steps"
         if values["decay"] and values["optimizer"] != "Nadam":
             title += f"; lr decayed to {state.optimizer.current_lr:.3g}"
-        return plot_descent(state.landscape, trajectory, _describe(state.optimizer), title, grids=grids)
+        key = values["landscape"]
+        if key not in figures:
+            figures[key] = DescentFigure(state.landscape, grids=grids)
+        return figures[key].update(trajectory, _describe(state.optimizer), title)
 
     dash = DescentDashboard(controls, compute, draw, title="Gradient descent on a loss landscape",
                             auto=False)

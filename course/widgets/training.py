@@ -36,7 +36,7 @@ from .. import optimizers as optimizers_module
 from ..callbacks import Callback
 from ..datasets import toy
 from ..experiments import fresh_optimizer, mlp, scaled_normal
-from ..plots.training import plot_training
+from ..plots.training import TrainingFigure
 from .dashboard import Dashboard, _escape, figure_to_png
 
 __all__ = ["TrainingState", "TrainingDashboard", "training_dashboard", "DATASETS", "INITIALIZERS"]
@@ -239,6 +239,7 @@ def training_dashboard(dataset: str = "moons", hidden_units: int = 8, activation
                                     continuous_update=False, style=style, layout=layout),
     }
     data_cache: dict = {}
+    figures: dict = {}     # one TrainingFigure per data set, updated at each redraw
 
     def compute(values):
         key = values["dataset"]
@@ -260,8 +261,11 @@ def training_dashboard(dataset: str = "moons", hidden_units: int = 8, activation
         title = (f"{values['dataset']}: 2 x {values['hidden_units']} {values['activation']} units, "
                  f"{values['initializer'].split(' ')[0]}, {values['optimizer']} lr {values['learning_rate']:.3g}, "
                  f"batch {state.batch_size} -- epoch {done}/{state.epochs}")
+        key = values["dataset"]
+        if key not in figures:
+            figures[key] = TrainingFigure(x, y)
         with np.errstate(over="ignore", invalid="ignore"):
-            return plot_training(state.model.predict, x, y, state.history, state.epochs, title)
+            return figures[key].update(state.model.predict, state.history, state.epochs, title)
 
     dash = TrainingDashboard(controls, compute, draw, title="Train a small network on a toy problem",
                              redraw_every=redraw_every, auto_train=auto_train)

@@ -100,7 +100,7 @@ def pytest_terminal_summary(terminalreporter):
                   f"cpu: {platform.machine()} {platform.processor() or ''}".rstrip())
     tr.write_line(f"cuda: {cuda}")
     if not _RESULTS:
-        tr.write_line("no comparison ran in this session.")
+        tr.write_line("no comparison ran: every parity test was skipped or deselected.")
         return
     width = max(len(name) for name, _, _ in _RESULTS)
     tr.write_line(f"{'kernel':<{width}}  device  dtype    largest rel. error  tolerance")

@@ -32,10 +32,11 @@ def dout(dtype):
     return np.random.default_rng(1).normal(size=(BATCH, UNITS)).astype(dtype)
 
 
-# --- the helper the whole suite relies on --------------------------------------------------------
+# --- assert_close, which every comparison relies on -----------------------------------------------
 def test_assert_close_refuses_a_row_where_a_vector_is_expected(assert_close):
     with pytest.raises(AssertionError, match="shape"):
-        assert_close(torch.zeros(1, 64, dtype=torch.float64), np.zeros(64), np.float64, "shape check", record=False)
+        assert_close(torch.zeros(1, 64, dtype=torch.float64), np.zeros(64), np.float64, "shape check",
+                     record=False)
 
 
 def test_assert_close_refuses_a_difference_above_the_tolerance(assert_close):
@@ -46,7 +47,8 @@ def test_assert_close_refuses_a_difference_above_the_tolerance(assert_close):
 
 def test_assert_close_refuses_a_torch_result_of_another_dtype(assert_close):
     with pytest.raises(AssertionError, match="float32"):
-        assert_close(torch.zeros(3, dtype=torch.float32), np.zeros(3), np.float64, "dtype check", record=False)
+        assert_close(torch.zeros(3, dtype=torch.float32), np.zeros(3), np.float64, "dtype check",
+                     record=False)
 
 
 # --- activations -----------------------------------------------------------------------------------
@@ -129,7 +131,8 @@ def test_softmax_crossentropy_gradient_of_the_logits_matches_the_fused_gradient(
     actual = kernels.logits_backward("softmax_crossentropy", tensor(y, device), tensor(logits, device))
     assert_close(actual, expected, dtype, "softmax + crossentropy gradient")
     value = kernels.softmax_crossentropy(tensor(y, device), tensor(logits, device))
-    loss = losses.get("sparse_categorical_crossentropy" if targets == "labels" else "categorical_crossentropy")
+    name = "sparse_categorical_crossentropy" if targets == "labels" else "categorical_crossentropy"
+    loss = losses.get(name)
     assert_close(value, np.asarray(loss.forward(y, probs), dtype=dtype), dtype, "softmax + crossentropy")
 
 
