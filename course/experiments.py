@@ -363,11 +363,15 @@ class Sweep(NamedTuple):
 
     @property
     def has_gpu(self) -> bool:
+        """True when a GPU (CUDA) column holds at least one measurement."""
         return any(("gpu" in label.lower() or "cuda" in label.lower())
                    and np.isfinite(values).any() for label, values in self.seconds.items())
 
 
 _BATCH_COLUMNS = ("batch_size", "batch", "batch size")
+_SECONDS_SUFFIXES = ("_s", "_seconds", "_s_per_epoch")
+_BACKEND_LABELS = {"numpy_cpu_s": "NumPy (course), CPU", "torch_cpu_s": "PyTorch, CPU",
+                   "torch_cuda_s": "PyTorch, GPU (CUDA)"}
 _LONG_LABEL_COLUMNS = ("backend", "device", "implementation", "framework")
 _LONG_VALUE_COLUMNS = ("seconds_per_epoch", "s_per_epoch", "time_per_epoch", "seconds", "time_s")
 
@@ -383,8 +387,9 @@ def load_batch_size_sweep(path=None) -> Sweep:
     """Read the batch-size sweep that ``benchmarks/bench_gpu.py`` writes (CSV).
 
     Two layouts are understood: one row per batch size with one column of seconds per epoch
-    for each backend (``batch_size,numpy_cpu,torch_cpu,torch_gpu``), or one row per
-    measurement (``backend,batch_size,seconds_per_epoch``). Raises FileNotFoundError, saying
+    for each backend (``batch_size,numpy_cpu_s,torch_cpu_s,torch_cuda_s,...``: the columns
+    ending in ``_s`` are the timings; without such columns every numeric column is one), or
+    one row per measurement (``backend,batch_size,seconds_per_epoch``). Raises FileNotFoundError, saying
     how to produce the file, when it is not there.
     """
     path = Path(path) if path is not None else RESULTS_DIR / "batch_size_sweep.csv"
@@ -411,13 +416,12 @@ def load_batch_size_sweep(path=None) -> Sweep:
         return Sweep(np.array(sizes), seconds, path)
     rows.sort(key=lambda r: float(r[batch_col]))                 # wide layout
     sizes = np.array([int(float(r[batch_col])) for r in rows])
+    timed = [name for name in rows[0] if name.lower().endswith(_SECONDS_SUFFIXES)]
     seconds = {}
-    for name in rows[0]:
-        if name == batch_col:
-            continue
+    for name in timed or [name for name in rows[0] if name != batch_col]:
         values = np.array([_number(r[name]) for r in rows])
-        if np.isfinite(values).any() or "gpu" in name.lower() or "cuda" in name.lower():
-            seconds[name] = values
+        if timed or np.isfinite(values).any():
+            seconds[_BACKEND_LABELS.get(name, name)] = values
     return Sweep(sizes, seconds, path)
 
 

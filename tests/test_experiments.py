@@ -190,13 +190,25 @@ def test_activation_memory_is_proportional_to_the_batch_size():
 
 
 # -- stored results -----------------------------------------------------------------------------------------
-def test_load_batch_size_sweep_reads_one_column_per_backend(tmp_path):
+def test_load_batch_size_sweep_reads_the_seconds_columns_of_bench_gpu(tmp_path):
     path = tmp_path / "sweep.csv"
-    path.write_text("batch_size,numpy_cpu,torch_cpu,torch_gpu\n128,0.5,0.3,\n32,1.5,0.9,\n")
+    path.write_text("batch_size,steps_per_epoch,steps_timed,numpy_cpu_s,torch_cpu_s,torch_cuda_s,cuda_device,"
+                    "cpu_threads,torch_version\n100,600,600,3.0,2.8,,,1,2.13.0+cpu\n"
+                    "10,6000,1000,9.0,14.6,,,1,2.13.0+cpu\n")
     sweep = experiments.load_batch_size_sweep(path)
-    np.testing.assert_array_equal(sweep.batch_sizes, [32, 128])
-    np.testing.assert_allclose(sweep.seconds["numpy_cpu"], [1.5, 0.5])
+    np.testing.assert_array_equal(sweep.batch_sizes, [10, 100])
+    assert list(sweep.seconds) == ["NumPy (course), CPU", "PyTorch, CPU", "PyTorch, GPU (CUDA)"]
+    np.testing.assert_allclose(sweep.seconds["NumPy (course), CPU"], [9.0, 3.0])
     assert not sweep.has_gpu, "an empty GPU column means no GPU measurement"
+    path.write_text("batch_size,numpy_cpu_s,torch_cuda_s\n100,3.0,0.1\n")
+    assert experiments.load_batch_size_sweep(path).has_gpu
+
+
+def test_load_batch_size_sweep_takes_every_numeric_column_without_seconds_names(tmp_path):
+    path = tmp_path / "sweep.csv"
+    path.write_text("batch_size,numpy,torch\n32,1.5,0.9\n128,0.5,0.3\n")
+    sweep = experiments.load_batch_size_sweep(path)
+    np.testing.assert_allclose(sweep.seconds["torch"], [0.9, 0.3])
 
 
 def test_load_batch_size_sweep_reads_one_row_per_measurement(tmp_path):

@@ -38,7 +38,8 @@ def test_analytic_gradient_matches_central_differences(name, rng):
     analytic, numeric = landscape.grad(points), central_differences(landscape, points)
     scale = np.maximum(np.abs(analytic), 1.0)
     error = np.max(np.abs(analytic - numeric) / scale)
-    assert error < 1e-6, f"{name}: worst relative error {error:.2g}\nanalytic {analytic[:3]}\nnumeric {numeric[:3]}"
+    assert error < 1e-6, (f"{name}: worst relative error {error:.2g}\n"
+                          f"analytic {analytic[:3]}\nnumeric {numeric[:3]}")
 
 
 @pytest.mark.parametrize("name", ALL)

@@ -282,7 +282,8 @@ def test_60_steps_training_an_8_16_3_network_match_torch(config):
         torch_loss.backward()
         before_step(t)
         twin.step()
-        assert loss == pytest.approx(torch_loss.item(), rel=1e-9), f"step {t}: loss {loss} vs torch {torch_loss.item()}"
+        assert loss == pytest.approx(torch_loss.item(), rel=1e-9), (
+            f"step {t}: loss {loss} vs torch {torch_loss.item()}")
 
     theirs = [torch_net[0].weight.detach().numpy().T, torch_net[0].bias.detach().numpy(),
               torch_net[2].weight.detach().numpy().T, torch_net[2].bias.detach().numpy()]

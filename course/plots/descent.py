@@ -28,8 +28,8 @@ __all__ = [
 ]
 
 
-def light_figure(ncols: int = 2, width: float = 4.0, height: float = 3.0, left: float = 0.5,
-                 right: float = 0.15, bottom: float = 0.45, top: float = 0.55, wspace: float = 0.95):
+def light_figure(ncols: int = 2, width: float = 4.0, height: float = 3.0, left: float = 0.8,
+                 right: float = 0.2, bottom: float = 0.6, top: float = 0.6, wspace: float = 1.0):
     """A row of axes in the course style, laid out once by hand (margins in inches).
 
     The dashboards redraw many times a second; matplotlib's automatic layout measures every
@@ -285,7 +285,7 @@ class DescentFigure:
         """Show ``trajectory`` (a Trajectory); returns the Figure."""
         path, losses = _finite(trajectory)
         self.path.set_label(label)
-        self.path.set_marker("o" if len(path) <= 60 else "")
+        self.path.set_marker("o" if len(path) <= 60 or self.landscape.dim == 1 else "")
         if self.landscape.dim == 1:
             xy = (path[:, 0], losses)
         else:
@@ -375,9 +375,10 @@ def plot_batch_noise(runs: dict, title: str = "Online, mini-batch and batch grad
                   label=f"{label}: batch {run.batch_size}, {run.steps_per_epoch} updates/epoch")
         right.plot(np.arange(len(run.epoch_loss)), run.epoch_loss, color=color(i),
                    linestyle=LINESTYLES[i % 7], marker="o", label=label)
-    left.set_yscale("log")
+    top = max(float(np.quantile(run.losses, 0.99)) for run in runs.values())
+    left.set_ylim(0, 1.05 * top)
     left.set_xlabel("epochs (passes over the training data)")
-    left.set_ylabel("loss of the update's batch (log scale)")
+    left.set_ylabel("loss of the update's batch")
     left.set_title("Loss of every update")
     left.legend(fontsize=8, loc="lower left")
     right.set_xlabel("epoch")

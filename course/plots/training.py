@@ -183,7 +183,8 @@ def plot_batch_size_sweep(sweep, title: str = "Time per epoch against batch size
             continue
         ax.plot(sweep.batch_sizes[ok], seconds[ok], color=color(i), linestyle=LINESTYLES[i % 7],
                 marker="o", label=label)
-    ax.set_xscale("log", base=2)
+    ax.set_xscale("log")
+    ax.set_xticks(sweep.batch_sizes, [f"{b:,}" for b in sweep.batch_sizes])
     ax.set_yscale("log")
     ax.set_xlabel("batch size (examples per update)")
     ax.set_ylabel("seconds per epoch (log scale)")
