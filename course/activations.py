@@ -78,8 +78,9 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x)
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
-    z = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z)).astype(x.dtype, copy=False)
+    z = np.exp(-np.abs(x))          # in (0, 1]: never overflows
+    out = 1 / (1 + z)               # sigmoid(|x|)
+    return np.where(x >= 0, out, z * out)  # sigmoid(-|x|) = z / (1 + z) = z * sigmoid(|x|)
 
 
 def sigmoid_backward(dout: np.ndarray, out: np.ndarray) -> np.ndarray:

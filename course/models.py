@@ -206,23 +206,23 @@ class Sequential:
         return loss, [g.copy() for g in self.gradients]
 
     def _step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        # A diverging run overflows; fit reports that once, clearly (NaNLossWarning), instead
-        # of a stream of NumPy overflow warnings.
-        with np.errstate(over="ignore", invalid="ignore"):
-            y_pred = self.forward(x)
-            loss = self.loss.forward(y, y_pred)
+        """Forward, loss, backward, update. Callers run it under ``_QUIET_OVERFLOW``: a diverging
+        run overflows, and fit reports that once, clearly (NaNLossWarning), instead of a stream
+        of NumPy overflow warnings."""
+        y_pred = self.forward(x)
+        loss = self.loss.forward(y, y_pred)
         if not np.isfinite(loss):
             return loss, y_pred
-        with np.errstate(over="ignore", invalid="ignore"):
-            self.backward(y, y_pred)
-            self.optimizer.apply_gradients(self.trainable_weights, self.gradients)
+        self.backward(y, y_pred)
+        self.optimizer.apply_gradients(self.trainable_weights, self.gradients)
         return loss, y_pred
 
     def train_on_batch(self, x, y):
         """One update on one batch. Returns the loss before the update (and metrics, if any)."""
         self._require_compiled("train_on_batch")
         x, y = self._check_data(x, y)
-        loss, y_pred = self._step(x, y)
+        with np.errstate(**_QUIET_OVERFLOW):
+            loss, y_pred = self._step(x, y)
         return self._result(loss, y, y_pred)
 
     def _result(self, loss, y, y_pred):
@@ -304,10 +304,19 @@ class Sequential:
         names = ["loss"] + [name for name, _ in self.metrics]
 
         _call(all_callbacks, "on_train_begin", {})
+        with np.errstate(**_QUIET_OVERFLOW):
+            self._epochs(x, y, x_val, y_val, batch_size, steps, epochs, initial_epoch, shuffle, rng,
+                         names, history, all_callbacks)
+        _call(all_callbacks, "on_train_end", {})
+        return history
+
+    def _epochs(self, x, y, x_val, y_val, batch_size, steps, epochs, initial_epoch, shuffle, rng,
+                names, history, all_callbacks) -> None:
+        n = len(x)
         for epoch in range(initial_epoch, initial_epoch + epochs):
             _call(all_callbacks, "on_epoch_begin", epoch, {})
             order = rng.permutation(n) if shuffle else None
-            totals = np.zeros(len(names))
+            totals = [0.0] * len(names)
             seen = 0
             started = time.perf_counter()
             for batch in range(steps):
@@ -320,7 +329,7 @@ class Sequential:
                     xb, yb = x[idx], y[idx]
                 loss, y_pred = self._step(xb, yb)
                 values = [loss] + [fn(yb, y_pred) for _, fn in self.metrics]
-                totals += np.asarray(values) * (hi - lo)
+                totals = [t + v * (hi - lo) for t, v in zip(totals, values)]
                 seen += hi - lo
                 batch_logs = dict(zip(names, values))
                 _call(all_callbacks, "on_batch_end", batch, batch_logs)
@@ -328,17 +337,16 @@ class Sequential:
                     history.stopped_reason = warn_nan(epoch, batch)
                     self.stop_training = True
                     break
-            logs = {k: float(v) for k, v in zip(names, totals / max(seen, 1))}
+            logs = {k: float(t) / max(seen, 1) for k, t in zip(names, totals)}
             if x_val is not None and not self.stop_training:
-                val = self.evaluate(x_val, y_val, batch_size=max(batch_size, 256))
+                with np.errstate(**_DEFAULT_ERRSTATE):
+                    val = self.evaluate(x_val, y_val, batch_size=max(batch_size, 256))
                 val = val if isinstance(val, list) else [val]
                 logs.update({f"val_{k}": float(v) for k, v in zip(names, val)})
             logs["time"] = time.perf_counter() - started
             _call(all_callbacks, "on_epoch_end", epoch, logs)
             if self.stop_training:
                 break
-        _call(all_callbacks, "on_train_end", {})
-        return history
 
     def predict(self, x, batch_size=None, verbose: int = 0) -> np.ndarray:
         """The model's outputs for x (n, features), computed in batches (default 32)."""
@@ -422,6 +430,10 @@ class Sequential:
 
     def __repr__(self) -> str:
         return f"Sequential([{', '.join(map(repr, self.layers))}])"
+
+
+_QUIET_OVERFLOW = {"over": "ignore", "invalid": "ignore"}
+_DEFAULT_ERRSTATE = {"over": "warn", "invalid": "warn"}
 
 
 def _shape_str(shape: tuple) -> str:

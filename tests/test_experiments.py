@@ -222,6 +222,8 @@ def test_load_batch_size_sweep_reads_one_row_per_measurement(tmp_path):
 
 
 def test_missing_results_say_how_to_produce_them(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no batch-size sweep at benchmarks/results/none.csv"):
+        experiments.load_batch_size_sweep(experiments.RESULTS_DIR / "none.csv")
     with pytest.raises(FileNotFoundError, match="bench_gpu.py"):
         experiments.load_batch_size_sweep(tmp_path / "none.csv")
     with pytest.raises(FileNotFoundError, match="mnist_book_runs.py"):
@@ -249,10 +251,12 @@ def test_compare_with_book_says_where_the_measurements_differ():
                _record(512, "relu", 5, 0.900, 6.0), _record(512, "relu", 20, 0.958, 6.0)]
     rows = {row.run: row for row in experiments.compare_with_book(records)}
     baseline, relu, wide, long = (rows[r["run"]] for r in records)
-    assert baseline.agrees is None and baseline.claimed_accuracy is None
+    assert baseline.agrees is False and "2.0 points short" in baseline.sentence, baseline.sentence
+    assert baseline.claimed_accuracy == 0.90
     assert relu.agrees and "+2.1 points" in relu.sentence
     assert math.isclose(relu.claimed_accuracy, 0.90)
     assert not wide.agrees and "4.0 points below" in wide.sentence, wide.sentence
+    assert "5.5x as long as with 10 units" in wide.sentence, wide.sentence
     assert long.agrees and "in agreement" in long.sentence
     table = experiments.format_book_table(list(rows.values()))
     assert "784-512(relu)-10, 20 ep" in table and "95.8" in table

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import activations
-from .descent import light_figure
+from .style import light_figure
 from .style import COLORS, new_figure
 
 __all__ = ["SOFTMAX_OTHERS", "RANGES", "USES", "activation_curve", "plot_activation",

@@ -15,7 +15,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocato
 
 from .network import draw_network
 from .perceptron import CLASS_STYLE, draw_points
-from .descent import light_figure
+from .style import light_figure
 from .style import COLORS, LINESTYLES, color, new_figure
 
 __all__ = ["plot_losses_vs_prediction", "plot_error_shares", "plot_gradient_check",

@@ -18,32 +18,15 @@ from __future__ import annotations
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 
 from ..experiments import divergence_step
-from .style import COLORS, LINESTYLES, RC, color, new_figure
+from .style import COLORS, LINESTYLES, RC, color, light_figure, new_figure
 
 __all__ = [
-    "light_figure", "plot_gradient_step", "plot_descent_1d", "plot_learning_rates", "plot_paths_2d", "plot_race",
+    "plot_gradient_step", "plot_descent_1d", "plot_learning_rates", "plot_paths_2d", "plot_race",
     "plot_descent", "DescentFigure", "plot_restarts", "plot_batch_noise", "plot_lr_schedules", "plot_loss_curves",
 ]
-
-
-def light_figure(ncols: int = 2, width: float = 4.0, height: float = 3.0, left: float = 0.8,
-                 right: float = 0.2, bottom: float = 0.6, top: float = 0.6, wspace: float = 1.0):
-    """A row of axes in the course style, laid out once by hand (margins in inches).
-
-    The dashboards redraw many times a second; matplotlib's automatic layout measures every
-    text again on each draw and costs about a third of a redraw. Returns (fig, axes).
-    """
-    with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(width * ncols, height))
-        axes = fig.subplots(1, ncols, squeeze=False)[0]
-    total = width * ncols
-    fig.subplots_adjust(left=left / total, right=1 - right / total, bottom=bottom / height,
-                        top=1 - top / height, wspace=wspace * ncols / total)
-    for ax in axes:
-        ax.grid(True, alpha=0.3)
-    return fig, axes
 
 
 def _as_dict(trajectories, default_label: str = "path") -> dict:
@@ -199,11 +182,13 @@ def _draw_contours(ax, landscape, n: int = 120, grids: dict | None = None, label
     ax.contourf(X, Y, Z, levels=levels, cmap="Greys", alpha=0.3, extend="both", antialiased=False)
     ax.contour(X, Y, Z, levels=levels, colors="0.55", linewidths=0.5)
     minima = landscape.minima
-    ax.plot(minima[:1, 0], minima[:1, 1], marker="*", color=COLORS["black"], markersize=14,
+    values = landscape.value(minima)
+    best = values <= values[0] + 1e-9 * max(1.0, abs(values[0]))   # the global minimum may be shared
+    ax.plot(minima[best, 0], minima[best, 1], marker="*", color=COLORS["black"], markersize=14,
             linestyle="none", label="global minimum" if labels else "_global minimum")
-    if len(minima) > 1:
-        ax.plot(minima[1:, 0], minima[1:, 1], marker="x", color=COLORS["black"], markersize=7,
-                linestyle="none", label="other minima" if labels else "_other minima")
+    if not best.all():
+        ax.plot(minima[~best, 0], minima[~best, 1], marker="x", color=COLORS["black"], markersize=7,
+                linestyle="none", label="local minima" if labels else "_local minima")
     ax.set_xlim(*landscape.bounds[0])
     ax.set_ylim(*landscape.bounds[1])
     ax.set_xlabel("weight w1")
@@ -297,8 +282,10 @@ class DescentFigure:
         steps = np.arange(len(capped))
         self.loss.set_data(steps, capped)
         log = self.landscape.dim == 2 and bool(np.all(capped[np.isfinite(capped)] > 0))
-        if self.right.get_yscale() != ("log" if log else "linear"):
-            self.right.set_yscale("log" if log else "linear")
+        scale = "log" if log else "linear"
+        if self.right.get_yscale() != scale:
+            self.right.set_yscale(scale)
+            _few_ticks(self.right, scale)
         finite = capped[np.isfinite(capped)]
         low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
         if log:

@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 from ..perceptron import neuron_forward
-from .descent import light_figure
+from .style import light_figure
 from .style import COLORS, LINESTYLES, color, new_figure
 
 __all__ = [

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.colors import ListedColormap
 
-from .descent import light_figure
+from .style import light_figure
 from .style import COLORS, LINESTYLES, color, new_figure
 
 __all__ = ["plot_history", "plot_histories", "plot_decision_boundary", "plot_training", "TrainingFigure",
@@ -202,21 +202,22 @@ def plot_book_comparison(rows, title: str = "The book's MNIST runs, measured aga
     positions = np.arange(len(rows))
     acc = np.array([100 * r.accuracy for r in rows])
     err = np.array([100 * r.accuracy_std for r in rows])
-    ax.bar(positions, acc, yerr=err, color=COLORS["sky"], edgecolor=COLORS["blue"], capsize=4,
-           label="course (mean ± std over seeds)")
+    ax.errorbar(positions, acc, yerr=err, fmt="o", color=COLORS["blue"], markersize=9, capsize=5,
+                label="course (mean ± std over seeds)")
     keras = [r.keras_accuracy for r in rows]
     if any(k is not None for k in keras):
-        ax.plot(positions, [100 * k if k is not None else np.nan for k in keras], "D",
-                color=COLORS["green"], markersize=8, label="Keras")
+        ax.plot(positions + 0.12, [100 * k if k is not None else np.nan for k in keras], "D",
+                color=COLORS["green"], markersize=7, label="Keras (mean)")
     claimed = np.array([100 * r.claimed_accuracy if r.claimed_accuracy is not None else np.nan
                         for r in rows])
     ax.plot(positions, claimed, "_", color=COLORS["vermillion"], markersize=30, markeredgewidth=3,
             label="the book's claim")
     low = np.nanmin(np.concatenate([acc - err, claimed])) - 3
     ax.set_ylim(max(0, low), 100)
+    ax.set_xlim(-0.5, len(rows) - 0.5)
     ax.set_xticks(positions, [r.run for r in rows], fontsize=8)
-    ax.set_ylabel("test accuracy (%)")
+    ax.set_ylabel("test accuracy on MNIST (%)")
     ax.set_xlabel("run")
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left")
     return fig

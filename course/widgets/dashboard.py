@@ -33,7 +33,7 @@ __all__ = ["Dashboard", "figure_to_png"]
 def figure_to_png(fig: Figure, dpi: int = 80) -> bytes:
     """Render a matplotlib Figure to PNG bytes."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=dpi)  # course figures lay themselves out: no "tight" pass
     return buffer.getvalue()
 
 
