@@ -12,7 +12,7 @@ export COURSE_DATA_DIR
 # dependency "torch>=2.1" is already satisfied. Elsewhere: TORCH_SPEC="torch" make ...
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: env lab test test-fast test-gpu test-browser screenshots release grade benchmarks clean
+.PHONY: notebooks env lab test test-fast test-gpu test-browser screenshots release grade benchmarks clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ screenshots: env
 
 test-gpu: env
 	$(BIN)/python -m pytest -q tests/torch -m gpu
+
+# Re-execute the lessons and store them with clean, deterministic outputs.
+notebooks: env
+	MPLBACKEND=Agg $(BIN)/python -m course._notebooks notebooks/[0-9][0-9]_*.ipynb
 
 # Exercises: regenerate the student versions from exercises/source (instructors).
 release: env

@@ -11,7 +11,8 @@ categorical cross-entropy, SGD with lr 0.01, batch size 100, Keras's default ini
 
 Each run is repeated for several seeds; the table shows the mean and the standard deviation of
 the test accuracy and the mean time per epoch. Keras runs only if ``import keras`` works
-(Keras 3, any backend; ``KERAS_BACKEND=torch`` needs only PyTorch).
+(Keras 3, any backend; ``KERAS_BACKEND=torch`` needs only PyTorch). With ``--no-keras`` the
+Keras columns of an earlier run are kept.
 
     python benchmarks/mnist_book_runs.py --seeds 3
     python benchmarks/mnist_book_runs.py --seeds 3 --no-keras
@@ -22,6 +23,7 @@ the hyperparameters lesson reads.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
@@ -76,24 +78,20 @@ def main(argv=None):
                         help="seeds for the Keras runs (default: the same as --seeds)")
     parser.add_argument("--no-keras", action="store_true", help="skip the Keras runs")
     args = parser.parse_args(argv)
-    use_keras = not args.no_keras
-    if use_keras:
-        try:
-            import keras
-            keras_label = f"keras {keras.__version__} ({keras.backend.backend()})"
-        except Exception as error:  # noqa: BLE001 - any import failure means: no Keras here
-            print(f"Keras not available ({error}); course runs only.")
-            use_keras = False
+    use_keras = not args.no_keras and importlib.util.find_spec("keras") is not None
+    if not args.no_keras and not use_keras:
+        print("Keras is not installed; course runs only.")
     data = mnist.load_flat()
     seeds = list(range(args.seeds))
     keras_seeds = list(range(args.keras_seeds if args.keras_seeds is not None else args.seeds))
-    print(f"MNIST test accuracy, mean ± std over seeds {seeds}"
-          + (f" (Keras: seeds {keras_seeds})" if use_keras else "") + "; seconds per epoch (mean)")
-    header = f"{'run':<26}{'book':>24}{'course acc':>18}{'s/ep':>7}"
-    if use_keras:
-        header += f"{'keras acc':>18}{'s/ep':>7}  {'diff/noise':>10}"
-    print(header)
-    print("-" * len(header))
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "mnist_book_runs.json")
+    previous = {}
+    if not use_keras and os.path.exists(out):  # keep the Keras columns of an earlier run
+        with open(out) as f:
+            previous = {r["run"]: r for r in json.load(f)}
+
+    # Every course run first: once Keras (and with it PyTorch) is imported, PyTorch's threads
+    # compete with NumPy's for the cores and the course's times per epoch would suffer.
     records = []
     for label, hidden, activation, epochs, claim in RUNS:
         c = np.array([run_course(data, hidden, activation, epochs, s) for s in seeds])
@@ -102,24 +100,42 @@ def main(argv=None):
                   "course_acc_mean": float(c[:, 0].mean()), "course_acc_std": float(c[:, 0].std()),
                   "course_s_per_epoch": float(c[:, 1].mean()),
                   "keras_acc_mean": None, "keras_acc_std": None, "keras_s_per_epoch": None}
-        line = f"{label:<26}{claim:>24}{c[:, 0].mean():>12.4f} ± {c[:, 0].std():.3f}{c[:, 1].mean():>7.2f}"
-        if use_keras:
-            k = np.array([run_keras(data, hidden, activation, epochs, s) for s in keras_seeds])
-            noise = np.hypot(c[:, 0].std(), k[:, 0].std()) or 1e-9
-            line += f"{k[:, 0].mean():>12.4f} ± {k[:, 0].std():.3f}{k[:, 1].mean():>7.2f}  " \
-                    f"{(c[:, 0].mean() - k[:, 0].mean()) / noise:>10.2f}"
-            record.update(keras_acc_mean=float(k[:, 0].mean()), keras_acc_std=float(k[:, 0].std()),
-                          keras_s_per_epoch=float(k[:, 1].mean()), keras_version=keras_label)
-        print(line, flush=True)
+        old = previous.get(label, {})
+        for key in ("keras_acc_mean", "keras_acc_std", "keras_s_per_epoch", "keras_seeds", "keras_version"):
+            if old.get(key) is not None:
+                record[key] = old[key]
         records.append(record)
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "mnist_book_runs.json")
+    if use_keras:
+        import keras
+
+        keras_label = f"keras {keras.__version__} ({keras.backend.backend()})"
+        for record in records:
+            k = np.array([run_keras(data, record["hidden"], record["activation"], record["epochs"], s)
+                          for s in keras_seeds])
+            record.update(keras_acc_mean=float(k[:, 0].mean()), keras_acc_std=float(k[:, 0].std()),
+                          keras_s_per_epoch=float(k[:, 1].mean()), keras_seeds=len(keras_seeds),
+                          keras_version=keras_label)
+
+    print(f"MNIST test accuracy, mean ± std over {len(seeds)} seeds (Keras: "
+          f"{records[0].get('keras_seeds', '-')} seeds); seconds per epoch (mean)")
+    header = f"{'run':<26}{'book':>24}{'course acc':>18}{'s/ep':>7}{'keras acc':>18}{'s/ep':>7}  {'diff/noise':>10}"
+    print(header)
+    print("-" * len(header))
+    for r in records:
+        line = f"{r['run']:<26}{r['book_claim']:>24}{r['course_acc_mean']:>12.4f} ± {r['course_acc_std']:.3f}" \
+               f"{r['course_s_per_epoch']:>7.2f}"
+        if r["keras_acc_mean"] is not None:
+            noise = np.hypot(r["course_acc_std"], r["keras_acc_std"]) or 1e-9
+            line += f"{r['keras_acc_mean']:>12.4f} ± {r['keras_acc_std']:.3f}{r['keras_s_per_epoch']:>7.2f}  " \
+                    f"{(r['course_acc_mean'] - r['keras_acc_mean']) / noise:>10.2f}"
+        print(line)
+    if any(r["keras_acc_mean"] is not None for r in records):
+        print(f"Keras: {records[0].get('keras_version')}. diff/noise: (course - keras) mean accuracy over the "
+              "combined seed-to-seed standard deviation; |value| below about 2 means they agree within noise.")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:
         json.dump(records, f, indent=1)
     print(f"written {os.path.relpath(out)}")
-    if use_keras:
-        print(f"Keras: {keras_label}. diff/noise: (course - keras) mean accuracy over the combined "
-              "seed-to-seed standard deviation; |value| below about 2 means they agree within noise.")
 
 
 if __name__ == "__main__":

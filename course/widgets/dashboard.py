@@ -17,6 +17,7 @@ dashboard's message line (and kept in ``last_error``) instead of disappearing in
 """
 from __future__ import annotations
 
+import base64
 import io
 import time
 import traceback
@@ -118,12 +119,13 @@ class Dashboard:
 
     # -- display ----------------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
+        """The live widget, plus a picture of its current figure for places that cannot run it
+        (a notebook stored with its outputs, a page on the web)."""
+        bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
+        if self.image.value:
+            bundle["image/png"] = base64.b64encode(bytes(self.image.value)).decode("ascii")
+        bundle["text/plain"] = f"{type(self).__name__}: run this cell in Jupyter to use the controls."
+        return bundle
 
 
 def _escape(text: str) -> str:
