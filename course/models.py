@@ -18,7 +18,7 @@ import numpy as np
 from . import losses as losses_module
 from . import metrics as metrics_module
 from .callbacks import Callback, History, ProgressBar, warn_nan
-from .layers import Dense, Layer
+from .layers import Layer
 from .utils import check_finite, check_positive_int, get_rng
 
 __all__ = ["Sequential"]

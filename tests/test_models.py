@@ -1,7 +1,6 @@
 """Sequential: the book's code, fit/evaluate/predict, reproducibility, and every bad input."""
 import io
 import re
-import warnings
 
 import numpy as np
 import pytest

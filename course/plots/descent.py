@@ -15,13 +15,10 @@ that ``run_optimizer`` returns) and gives back a matplotlib Figure.
 """
 from __future__ import annotations
 
-import matplotlib
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 
 from ..experiments import divergence_step
-from .style import COLORS, LINESTYLES, RC, color, light_figure, new_figure
+from .style import COLORS, LINESTYLES, _few_ticks, color, light_figure, new_figure
 
 __all__ = [
     "plot_gradient_step", "plot_descent_1d", "plot_learning_rates", "plot_paths_2d", "plot_race",

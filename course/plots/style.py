@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg", force=False)
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator  # noqa: E402
 
 __all__ = ["COLORS", "LINESTYLES", "new_figure", "light_figure", "color"]
 

@@ -1,6 +1,4 @@
 """Each lesson as a learner meets it in JupyterLab: run all, no errors, live dashboards."""
-from pathlib import Path
-
 import pytest
 
 from .conftest import ROOT
