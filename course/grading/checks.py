@@ -57,12 +57,14 @@ def _describe(label: str, actual: np.ndarray, expected: np.ndarray, bad: np.ndar
 
 def check_true(condition: Any, message: str) -> None:
     """Fail with ``message`` unless ``condition`` is true."""
+    __tracebackhide__ = True  # IPython and pytest show the message, not this frame
     if not condition:
         raise AssertionError(message)
 
 
 def check_type(label: str, actual: Any, expected_type: type | tuple, hint: str | None = None) -> None:
     """``actual`` is an instance of ``expected_type`` (a type or a tuple of types)."""
+    __tracebackhide__ = True  # IPython and pytest show the message, not this frame
     if isinstance(actual, expected_type):
         return
     names = (" or ".join(t.__name__ for t in expected_type) if isinstance(expected_type, tuple)
@@ -72,6 +74,7 @@ def check_type(label: str, actual: Any, expected_type: type | tuple, hint: str |
 
 
 def _as_array(label: str, actual: Any, hint: str | None) -> np.ndarray:
+    __tracebackhide__ = True  # IPython and pytest show the message, not this frame
     if actual is None:
         raise AssertionError(_with_hint(f"{label} returned None, expected an array",
                                         hint or "does the function end with `return`?"))
@@ -91,6 +94,7 @@ def _as_array(label: str, actual: Any, hint: str | None) -> np.ndarray:
 
 def check_shape(label: str, actual: Any, shape: tuple, hint: str | None = None) -> None:
     """``actual`` is an array (or number) of exactly this shape."""
+    __tracebackhide__ = True  # IPython and pytest show the message, not this frame
     array = _as_array(label, actual, hint)
     if array.shape != tuple(shape):
         raise AssertionError(_with_hint(f"{label} has shape {array.shape}, expected {tuple(shape)}",
@@ -99,6 +103,7 @@ def check_shape(label: str, actual: Any, shape: tuple, hint: str | None = None) 
 
 def check_finite(label: str, actual: Any, hint: str | None = None) -> None:
     """``actual`` holds no nan and no infinity."""
+    __tracebackhide__ = True  # IPython and pytest show the message, not this frame
     array = _as_array(label, actual, hint)
     bad = ~np.isfinite(array)
     if np.any(bad):
@@ -115,6 +120,7 @@ def check_close(label: str, actual: Any, expected: Any, hint: str | None = None,
     A nan or infinity where a finite number is expected is reported as such (it usually means
     an overflow), before any comparison of values.
     """
+    __tracebackhide__ = True  # IPython and pytest show the message, not this frame
     expected = np.asarray(expected)
     array = _as_array(label, actual, hint)
     if array.shape != expected.shape:
@@ -149,6 +155,7 @@ def call(label: str, func: Callable, *args, hint: str | None = None, **kwargs):
     - NumPy overflowed or divided by zero (the message quotes NumPy and adds ``hint``);
     - the function changed one of its array arguments in place.
     """
+    __tracebackhide__ = True  # IPython and pytest show the message, not this frame
     name = getattr(func, "__name__", "the function")
     before = _snapshot(args)
     try:
@@ -171,6 +178,7 @@ def call(label: str, func: Callable, *args, hint: str | None = None, **kwargs):
 
 def check_no_mutation(label: str, func: Callable, *args, **kwargs):
     """``func(*args, **kwargs)`` leaves every array argument as it was; returns its result."""
+    __tracebackhide__ = True  # IPython and pytest show the message, not this frame
     before = _snapshot(args)
     result = func(*args, **kwargs)
     changed = _changed(getattr(func, "__name__", "the function"), before, args)

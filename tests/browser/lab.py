@@ -78,6 +78,10 @@ def start_lab(workdir: Path, sources: dict[str, Path], env_extra: dict | None = 
     home.mkdir()
     for name, folder in sources.items():
         shutil.copytree(folder, root / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    labconfig = home / ".jupyter" / "labconfig"
+    labconfig.mkdir(parents=True)
+    (labconfig / "page_config.json").write_text(json.dumps(  # no "Jupyter news?" pop-up over the page
+        {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
     port, token = free_port(), secrets.token_hex(16)
     env = {**os.environ, "HOME": str(home), "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
            "JUPYTER_DATA_DIR": str(home / ".local/share/jupyter"), "IPYTHONDIR": str(home / ".ipython"),
@@ -131,6 +135,9 @@ JS_ERRORS = """() => {
 }"""
 
 
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook on screen, not one in a hidden tab
+
+
 class Notebook:
     """One notebook open in JupyterLab, in a Playwright page."""
 
@@ -138,10 +145,11 @@ class Notebook:
         self.page, self.server, self.path = page, server, path
 
     def open(self, timeout: float = 60) -> "Notebook":
-        self.page.goto(self.server.url(f"lab/tree/{self.path}"))
+        # ?reset: start from an empty workspace, not the tabs another test left open
+        self.page.goto(self.server.url(f"lab/tree/{self.path}?reset"))
         self.page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
                                     "&& window.jupyterapp.shell.currentWidget.content", timeout=timeout * 1000)
-        self.page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout * 1000)
+        self.page.wait_for_selector(f"{PANEL} .jp-Notebook .jp-Cell", timeout=timeout * 1000)
         self.wait_idle(timeout)
         return self
 
@@ -151,7 +159,7 @@ class Notebook:
         quiet_since = None
         while time.monotonic() < deadline:
             status = self.page.evaluate(JS_KERNEL_BUSY)
-            running = self.page.locator(".jp-InputPrompt:has-text('[*]')").count()
+            running = self.page.locator(f"{PANEL} .jp-InputPrompt:has-text('[*]')").count()
             if status == "idle" and running == 0:
                 quiet_since = quiet_since or time.monotonic()
                 if time.monotonic() - quiet_since > 1.0:
@@ -180,15 +188,17 @@ class Notebook:
 
     # -- dashboards -----------------------------------------------------------------------------
     def dashboards(self):
-        return self.page.locator(".jp-OutputArea-output .course-dashboard")
+        return self.page.locator(f"{PANEL} .jp-OutputArea-output .course-dashboard")
 
     def assert_widgets_render(self, expected_min: int = 1) -> int:
         """Every dashboard is drawn as a widget, not as its text fallback such as 'VBox(...)'."""
-        text_fallbacks = self.page.locator(".jp-OutputArea-output pre:text-matches('^(VBox|HBox)\\\\(')").count()
+        text_fallbacks = self.page.locator(f"{PANEL} .jp-OutputArea-output pre:text-matches('^(VBox|HBox)\\\\(')").count()
         count = self.dashboards().count()
         assert text_fallbacks == 0, (f"{self.path}: {text_fallbacks} widget(s) shown as text "
                                      "('VBox(...)'): the ipywidgets extension is missing in JupyterLab.")
-        assert count >= expected_min, f"{self.path}: expected at least {expected_min} dashboard(s), found {count}."
+        assert count >= expected_min, (
+            f"{self.path}: expected at least {expected_min} live dashboard(s), found {count}; a dashboard "
+            "shown only as a picture or as text means the ipywidgets extension is missing in JupyterLab.")
         return count
 
     def image_src(self, dashboard) -> str:
