@@ -339,8 +339,7 @@ class Sequential:
                     break
             logs = {k: float(t) / max(seen, 1) for k, t in zip(names, totals)}
             if x_val is not None and not self.stop_training:
-                with np.errstate(**_DEFAULT_ERRSTATE):
-                    val = self.evaluate(x_val, y_val, batch_size=max(batch_size, 256))
+                val = self.evaluate(x_val, y_val, batch_size=max(batch_size, 256))
                 val = val if isinstance(val, list) else [val]
                 logs.update({f"val_{k}": float(v) for k, v in zip(names, val)})
             logs["time"] = time.perf_counter() - started
@@ -433,7 +432,6 @@ class Sequential:
 
 
 _QUIET_OVERFLOW = {"over": "ignore", "invalid": "ignore"}
-_DEFAULT_ERRSTATE = {"over": "warn", "invalid": "warn"}
 
 
 def _shape_str(shape: tuple) -> str:
