@@ -258,34 +258,9 @@ class Sequential:
                              callbacks=callbacks, validation_split=validation_split,
                              validation_data=validation_data, shuffle=shuffle,
                              initial_epoch=initial_epoch, seed=seed, device=device)
-        self._require_compiled("fit")
-        epochs = check_positive_int("epochs", epochs, allow_zero=True)
-        initial_epoch = check_positive_int("initial_epoch", initial_epoch, allow_zero=True)
-        if verbose not in (0, 1, 2):
-            raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}.")
-        if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
-                or not 0.0 <= validation_split < 1.0:
-            raise ValueError(f"validation_split must be a number in [0, 1), got {validation_split!r}.")
-        x, y = self._check_data(x, y)
+        x, y, x_val, y_val, batch_size, epochs, initial_epoch = self._check_fit_arguments(
+            x, y, batch_size, epochs, verbose, validation_split, validation_data, initial_epoch)
         n = len(x)
-        if batch_size is None:
-            batch_size = 32
-        batch_size = check_positive_int("batch_size", batch_size)
-        if validation_data is not None:
-            if validation_split:
-                raise ValueError("give validation_data or validation_split, not both.")
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise ValueError("validation_data must be a pair (x_val, y_val).")
-            x_val, y_val = self._check_data(*validation_data, what="validation_data")
-        elif validation_split:
-            split = int(n * (1.0 - validation_split))
-            if split == 0 or split == n:
-                raise ValueError(f"validation_split={validation_split} leaves no examples for training or "
-                                 f"validation out of {n}.")
-            x, x_val, y, y_val = x[:split], x[split:], y[:split], y[split:]
-            n = split
-        else:
-            x_val = y_val = None
         callbacks = list(callbacks or [])
         for cb in callbacks:
             if not isinstance(cb, Callback):
@@ -309,6 +284,38 @@ class Sequential:
                          names, history, all_callbacks)
         _call(all_callbacks, "on_train_end", {})
         return history
+
+    def _check_fit_arguments(self, x, y, batch_size, epochs, verbose, validation_split,
+                             validation_data, initial_epoch):
+        """Check fit's arguments (before anything changes) and split off the validation data.
+
+        Returns (x, y, x_val, y_val, batch_size, epochs, initial_epoch); x_val is None without
+        validation. Shared by every training backend, so they all refuse the same inputs alike.
+        """
+        self._require_compiled("fit")
+        epochs = check_positive_int("epochs", epochs, allow_zero=True)
+        initial_epoch = check_positive_int("initial_epoch", initial_epoch, allow_zero=True)
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}.")
+        if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
+                or not 0.0 <= validation_split < 1.0:
+            raise ValueError(f"validation_split must be a number in [0, 1), got {validation_split!r}.")
+        x, y = self._check_data(x, y)
+        batch_size = check_positive_int("batch_size", 32 if batch_size is None else batch_size)
+        x_val = y_val = None
+        if validation_data is not None:
+            if validation_split:
+                raise ValueError("give validation_data or validation_split, not both.")
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ValueError("validation_data must be a pair (x_val, y_val).")
+            x_val, y_val = self._check_data(*validation_data, what="validation_data")
+        elif validation_split:
+            split = int(len(x) * (1.0 - validation_split))
+            if split == 0 or split == len(x):
+                raise ValueError(f"validation_split={validation_split} leaves no examples for training or "
+                                 f"validation out of {len(x)}.")
+            x, x_val, y, y_val = x[:split], x[split:], y[:split], y[split:]
+        return x, y, x_val, y_val, batch_size, epochs, initial_epoch
 
     def _epochs(self, x, y, x_val, y_val, batch_size, steps, epochs, initial_epoch, shuffle, rng,
                 names, history, all_callbacks) -> None:

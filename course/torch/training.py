@@ -31,7 +31,6 @@ Differences from the NumPy path, all about when the host learns a value:
 from __future__ import annotations
 
 import contextlib
-import numbers
 import time
 import warnings
 
@@ -42,7 +41,7 @@ import torch.nn.functional as F
 from .. import metrics as metrics_module
 from ..callbacks import Callback, History, ProgressBar, warn_nan
 from ..losses import EPSILON
-from ..utils import check_positive_int, get_rng
+from ..utils import get_rng
 from . import kernels
 from .bridge import from_torch, to_torch
 
@@ -353,35 +352,6 @@ def _to_device(array: np.ndarray, device: torch.device) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(array)).to(device)
 
 
-def _check_arguments(model, x, y, batch_size, epochs, verbose, validation_split, validation_data,
-                     initial_epoch):
-    """The checks and the validation split of ``Sequential.fit``, with the same messages."""
-    model._require_compiled("fit")
-    epochs = check_positive_int("epochs", epochs, allow_zero=True)
-    initial_epoch = check_positive_int("initial_epoch", initial_epoch, allow_zero=True)
-    if verbose not in (0, 1, 2):
-        raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}.")
-    if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
-            or not 0.0 <= validation_split < 1.0:
-        raise ValueError(f"validation_split must be a number in [0, 1), got {validation_split!r}.")
-    x, y = model._check_data(x, y)
-    batch_size = check_positive_int("batch_size", 32 if batch_size is None else batch_size)
-    x_val = y_val = None
-    if validation_data is not None:
-        if validation_split:
-            raise ValueError("give validation_data or validation_split, not both.")
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise ValueError("validation_data must be a pair (x_val, y_val).")
-        x_val, y_val = model._check_data(*validation_data, what="validation_data")
-    elif validation_split:
-        split = int(len(x) * (1.0 - validation_split))
-        if split == 0 or split == len(x):
-            raise ValueError(f"validation_split={validation_split} leaves no examples for training or "
-                             f"validation out of {len(x)}.")
-        x, x_val, y, y_val = x[:split], x[split:], y[:split], y[split:]
-    return x, y, x_val, y_val, batch_size, epochs, initial_epoch
-
-
 def _overrides(callback: Callback, method: str) -> bool:
     return getattr(type(callback), method) is not getattr(Callback, method)
 
@@ -399,8 +369,8 @@ def fit(model, x=None, y=None, batch_size=None, epochs: int = 1, verbose: int = 
     ``history.steps_replayed`` and ``history.steps_eager`` (how the steps ran). At the end the
     trained weights and the optimizer's state are in ``model``.
     """
-    x, y, x_val, y_val, batch_size, epochs, initial_epoch = _check_arguments(
-        model, x, y, batch_size, epochs, verbose, validation_split, validation_data, initial_epoch)
+    x, y, x_val, y_val, batch_size, epochs, initial_epoch = model._check_fit_arguments(
+        x, y, batch_size, epochs, verbose, validation_split, validation_data, initial_epoch)
     callbacks = list(callbacks or [])
     for cb in callbacks:
         if not isinstance(cb, Callback):
