@@ -26,7 +26,9 @@ import os
 import re
 import resource
 import stat
+import subprocess
 import sys
+import tempfile
 import time
 from queue import Empty
 
@@ -145,6 +147,7 @@ class Kernel:
         self.work = job["work_dir"]
         self.km = None
         self.kc = None
+        self.log = None
 
     def environment(self) -> dict:
         """A small, clean environment: nothing of the instructor's but PATH and the data folder."""
@@ -176,20 +179,55 @@ class Kernel:
                        "display_name": "course grading", "language": "python"}, handle)
         return env
 
-    def start(self) -> None:
+    def socket_prefix(self) -> str:
+        """Where the kernel's sockets live. Unix sockets in the submission's private folder, not
+        TCP ports: two kernels started at the same moment can pick the same free port, and one of
+        them then dies before it answers. A socket path must stay under about 100 characters."""
+        prefix = os.path.join(self.private, "k")
+        if len(prefix) > 90:
+            prefix = os.path.join(tempfile.mkdtemp(prefix="cg-", dir="/tmp"), "k")
+        return prefix
+
+    def start(self, attempts: int = 3) -> None:
+        """Start the kernel, up to ``attempts`` times: a kernel that dies before it first answers
+        has not run anything of the submission, so starting it again is always safe."""
         from jupyter_client import KernelManager
 
         env = self.environment()
         os.environ.clear()
         os.environ.update(env)
-        self.km = KernelManager(kernel_name="course-grading")
-        self.km.start_kernel(cwd=self.work, env=env, stdout=open(os.devnull, "wb"),
-                             stderr=open(os.devnull, "wb"))
-        self.report("kernel", pid=self.km.provisioner.process.pid)
-        self.kc = self.km.client()
-        self.kc.start_channels()
-        self.kc.wait_for_ready(timeout=self.job.get("startup_timeout", 60))
+        for attempt in range(1, attempts + 1):
+            self.km = KernelManager(kernel_name="course-grading", transport="ipc",
+                                    ip=self.socket_prefix())
+            # the log stays open: a restart launches the kernel again with the same arguments
+            self.log = self.log or open(self.kernel_log, "ab")
+            self.km.start_kernel(cwd=self.work, env=env, stdout=subprocess.DEVNULL, stderr=self.log)
+            self.report("kernel", pid=self.km.provisioner.process.pid)
+            self.kc = self.km.client()
+            self.kc.start_channels()
+            try:
+                self.kc.wait_for_ready(timeout=self.job.get("startup_timeout", 60))
+                break
+            except RuntimeError as error:
+                self.shutdown()
+                if attempt == attempts:
+                    raise RuntimeError(f"{error} ({attempts} tries); the kernel's last words: "
+                                       f"{self.last_words()}") from None
         self.setup()
+
+    @property
+    def kernel_log(self) -> str:
+        return os.path.join(self.private, "kernel.log")
+
+    def last_words(self, size: int = 600) -> str:
+        """The end of what the kernel wrote to stderr, on one line."""
+        try:
+            with open(self.kernel_log, "rb") as handle:
+                handle.seek(max(os.path.getsize(self.kernel_log) - size, 0))
+                text = handle.read().decode("utf-8", "replace")
+        except OSError:
+            return "(none)"
+        return " ".join(text.split()) or "(none)"
 
     def setup(self) -> None:
         """Before any cell of the submission runs: import the heavy modules the tests use (so that
@@ -342,6 +380,8 @@ def grade(job: dict, report: Reporter) -> None:
         report("done")
     finally:
         kernel.shutdown()
+        if kernel.log is not None:
+            kernel.log.close()
         log = os.path.join(job["private_dir"], "sandbox.log")
         if os.path.exists(log):
             with open(log, encoding="utf-8", errors="replace") as handle:
