@@ -83,6 +83,29 @@ def micro_benchmark(names, calls=200, repeats=5):
     return rows
 
 
+#: Arrays a single fused pass must read and write per weight (float32, 4 bytes each):
+#: the weight, the gradient and the state arrays are read; the weight and the state are written.
+STATE_ARRAYS = {"sgd": 0, "rmsprop": 1, "adagrad": 1, "adadelta": 2, "adam": 2, "adamax": 2,
+                "nadam": 2}
+
+
+def bytes_per_weight(name: str) -> int:
+    state = STATE_ARRAYS[name]
+    return 4 * ((2 + state) + (1 + state))
+
+
+def copy_bandwidth(megabytes=256, repeats=5) -> float:
+    """This machine's memory bandwidth in bytes/s: a large np.copyto (bytes read + written)."""
+    a = np.ones(megabytes * 2**20 // 4, np.float32)
+    b = np.empty_like(a)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        np.copyto(b, a)
+        best = min(best, time.perf_counter() - start)
+    return 2 * a.nbytes / best
+
+
 def train(name, data, epochs, seed=0):
     """Fit the 784-512-10 network with optimizer ``name`` at its defaults; time apply_gradients."""
     from course import Dense, Sequential, set_seed
@@ -108,7 +131,8 @@ def train(name, data, epochs, seed=0):
     accuracy = model.evaluate(x_test, y_test, batch_size=1000)[1]
     steps = optimizer.iterations
     return dict(optimizer=name, accuracy=accuracy, epoch_s=total / epochs,
-                step_ms=spent[0] / steps * 1e3, share=spent[0] / total)
+                step_ms=spent[0] / steps * 1e3, share=spent[0] / total,
+                steps_per_epoch=steps / epochs)
 
 
 def main(argv=None):
@@ -137,12 +161,20 @@ def main(argv=None):
     from course.datasets import mnist
 
     data = mnist.load_flat()
+    bandwidth = copy_bandwidth()
+    weights = sum(int(np.prod(s)) for s in SHAPES)
     print(f"\n784-512(relu)-10(softmax) on MNIST, batch 100, {args.epochs} epoch(s), Keras 2 defaults")
-    print(f"{'optimizer':<12}{'test acc':>9}{'s/epoch':>9}{'opt ms/step':>13}{'opt share':>11}")
+    print(f"memory bandwidth (np.copyto of 256 MB, read + write): {bandwidth / 1e9:.1f} GB/s")
+    print("floor: the time one fused pass needs just to move the weight, gradient and state "
+          "through memory at that bandwidth, and the share it would have of the epoch")
+    print(f"{'optimizer':<12}{'test acc':>9}{'s/epoch':>9}{'opt ms/step':>13}{'opt share':>11}"
+          f"{'floor ms':>10}{'floor share':>13}")
     for n in names:
         r = train(n, data, args.epochs)
+        floor_ms = bytes_per_weight(n) * weights / bandwidth * 1e3
+        rest_ms = r["epoch_s"] / r["steps_per_epoch"] * 1e3 - r["step_ms"]  # all but the update
         print(f"{r['optimizer']:<12}{r['accuracy']:>9.4f}{r['epoch_s']:>9.2f}{r['step_ms']:>13.3f}"
-              f"{r['share']:>11.1%}")
+              f"{r['share']:>11.1%}{floor_ms:>10.3f}{floor_ms / (rest_ms + floor_ms):>13.1%}")
         sys.stdout.flush()
 
 
