@@ -46,3 +46,40 @@ def test_an_error_in_compute_is_shown_in_the_message_line():
     assert "slope too steep" in dash.last_error and "slope too steep" in dash.message.value
     dash.set(slope=1.5)
     assert dash.last_error is None and dash.message.value == ""
+
+
+# -- the fast renderer the dashboards draw with ----------------------------------------------------
+def _pixels(png: bytes):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"), dtype=int)
+
+
+def test_the_text_cache_draws_what_matplotlib_draws():
+    import io
+
+    import numpy as np
+
+    from course.plots import render
+    from course.widgets import figure_to_png
+
+    fig, ax = new_figure()
+    ax.plot([0.001, 1, 10], [1, 5, 2], label="a line")
+    ax.set(title="Title with descenders: gjpqy\non two lines", xlabel="x (the weighted sum z)",
+           ylabel="$\\|dkernel\\|$")
+    ax.legend()
+    plain = io.BytesIO()
+    fig.savefig(plain, format="png", dpi=80)          # matplotlib's own canvas, no cache
+    render.clear_text_cache()
+    first = figure_to_png(fig)                         # every string rasterised once ...
+    cached = len(render._cache)
+    again = figure_to_png(fig)                         # ... and stamped the second time
+    assert cached > 10 and len(render._cache) == cached and render._enabled
+    assert again == first
+    expected, got = _pixels(plain.getvalue()), _pixels(first)
+    assert expected.shape == got.shape
+    differ = np.abs(expected - got).max(axis=2)
+    assert np.count_nonzero(differ > 8) <= 0.001 * differ.size, "the cached text is not where matplotlib puts it"

@@ -205,3 +205,63 @@ def test_backprop_step_figure():
     _check(fig, data_axes=fig.axes[:2])
     assert fig.axes[0].get_title() == "loss after 2 steps: 0.500"
     assert fig.axes[1].get_legend() is not None
+
+
+# --- the dashboards' figures, updated in place -----------------------------------------------------
+def _png(fig) -> bytes:
+    from course.widgets import figure_to_png
+
+    return figure_to_png(fig)
+
+
+def test_updated_perceptron_figure_equals_a_new_one():
+    xor, xor_y = make_xor(n_samples=40, seed=0)
+    blobs, blobs_y = make_blobs(n_samples=30, seed=1)
+    run = train_perceptron(xor, xor_y, epochs=4, seed=0)
+    figure = p_plots.PerceptronFigure()
+    figure.update(blobs, blobs_y, np.array([0.0, 1.0]), 0.5, [3, 1, 0], title="first")
+    reused = _png(figure.update(xor, xor_y, run.weights[-1], run.biases[-1], run.errors, title="xor"))
+    fresh = _png(p_plots.PerceptronFigure().update(xor, xor_y, run.weights[-1], run.biases[-1], run.errors,
+                                                   title="xor"))
+    assert reused == fresh
+
+
+@pytest.mark.parametrize("weights, bias", [([1.0, 0.0], -0.5), ([0.0, 1.0], 0.2), ([1.0, 1.0], 0.0),
+                                           ([1.0, -2.0], 10.0), ([0.0, 0.0], -1.0)])
+def test_half_planes_split_the_box_along_the_line(weights, bias):
+    positive, negative, crossing = p_plots.half_planes(weights, bias, (-1.0, 1.0), (-1.0, 1.0))
+
+    def area(corners):
+        if len(corners) < 3:
+            return 0.0
+        xs, ys = np.array(corners).T
+        return 0.5 * abs(np.dot(xs, np.roll(ys, 1)) - np.dot(ys, np.roll(xs, 1)))
+
+    assert area(positive) + area(negative) == pytest.approx(4.0)
+    grid = np.stack(np.meshgrid(np.linspace(-1, 1, 201), np.linspace(-1, 1, 201)), axis=-1).reshape(-1, 2)
+    share = np.mean(grid @ np.array(weights) + bias >= 0)
+    assert area(positive) / 4.0 == pytest.approx(share, abs=0.02)
+    for point in crossing:
+        assert np.dot(weights, point) + bias == pytest.approx(0.0, abs=1e-12)
+    assert len(crossing) in (0, 2)
+
+
+def test_updated_activation_figure_equals_a_new_one():
+    figure = act_plots.ActivationFigure()
+    figure.update("relu", -8.0, 2.0, x0=-1.0)
+    reused = _png(figure.update("tanh", -3.0, 3.0, x0=1.0))
+    assert reused == _png(act_plots.plot_activation("tanh", -3.0, 3.0, x0=1.0))
+    assert any("slope at x0 = 0.42" in t.get_text() for t in figure.ax.get_legend().get_texts())
+
+
+def test_updated_backprop_figure_equals_a_new_one():
+    x, y = make_xor(n_samples=16, seed=0)
+    gx, gy, _ = net_plots.decision_grid(x, resolution=10)
+    names = ["hidden_1", "output"]
+    args = (3, [0.7, 0.6, 0.5, 0.45], [[0.1, 0.2], [0.1, 0.15], [0.05, 0.1], [0.04, 0.09]],
+            [np.ones((2, 3)), -np.ones((3, 1))])
+    kwargs = dict(regions=(gx, gy, np.linspace(0, 1, 100)), x=x, y=y, title="demo")
+    figure = bp_plots.BackpropFigure(names)
+    figure.update(1, [0.9, 0.8], [[1.0, 2.0], [0.5, 0.1]], [np.zeros((2, 3)), np.ones((3, 1))],
+                  regions=(gx, gy, np.linspace(1, 0, 100)), x=-x, y=y, title="before")
+    assert _png(figure.update(*args, **kwargs)) == _png(bp_plots.plot_backprop_step(*args, names, **kwargs))

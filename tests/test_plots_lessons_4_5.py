@@ -142,3 +142,52 @@ def test_initialisation_figures():
     fig = initialization.plot_symmetry({"glorot": run})
     assert "3 distinct unit(s)" in fig.axes[0].get_title()
     assert_readable(fig)
+
+
+def test_training_figure_moved_to_another_data_set_equals_a_new_one():
+    from course.widgets import figure_to_png
+
+    moons, moons_y = toy.make_moons(60, seed=0)
+    circles, circles_y = toy.make_circles(60, seed=0)
+
+    def predict(p):
+        return 1 / (1 + np.exp(-p[:, 0] * p[:, 1]))
+
+    figure = training.TrainingFigure(moons, moons_y)
+    figure.update(predict, _history(3), 10, "moons")
+    figure.set_data(circles, circles_y)
+    reused = figure_to_png(figure.update(predict, _history(4), 12, "circles"))
+    assert reused == figure_to_png(training.plot_training(predict, circles, circles_y, _history(4), 12, "circles"))
+
+
+def test_descent_figure_log_axis_has_plain_labelled_ticks():
+    run = landscapes.run_optimizer(Adam(lr=0.1), landscapes.bowl(), [1.5, 1.2], 5)
+    fig = descent.plot_descent(landscapes.bowl(), run, "Adam", "few decades")
+    assert_readable(fig)
+    right = fig.axes[1]
+    assert right.get_yscale() == "log"
+    low, high = right.get_ylim()
+    ticks = [t for t in right.get_yticks() if low <= t <= high]
+    assert len(ticks) >= 2, "a narrow log range still shows ticks"
+    labels = [right.yaxis.get_major_formatter()(t) for t in ticks]
+    assert all("$" not in label for label in labels), labels
+
+
+@pytest.mark.parametrize("first, second", [("bowl1", "valley"), ("valley", "wavy"),
+                                           ("rosenbrock", "six_hump_camel")])
+def test_descent_figure_moved_to_another_landscape_equals_a_new_one(first, second):
+    from course.widgets import figure_to_png
+    from course.widgets.descent import LANDSCAPE_CHOICES
+
+    def run(key):
+        _, factory, start = LANDSCAPE_CHOICES[key]
+        land = factory()
+        return land, landscapes.run_optimizer(SGD(lr=0.01), land, list(start), 30)
+
+    land, trajectory = run(first)
+    figure = descent.DescentFigure(land)
+    figure.update(trajectory, "SGD", "first")
+    land, trajectory = run(second)
+    figure.set_landscape(land)
+    reused = figure_to_png(figure.update(trajectory, "SGD", "second"))
+    assert reused == figure_to_png(descent.plot_descent(land, trajectory, "SGD", "second"))

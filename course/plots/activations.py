@@ -17,7 +17,7 @@ from .. import activations
 from .style import light_figure
 from .style import COLORS, new_figure
 
-__all__ = ["SOFTMAX_OTHERS", "RANGES", "USES", "activation_curve", "plot_activation",
+__all__ = ["SOFTMAX_OTHERS", "RANGES", "USES", "activation_curve", "plot_activation", "ActivationFigure",
            "plot_activations", "plot_softmax"]
 
 SOFTMAX_OTHERS = (0.0, 1.0)
@@ -78,17 +78,65 @@ def _draw(ax, name: str, x, legend: bool = True, x0: float | None = None):
     return f, df
 
 
+class ActivationFigure:
+    """The activation explorer's picture, built once and updated for each choice.
+
+    One function f and its derivative on [x_min, x_max]; with ``tangent`` (the default), the
+    tangent line at a point x0 and its slope in the legend. ``update(name, x_min, x_max, x0)``
+    moves the lines of the existing figure instead of building a new one.
+    """
+
+    def __init__(self, tangent: bool = True, points: int = 201):
+        self.points = points
+        self.fig, (self.ax,) = light_figure(1, width=5.6, height=3.8, left=0.7, top=0.6)
+        ax = self.ax
+        self.f, = ax.plot([], [], color=COLORS["blue"], label="f(x)")
+        self.df, = ax.plot([], [], color=COLORS["vermillion"], linestyle="--", label="derivative")
+        self.tangent = self.point = None
+        if tangent:
+            self.tangent, = ax.plot([], [], color=COLORS["green"], linestyle=":", lw=2.5, label="slope at x0")
+            self.point, = ax.plot([], [], "o", color=COLORS["green"], markersize=7, zorder=4)
+        ax.axhline(0, color="black", lw=0.7)
+        ax.axvline(0, color="black", lw=0.7)
+        ax.set_ylabel("value")
+        self.legend = ax.legend(loc="upper left", fontsize=9, framealpha=0.9)
+
+    def update(self, name: str = "sigmoid", x_min: float = -5.0, x_max: float = 5.0, x0: float | None = None):
+        """Draw ``name`` on [x_min, x_max] (and its tangent at x0); returns the Figure."""
+        if not x_min < x_max:
+            raise ValueError(f"x_min must be smaller than x_max, got x_min={x_min}, x_max={x_max}.")
+        x = np.linspace(x_min, x_max, self.points)
+        f, df = activation_curve(name, x)
+        self.f.set_data(x, f)
+        self.df.set_data(x, df)
+        labels = [f"{name}(x)", "derivative"]
+        if self.tangent is not None:
+            show = x0 is not None
+            self.tangent.set_visible(show)
+            self.point.set_visible(show)
+            if show:
+                f0, df0 = (float(v[0]) for v in activation_curve(name, np.array([x0])))
+                span = (x[-1] - x[0]) / 6
+                tx = np.array([x0 - span, x0 + span])
+                self.tangent.set_data(tx, f0 + df0 * (tx - x0))
+                self.point.set_data([x0], [f0])
+            labels.append(f"slope at x0 = {df0:.3g}" if show else "slope at x0")
+        for line, text, label in zip((self.f, self.df, self.tangent), self.legend.get_texts(), labels):
+            line.set_label(label)
+            text.set_text(label)
+        self.ax.relim()
+        self.ax.autoscale_view()
+        self.ax.set_xlabel("x (the weighted sum z)" if name != "softmax" else "score of class 1")
+        self.ax.set_title(f"{name}: values in {RANGES.get(name, '?')}\nused for {USES.get(name, '?')}",
+                          fontsize=10)
+        return self.fig
+
+
 def plot_activation(name: str = "sigmoid", x_min: float = -5.0, x_max: float = 5.0,
                     x0: float | None = None, points: int = 201):
-    """One activation and its derivative on [x_min, x_max]; with x0, the tangent line there."""
-    if not x_min < x_max:
-        raise ValueError(f"x_min must be smaller than x_max, got x_min={x_min}, x_max={x_max}.")
-    x = np.linspace(x_min, x_max, points)
-    fig, (ax,) = light_figure(1, width=5.6, height=3.6, left=0.7, top=0.4)
-    _draw(ax, name, x, x0=x0)
-    ax.set_title(f"{name}: values in {RANGES.get(name, '?')}; used for {USES.get(name, '?')}",
-                 fontsize=10)
-    return fig
+    """One activation and its derivative on [x_min, x_max]; with x0, the tangent line there
+    (a new ``ActivationFigure``)."""
+    return ActivationFigure(tangent=x0 is not None, points=points).update(name, x_min, x_max, x0)
 
 
 def plot_activations(names=("linear", "sigmoid", "tanh", "relu", "softmax"), x_min: float = -5.0,

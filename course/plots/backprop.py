@@ -11,15 +11,14 @@ Every function returns a matplotlib Figure (not attached to pyplot).
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
+from matplotlib.ticker import MaxNLocator
 
 from .network import draw_network
-from .perceptron import CLASS_STYLE, draw_points
-from .style import light_figure
-from .style import COLORS, LINESTYLES, color, new_figure
+from .perceptron import CLASS_STYLE
+from .style import COLORS, LINESTYLES, color, light_figure, log_ticks, new_figure
 
 __all__ = ["plot_losses_vs_prediction", "plot_error_shares", "plot_gradient_check",
-           "plot_gradient_norms", "stack_heatmaps", "plot_backprop_step"]
+           "plot_gradient_norms", "stack_heatmaps", "plot_backprop_step", "BackpropFigure"]
 
 
 def plot_losses_vs_prediction():
@@ -168,62 +167,122 @@ def stack_heatmaps(arrays, gap: int = 1):
     return canvas, spans, scales
 
 
+class BackpropFigure:
+    """The backprop stepper's figure, one row of four panels, built once and updated each step:
+
+    the loss at each step so far; ||dkernel|| of each layer at each step so far (log scale);
+    each layer's dkernel now, side by side, each scaled by its own largest |value| (given below
+    it); the class the network predicts now. ``update(...)`` moves the lines, the heat map and
+    the regions of the existing figure: building four axes costs more than drawing them.
+    """
+
+    def __init__(self, layer_names, title: bool = True):
+        self.layer_names = list(layer_names)
+        self.fig, axes = light_figure(4, width=2.9, height=3.1, top=0.75 if title else 0.45,
+                                      bottom=0.75, wspace=1.2)
+        self.loss_ax, self.norm_ax, self.heat_ax, self.region_ax = loss_ax, norm_ax, heat_ax, region_ax = axes
+        self.loss, = loss_ax.plot([], [], color=COLORS["blue"])
+        self.last, = loss_ax.plot([], [], "o", color=COLORS["blue"])
+        loss_ax.set_xlabel("step")
+        loss_ax.set_ylabel("loss")
+        self.norms = [norm_ax.plot([], [], color=color(k), linestyle=LINESTYLES[k % len(LINESTYLES)],
+                                   label=name)[0] for k, name in enumerate(self.layer_names)]
+        norm_ax.set_yscale("log")
+        norm_ax.set_xlabel("step")
+        norm_ax.set_ylabel("||dkernel||")
+        norm_ax.set_title("gradient size per layer", fontsize=10)
+        norm_ax.legend(fontsize=8, loc="upper right", framealpha=0.8)
+        self.heat = None
+        heat_ax.grid(False)
+        heat_ax.set_yticks([])
+        heat_ax.set_ylabel("input of the layer")
+        heat_ax.set_title("dkernel now (orange +, purple -)", fontsize=10)
+        self.regions = None
+        self.points: dict = {}
+        region_ax.set_xlabel("x₁")
+        region_ax.set_ylabel("x₂")
+        region_ax.set_title("predicted class now", fontsize=10)
+        # few ticks: creating and measuring tick labels is most of the cost of a redraw
+        for ax in (loss_ax, norm_ax, region_ax):
+            ax.xaxis.set_major_locator(MaxNLocator(4, integer=ax is not region_ax))
+        loss_ax.yaxis.set_major_locator(MaxNLocator(4))
+        region_ax.yaxis.set_major_locator(MaxNLocator(4))
+        self.title = self.fig.suptitle("", fontsize=11)
+
+    def update(self, steps: int, losses, norm_history, dkernels, regions=None, x=None, y=None, title: str = ""):
+        """Show the state after ``steps`` updates (see ``plot_backprop_step``); returns the Figure."""
+        losses = np.asarray(losses, dtype=float)
+        t = np.arange(len(losses))
+        self.loss.set_data(t, losses)
+        self.last.set_data(t[-1:], losses[-1:])
+        _autoscale(self.loss_ax)
+        self.loss_ax.set_title(f"loss after {steps} steps: {losses[-1]:.3f}", fontsize=10)
+        norm_history = np.asarray(norm_history, dtype=float).reshape(len(t), -1)
+        for k, line in enumerate(self.norms):
+            line.set_data(t, np.maximum(norm_history[:, k], 1e-12))
+        positive = norm_history[norm_history > 0]
+        # plain labels such as 1e-02, more ticks when the sizes span little
+        log_ticks(self.norm_ax.yaxis, *((positive.min(), positive.max()) if positive.size else (None, None)))
+        _autoscale(self.norm_ax)
+        self._show_dkernels(dkernels)
+        if regions is not None:
+            gx, gy, probs = regions
+            if self.regions is not None:
+                self.regions.remove()
+            self.regions = self.region_ax.contourf(
+                gx, gy, (np.asarray(probs).reshape(gx.shape) > 0.5).astype(float), levels=[-0.5, 0.5, 1.5],
+                colors=[CLASS_STYLE[0]["tint"], CLASS_STYLE[1]["tint"]], zorder=0)
+            self.region_ax.set_xlim(gx.min(), gx.max())
+            self.region_ax.set_ylim(gy.min(), gy.max())
+        if x is not None:
+            self._show_points(np.asarray(x), np.asarray(y).reshape(-1))
+        self.title.set_text(title)
+        return self.fig
+
+    def _show_dkernels(self, dkernels) -> None:
+        canvas, spans, scales = stack_heatmaps(dkernels)
+        data = np.ma.masked_invalid(canvas)
+        rows, cols = canvas.shape
+        if self.heat is None or self.heat.get_array().shape != canvas.shape:
+            if self.heat is not None:
+                self.heat.remove()
+            self.heat = self.heat_ax.imshow(data, cmap="PuOr_r", vmin=-1, vmax=1, aspect="auto",
+                                            interpolation="nearest")
+            self.heat_ax.set_xlim(-0.5, cols - 0.5)
+            self.heat_ax.set_ylim(rows - 0.5, -0.5)
+            self.heat_ax.set_xticks([(a + b - 1) / 2 for a, b in spans])
+        else:
+            self.heat.set_data(data)
+        self.heat_ax.set_xticklabels([f"{name}\nmax {scale:.0e}" for name, scale in zip(self.layer_names, scales)],
+                                     fontsize=7.5)
+
+    def _show_points(self, x, y) -> None:
+        classes = [int(k) for k in np.unique(y)]
+        if sorted(self.points) != classes:
+            for collection in self.points.values():
+                collection.remove()
+            self.points = {}
+            for k in classes:
+                style = CLASS_STYLE[k % len(CLASS_STYLE)]
+                self.points[k] = self.region_ax.scatter([], [], s=10, c=style["color"], marker=style["marker"],
+                                                        edgecolors="black", linewidths=0.3,
+                                                        label=f"class {k}", zorder=3)
+        for k, collection in self.points.items():
+            collection.set_offsets(x[y == k])
+
+
+def _autoscale(ax) -> None:
+    ax.relim()
+    ax.autoscale_view()
+
+
 def plot_backprop_step(steps: int, losses, norm_history, dkernels, layer_names, regions=None,
                        x=None, y=None, title: str = ""):
-    """The backprop stepper's figure, one row of four panels (laid out by hand, to redraw fast):
+    """The backprop stepper's figure, one row of four panels (a new ``BackpropFigure``):
 
     the loss at each step so far; ||dkernel|| of each layer at each step so far (log scale);
     each layer's dkernel now, side by side, each scaled by its own largest |value| (given below
     it); the class the network predicts now (``regions`` = (gx, gy, probabilities)).
     """
-    fig, (loss_ax, norm_ax, heat_ax, region_ax) = light_figure(4, width=2.9, height=3.1,
-                                                               top=0.75 if title else 0.45,
-                                                               bottom=0.75, wspace=1.2)
-    t = np.arange(len(losses))
-    loss_ax.plot(t, losses, color=COLORS["blue"])
-    loss_ax.plot(t[-1:], losses[-1:], "o", color=COLORS["blue"])
-    loss_ax.set_xlabel("step")
-    loss_ax.set_ylabel("loss")
-    loss_ax.set_title(f"loss after {steps} steps: {losses[-1]:.3f}", fontsize=10)
-    norm_history = np.asarray(norm_history)
-    for k, name in enumerate(layer_names):
-        norm_ax.plot(t, np.maximum(norm_history[:, k], 1e-12), color=color(k),
-                     linestyle=LINESTYLES[k % len(LINESTYLES)], label=name)
-    norm_ax.set_yscale("log")
-    # plain labels such as 1e-02: mathtext (10^-2) costs a third of a redraw
-    positive = norm_history[norm_history > 0]
-    decades = np.log10(positive.max() / positive.min()) if positive.size else 0.0
-    norm_ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0,) if decades > 1.5 else (1.0, 2.0, 5.0)))
-    norm_ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0e}"))
-    norm_ax.yaxis.set_minor_locator(NullLocator())
-    norm_ax.set_xlabel("step")
-    norm_ax.set_ylabel("||dkernel||")
-    norm_ax.yaxis.set_label_coords(-0.5, 0.5)
-    norm_ax.set_title("gradient size per layer", fontsize=10)
-    norm_ax.legend(fontsize=8, loc="upper right", framealpha=0.8)
-    canvas, spans, scales = stack_heatmaps(dkernels)
-    heat_ax.imshow(np.ma.masked_invalid(canvas), cmap="PuOr_r", vmin=-1, vmax=1, aspect="auto",
-                   interpolation="nearest")
-    heat_ax.grid(False)
-    heat_ax.set_xticks([(a + b - 1) / 2 for a, b in spans])
-    heat_ax.set_xticklabels([f"{name}\nmax {scale:.0e}" for name, scale in zip(layer_names, scales)],
-                            fontsize=7.5)
-    heat_ax.set_yticks([])
-    heat_ax.set_ylabel("input of the layer")
-    heat_ax.set_title("dkernel now (orange +, purple -)", fontsize=10)
-    if regions is not None:
-        gx, gy, probs = regions
-        region_ax.contourf(gx, gy, (probs.reshape(gx.shape) > 0.5).astype(float),
-                           levels=[-0.5, 0.5, 1.5],
-                           colors=[CLASS_STYLE[0]["tint"], CLASS_STYLE[1]["tint"]])
-        if x is not None:
-            draw_points(region_ax, x, y, size=10, legend=False)
-        region_ax.set_title("predicted class now", fontsize=10)
-    # few ticks: creating and measuring tick labels is most of the cost of a redraw
-    for ax in (loss_ax, norm_ax, region_ax):
-        ax.xaxis.set_major_locator(MaxNLocator(4, integer=ax is not region_ax))
-    loss_ax.yaxis.set_major_locator(MaxNLocator(4))
-    region_ax.yaxis.set_major_locator(MaxNLocator(4))
-    if title:
-        fig.suptitle(title, fontsize=11)
-    return fig
+    figure = BackpropFigure(layer_names, title=bool(title))
+    return figure.update(steps, losses, norm_history, dkernels, regions=regions, x=x, y=y, title=title)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..experiments import divergence_step
-from .style import COLORS, LINESTYLES, _few_ticks, color, light_figure, new_figure
+from .style import COLORS, LINESTYLES, _few_ticks, color, light_figure, log_ticks, new_figure
 
 __all__ = [
     "plot_gradient_step", "plot_descent_1d", "plot_learning_rates", "plot_paths_2d", "plot_race",
@@ -235,33 +235,53 @@ def plot_race(landscape, trajectories: dict, title: str | None = None):
 
 
 class DescentFigure:
-    """The descent dashboard's picture, built once per landscape and updated for each new run.
+    """The descent dashboard's picture, built once and updated for each new run.
 
     Left: the path on the loss curve (1-D) or on the contour lines (2-D); right: the loss at each
     step (log scale when every loss is positive). The dashboard redraws many times: moving the
-    lines of an existing figure skips rebuilding its axes, contours and tick labels.
+    lines of an existing figure skips rebuilding its axes, contours and tick labels, and
+    ``set_landscape`` swaps the curve or the contours for those of another landscape.
 
     >>> figure = DescentFigure(landscapes.bowl(1))                          # doctest: +SKIP
     >>> fig = figure.update(trajectory, "SGD(lr=0.1)", "title")             # doctest: +SKIP
     """
 
     def __init__(self, landscape, grids: dict | None = None, width: float = 4.0, height: float = 3.0):
-        self.landscape = landscape
+        self.grids = grids
         self.fig, (self.left, self.right) = light_figure(ncols=2, width=width, height=height)
-        if landscape.dim == 1:
-            _draw_curve(self.left, landscape, n=300)
-            self.left.set_title("Path on the loss curve")
-        else:
-            _draw_contours(self.left, landscape, grids=grids, labels=False)
-            self.left.set_title("Path (\u25a0 start, \u2605 minimum)")
-        self.path, = self.left.plot([], [], color=color(0), linewidth=1.4, marker="o", markersize=3)
-        self.start, = self.left.plot([], [], "s", color=COLORS["black"] if landscape.dim == 2 else color(0),
-                                     markersize=7)
-        self.end, = self.left.plot([], [], "o", color=color(0), markersize=6, markeredgecolor="white")
+        # zorder 3: above the curve or the contours, whichever landscape is shown
+        self.path, = self.left.plot([], [], color=color(0), linewidth=1.4, marker="o", markersize=3, zorder=3)
+        self.start, = self.left.plot([], [], "s", color=color(0), markersize=7, zorder=3)
+        self.end, = self.left.plot([], [], "o", color=color(0), markersize=6, markeredgecolor="white", zorder=3)
         self.loss, = self.right.plot([], [], color=color(0))
         self.right.set_xlabel("step")
         self.right.set_title("Loss at each step")
         self.title = self.fig.suptitle("", fontsize=10)
+        self.landscape = None
+        self._background: list = []
+        self.set_landscape(landscape)
+
+    def set_landscape(self, landscape) -> None:
+        """Show ``landscape`` (its loss curve, or its contour lines and minima) on the left."""
+        if landscape is self.landscape:
+            return
+        for artist in self._background:
+            artist.remove()
+        for line in (self.path, self.start, self.end):     # the old path is not in the new range
+            line.set_data([], [])
+        before = {id(artist) for artist in self.left.get_children()}
+        if landscape.dim == 1:
+            _draw_curve(self.left, landscape, n=300)
+            self.left.set_title("Path on the loss curve")
+        else:
+            _draw_contours(self.left, landscape, grids=self.grids, labels=False)
+            self.left.set_title("Path (\u25a0 start, \u2605 minimum)")
+        self._background = [artist for artist in self.left.get_children() if id(artist) not in before]
+        self.start.set_color(COLORS["black"] if landscape.dim == 2 else color(0))
+        self.left.relim()                                   # the new curve's range (1-D)
+        self.left.set_autoscaley_on(landscape.dim == 1)
+        self.left.autoscale_view(scalex=False)
+        self.landscape = landscape
 
     def update(self, trajectory, label: str, title: str):
         """Show ``trajectory`` (a Trajectory); returns the Figure."""
@@ -286,6 +306,7 @@ class DescentFigure:
         finite = capped[np.isfinite(capped)]
         low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
         if log:
+            log_ticks(self.right.yaxis, low / 2, high * 2)
             self.right.set_ylim(low / 2, high * 2)
         else:
             pad = 0.05 * (high - low) or 0.5

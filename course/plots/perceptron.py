@@ -12,7 +12,8 @@ Every function returns a matplotlib Figure (not attached to pyplot).
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
+from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Polygon
+from matplotlib.ticker import MaxNLocator
 
 from ..perceptron import neuron_forward
 from .style import light_figure
@@ -21,6 +22,7 @@ from .style import COLORS, LINESTYLES, color, new_figure
 __all__ = [
     "CLASS_STYLE", "draw_points", "draw_line_boundary", "plot_neuron", "plot_learning_loop",
     "plot_dataset", "plot_boundaries_per_epoch", "plot_errors_per_epoch", "plot_perceptron_state",
+    "PerceptronFigure", "half_planes",
 ]
 
 #: Class k is drawn with colour, marker and region tint CLASS_STYLE[k]: shape and colour differ,
@@ -232,24 +234,106 @@ def plot_errors_per_epoch(errors, title: str = "Mistakes per epoch"):
     return fig
 
 
+def half_planes(weights, bias, xlim, ylim):
+    """Cut the rectangle xlim x ylim along the line w1 x1 + w2 x2 + b = 0.
+
+    Returns (positive, negative, crossing): the corners of the part where the weighted sum is
+    >= 0 (the perceptron says class 1) and of the part where it is < 0, each a list of (x1, x2)
+    points (empty when the line misses the rectangle on that side), and the two points where
+    the line crosses the rectangle's border (empty when it does not cross).
+
+    >>> pos, neg, cross = half_planes([1.0, 0.0], 0.0, (-1, 1), (-1, 1))   # the line x1 = 0
+    >>> sorted(pos), cross
+    ([(0.0, -1.0), (0.0, 1.0), (1, -1), (1, 1)], [(0.0, -1.0), (0.0, 1.0)])
+    """
+    (x0, x1), (y0, y1) = xlim, ylim
+    corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+    w1, w2 = float(weights[0]), float(weights[1])
+    z = [w1 * cx + w2 * cy + float(bias) for cx, cy in corners]
+    positive, negative, crossing = [], [], []
+    for i in range(4):                                    # Sutherland-Hodgman, one edge at a time
+        (px, py), (qx, qy) = corners[i], corners[(i + 1) % 4]
+        zp, zq = z[i], z[(i + 1) % 4]
+        (positive if zp >= 0 else negative).append(corners[i])
+        if (zp >= 0) != (zq >= 0) and zp != zq:
+            t = zp / (zp - zq)
+            point = (px + t * (qx - px), py + t * (qy - py))
+            positive.append(point)
+            negative.append(point)
+            crossing.append(point)
+    if not (min(z) < 0 < max(z)):
+        crossing = []
+    return positive, negative, crossing
+
+
+class PerceptronFigure:
+    """The perceptron dashboard's picture, built once and updated for each run.
+
+    Left: the data, the perceptron's line and the side of it that each class is predicted on;
+    right: the mistakes made in each epoch. ``update(x, y, weights, bias, errors, title)``
+    moves the points, the line and the curve of an existing figure instead of building a new one
+    (a dashboard redraws many times; building the axes is a good part of a redraw).
+    """
+
+    def __init__(self, width: float = 3.9, height: float = 3.4, top: float = 0.75):
+        self.fig, (self.left, self.right) = light_figure(2, width=width, height=height, top=top)
+        left, right = self.left, self.right
+        self.tints = [left.add_patch(Polygon(np.zeros((3, 2)), closed=True, facecolor=CLASS_STYLE[k]["tint"],
+                                             edgecolor="none", zorder=0)) for k in (0, 1)]
+        self.line, = left.plot([], [], color="black", linewidth=2, zorder=2)
+        self.points: dict = {}
+        left.set_xlabel("x₁")
+        left.set_ylabel("x₂")
+        self.errors, = right.plot([], [], marker="o", markersize=3, color=color(0))
+        right.axhline(0, color="black", lw=0.8)
+        right.xaxis.set_major_locator(MaxNLocator(5, integer=True))
+        right.yaxis.set_major_locator(MaxNLocator(5, integer=True, steps=[1, 2, 2.5, 5, 10]))
+        right.set_xlabel("epoch")
+        right.set_ylabel("misclassified examples")
+        self.title = self.fig.suptitle("")
+
+    def _show_points(self, x, y) -> None:
+        classes = [int(k) for k in np.unique(y)]
+        if sorted(self.points) != classes:                 # new classes: new markers and legend
+            for collection in self.points.values():
+                collection.remove()
+            self.points = {}
+            for k in classes:
+                style = CLASS_STYLE[k % len(CLASS_STYLE)]
+                self.points[k] = self.left.scatter([], [], s=12, c=style["color"], marker=style["marker"],
+                                                   edgecolors="black", linewidths=0.3, label=f"class {k}",
+                                                   zorder=3)
+            # a fixed place: loc="best" searches the points and costs a quarter of a redraw
+            self.left.legend(loc="upper center", ncols=2, fontsize=9, framealpha=0.9)
+        for k, collection in self.points.items():
+            collection.set_offsets(x[y == k])
+
+    def update(self, x, y, weights, bias, errors, title: str = ""):
+        """Show the data (x, y), the line of (weights, bias) and the mistakes per epoch."""
+        x, y = np.asarray(x), np.asarray(y)
+        self._show_points(x, y)
+        xlim, (low, high) = _limits(x)
+        ylim = (low, high + 0.22 * (high - low))  # room for the legend above the points
+        positive, negative, crossing = half_planes(weights, bias, xlim, ylim)
+        for tint, corners in zip(self.tints, (negative, positive)):
+            tint.set_visible(len(corners) >= 3)
+            if len(corners) >= 3:
+                tint.set_xy(corners)
+        self.line.set_data([p[0] for p in crossing], [p[1] for p in crossing])
+        self.left.set_xlim(*xlim)
+        self.left.set_ylim(*ylim)
+        errors = np.asarray(errors)
+        self.left.set_title(f"line after {len(errors)} epoch{'' if len(errors) == 1 else 's'}")
+        self.errors.set_data(np.arange(1, len(errors) + 1), errors)
+        self.right.set_xlim(0.5, max(len(errors), 2) + 0.5)     # at least two whole epochs on the axis
+        top = float(errors.max()) if len(errors) else 1.0
+        self.right.set_ylim(-0.5, max(top, 1.0) * 1.08 + 0.5)
+        self.right.set_title("mistakes per epoch" + (f" (last: {int(errors[-1])})" if len(errors) else ""))
+        self.title.set_text(title)
+        return self.fig
+
+
 def plot_perceptron_state(x, y, weights, bias, errors, title: str = ""):
-    """Two panels: the data with the final line, and the mistakes per epoch (dashboard figure,
-    laid out by hand so that it redraws quickly)."""
-    fig, (left, right) = light_figure(2, width=3.9, height=3.4, top=0.75 if title else 0.45)
-    xlim, (low, high) = _limits(x)
-    ylim = (low, high + 0.22 * (high - low))  # room for the legend above the points
-    draw_line_boundary(left, weights, bias, xlim, ylim, resolution=40)
-    draw_points(left, x, y, size=12, legend=False)
-    # a fixed place: loc="best" searches the points and costs a quarter of a redraw
-    left.legend(loc="upper center", ncols=2, fontsize=9, framealpha=0.9)
-    left.set_title(f"line after {len(errors)} epochs")
-    errors = np.asarray(errors)
-    right.plot(np.arange(1, len(errors) + 1), errors, marker="o", markersize=3, color=color(0))
-    right.axhline(0, color="black", lw=0.8)
-    right.set_xlabel("epoch")
-    right.set_ylabel("misclassified examples")
-    right.set_title("mistakes per epoch" + (f" (last: {int(errors[-1])})" if len(errors) else ""))
-    right.set_ylim(bottom=-0.5)
-    if title:
-        fig.suptitle(title)
-    return fig
+    """Two panels: the data with the final line, and the mistakes per epoch (the dashboard's
+    figure: a new ``PerceptronFigure``)."""
+    return PerceptronFigure(top=0.75 if title else 0.45).update(x, y, weights, bias, errors, title)

@@ -6,13 +6,17 @@ blindness; lines also differ by style where several share an axis.
 """
 from __future__ import annotations
 
+import math
+
 import matplotlib
 
 matplotlib.use("Agg", force=False)
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator  # noqa: E402
+from matplotlib.font_manager import FontProperties  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator  # noqa: E402
+from matplotlib.transforms import ScaledTranslation  # noqa: E402
 
-__all__ = ["COLORS", "LINESTYLES", "new_figure", "light_figure", "color"]
+__all__ = ["COLORS", "LINESTYLES", "new_figure", "light_figure", "color", "log_ticks", "xlabel_offset"]
 
 COLORS = {
     "blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
@@ -53,28 +57,74 @@ def light_figure(ncols: int = 2, width: float = 4.0, height: float = 3.0, left: 
     """A row of axes in the course style, laid out once by hand (margins in inches).
 
     The dashboards redraw many times a second; matplotlib's automatic layout measures every
-    text again on each draw and costs about a third of a redraw. Returns (fig, axes).
+    text again on each draw and costs about a third of a redraw. For the same reason the axes'
+    titles and x labels sit at fixed distances from the axes (where matplotlib would put them
+    for one line of tick labels) instead of being placed again after measuring the tick labels
+    at every draw. Returns (fig, axes).
     """
-    with matplotlib.rc_context(RC):
+    with matplotlib.rc_context({**RC, "axes.titley": 1.0}):    # a fixed title position
         fig = Figure(figsize=(width * ncols, height))
         axes = fig.subplots(1, ncols, squeeze=False)[0]
+        below = xlabel_offset()
     total = width * ncols
     fig.subplots_adjust(left=left / total, right=1 - right / total, bottom=bottom / height,
                         top=1 - top / height, wspace=wspace * ncols / total)
     for ax in axes:
         ax.grid(True, alpha=0.3)
         _few_ticks(ax, "linear")
+        ax.xaxis.set_label_coords(0.5, 0.0, ax.transAxes + ScaledTranslation(0, -below / 72,
+                                                                                fig.dpi_scale_trans))
     return fig, axes
+
+
+def xlabel_offset(labelpad: float | None = None) -> float:
+    """Points between the bottom of an axes and the top of its x label when the x tick labels
+    are one line of text: tick, tick pad, tick labels (one line of the font), label pad."""
+    rc = matplotlib.rcParams
+    size = FontProperties(size=rc["xtick.labelsize"]).get_size_in_points()
+    pad = rc["axes.labelpad"] if labelpad is None else labelpad
+    return rc["xtick.major.size"] + rc["xtick.major.pad"] + size * _line_height(size) + pad
+
+
+def _line_height(size: float) -> float:
+    """Height of one line of text of the default font, in font sizes (ascent + descent)."""
+    try:
+        from matplotlib.font_manager import findfont, get_font
+
+        font = get_font(findfont(FontProperties(size=size)))
+        table = font.get_sfnt_table("OS/2") or {}
+        head = font.get_sfnt_table("head")
+        return (table["sTypoAscender"] - table["sTypoDescender"]) / head["unitsPerEm"]
+    except Exception:  # noqa: BLE001 - DejaVu Sans, matplotlib's default font
+        return 1.0
 
 
 def _few_ticks(ax, yscale: str) -> None:
     """About five labelled ticks per axis, no minor ticks: every tick label costs drawing time."""
     ax.xaxis.set_major_locator(MaxNLocator(5, steps=_TICK_STEPS))
     if yscale == "log":
-        ax.yaxis.set_major_locator(LogLocator(numticks=5))
-        ax.yaxis.set_minor_locator(NullLocator())
+        log_ticks(ax.yaxis)
     else:
         ax.yaxis.set_major_locator(MaxNLocator(5, steps=_TICK_STEPS))
+
+
+def log_ticks(axis, low: float | None = None, high: float | None = None) -> None:
+    """Ticks of a log-scale axis for a dashboard: powers of ten (and 2 and 5 times them when
+    the values span less than about a decade and a half, so that some ticks show), labelled in
+    plain text such as 0.01 or 1e-05 (math text such as 10^-2 costs a third of a redraw), no
+    minor ticks. low, high: the range of the values shown (positive; default: many decades)."""
+    decades = math.log10(high / low) if low and high and low > 0 and high > low else 10.0
+    subs = (1.0,) if decades > 1.5 else (1.0, 2.0, 5.0)
+    axis.set_major_locator(LogLocator(base=10, subs=subs, numticks=6))
+    axis.set_major_formatter(FuncFormatter(_plain_power))
+    axis.set_minor_locator(NullLocator())
+
+
+def _plain_power(value, _position=None) -> str:
+    """0.01, 0.5, 100 as such; 1e-05, 2e+08 beyond."""
+    if value == 0 or 1e-3 <= abs(value) < 1e4:
+        return f"{value:g}"
+    return f"{value:.0e}"
 
 
 _TICK_STEPS = [1, 2, 2.5, 5, 10]

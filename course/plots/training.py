@@ -115,24 +115,21 @@ def _regions(ax, predict, lo, hi, resolution: int):
 class TrainingFigure:
     """The training dashboard's picture: decision boundary, loss and accuracy curves so far.
 
-    Built once for a data set and updated after each redraw: the boundary is recomputed, the
-    curves are moved, the axes and the points stay. ``update(predict, history, epochs, title)``:
-    predict maps points (n, 2) to the probability of class 1; history holds 'loss',
-    'accuracy' (and 'val_loss', 'val_accuracy') per finished epoch; the curves' x axis spans
-    ``epochs`` so the learner sees how much of the training is done.
+    Built once and updated after each redraw: the boundary is recomputed, the curves are moved,
+    the axes stay (and the points, until ``set_data`` shows another data set).
+    ``update(predict, history, epochs, title)``: predict maps points (n, 2) to the probability
+    of class 1; history holds 'loss', 'accuracy' (and 'val_loss', 'val_accuracy') per finished
+    epoch; the curves' x axis spans ``epochs`` so the learner sees how much of the training is done.
     """
 
     def __init__(self, x, y, width: float = 3.2, height: float = 2.8, resolution: int = 60):
-        x = np.asarray(x)
         self.resolution = resolution
-        self.lo, self.hi = x.min(axis=0) - 0.5, x.max(axis=0) + 0.5
         self.fig, (self.boundary, loss_ax, acc_ax) = light_figure(ncols=3, width=width, height=height)
+        self.points = []
         for k, (c, marker) in enumerate(((COLORS["blue"], "o"), (COLORS["orange"], "^"))):
-            mask = np.asarray(y).reshape(-1) == k
-            self.boundary.scatter(x[mask, 0], x[mask, 1], s=12, c=c, marker=marker, edgecolors="white",
-                                  linewidths=0.3, label=f"class {k}", zorder=2)
-        self.boundary.set_xlim(self.lo[0], self.hi[0])
-        self.boundary.set_ylim(self.lo[1], self.hi[1])
+            self.points.append(self.boundary.scatter(np.zeros((0,)), np.zeros((0,)), s=12, c=c, marker=marker,
+                                                     edgecolors="white", linewidths=0.3, label=f"class {k}",
+                                                     zorder=2))
         self.boundary.set_xlabel("x1")
         self.boundary.set_ylabel("x2")
         self.boundary.set_title("Decision boundary")
@@ -148,6 +145,16 @@ class TrainingFigure:
         self.loss_ax, self.acc_ax = loss_ax, acc_ax
         acc_ax.set_ylim(0.0, 1.02)
         self.title = self.fig.suptitle("", fontsize=10)
+        self.set_data(x, y)
+
+    def set_data(self, x, y) -> None:
+        """Show the points x (n, 2) with labels y (0 or 1) and fit the boundary panel to them."""
+        x, y = np.asarray(x), np.asarray(y).reshape(-1)
+        self.lo, self.hi = x.min(axis=0) - 0.5, x.max(axis=0) + 0.5
+        for k, collection in enumerate(self.points):
+            collection.set_offsets(x[y == k])
+        self.boundary.set_xlim(self.lo[0], self.hi[0])
+        self.boundary.set_ylim(self.lo[1], self.hi[1])
 
     def update(self, predict, history: dict, epochs: int, title: str):
         """Redraw the boundary of ``predict`` and the curves of ``history``; returns the Figure."""

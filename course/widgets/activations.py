@@ -12,7 +12,7 @@ from typing import NamedTuple
 import ipywidgets as widgets
 import numpy as np
 
-from ..plots.activations import activation_curve, plot_activation
+from ..plots.activations import ActivationFigure, activation_curve
 from .dashboard import Dashboard
 
 __all__ = ["ActivationState", "activation_explorer", "FUNCTIONS"]
@@ -56,7 +56,9 @@ def activation_explorer(function: str = "sigmoid", x_range=(-5.0, 5.0), x0: floa
         f0, df0 = activation_curve(values["function"], np.array([point]))
         return ActivationState(x, f, df, point, float(f0[0]), float(df0[0]))
 
+    figure = ActivationFigure()      # built once, updated at each redraw
+
     def draw(state: ActivationState, values):
-        return plot_activation(values["function"], float(state.x[0]), float(state.x[-1]), x0=state.x0)
+        return figure.update(values["function"], float(state.x[0]), float(state.x[-1]), x0=state.x0)
 
     return Dashboard(controls, compute, draw, title="Activation functions and their slopes")

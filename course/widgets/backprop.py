@@ -25,7 +25,7 @@ from ..datasets import make_xor
 from ..layers import Dense
 from ..models import Sequential
 from ..optimizers import SGD
-from ..plots.backprop import plot_backprop_step
+from ..plots.backprop import BackpropFigure
 from ..plots.network import decision_grid
 from .dashboard import Dashboard
 
@@ -98,6 +98,7 @@ class BackpropStepper(Dashboard):
         controls["step_button"].on_click(lambda _: self.step(1))
         controls["step10_button"].on_click(lambda _: self.step(10))
         self._run = None  # (key, model, losses, norms) of the last computation, to step onward
+        self._figure: BackpropFigure | None = None    # built at the first redraw, then updated
         super().__init__(controls, self._compute_state, self._draw_state,
                          title="Backpropagation, one step at a time (XOR, 2-4-4-1 network)")
 
@@ -129,11 +130,13 @@ class BackpropStepper(Dashboard):
 
     def _draw_state(self, state: StepperState, values):
         x, y, (gx, gy, _) = _data(values["seed"])
-        return plot_backprop_step(state.steps, state.losses, state.norms, state.dkernels,
-                                  [layer.name for layer in state.model.layers],
-                                  regions=(gx, gy, state.probabilities), x=x, y=y.reshape(-1),
-                                  title=f"{values['activation']} hidden layers, learning rate "
-                                        f"{values['learning_rate']:.2f}")
+        names = [layer.name for layer in state.model.layers]
+        if self._figure is None or self._figure.layer_names != names:
+            self._figure = BackpropFigure(names)
+        return self._figure.update(state.steps, state.losses, state.norms, state.dkernels,
+                                   regions=(gx, gy, state.probabilities), x=x, y=y.reshape(-1),
+                                   title=f"{values['activation']} hidden layers, learning rate "
+                                         f"{values['learning_rate']:.2f}")
 
 
 def _norms(model: Sequential) -> list[float]:

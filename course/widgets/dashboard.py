@@ -18,7 +18,6 @@ dashboard's message line (and kept in ``last_error``) instead of disappearing in
 from __future__ import annotations
 
 import base64
-import io
 import time
 import traceback
 
@@ -28,14 +27,19 @@ import matplotlib
 matplotlib.use("Agg", force=False)
 from matplotlib.figure import Figure  # noqa: E402
 
+from ..plots.render import render_png  # noqa: E402
+
 __all__ = ["Dashboard", "figure_to_png"]
 
 
 def figure_to_png(fig: Figure, dpi: int = 80) -> bytes:
-    """Render a matplotlib Figure to PNG bytes."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)  # course figures lay themselves out: no "tight" pass
-    return buffer.getvalue()
+    """Render a matplotlib Figure to PNG bytes.
+
+    Drawn on a canvas that keeps the pixels of every string it has drawn (text is most of a
+    redraw) and encoded with light compression: see ``course.plots.render``. Course figures lay
+    themselves out: no "tight" pass.
+    """
+    return render_png(fig, dpi)
 
 
 class Dashboard:

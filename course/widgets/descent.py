@@ -184,7 +184,7 @@ def descent_dashboard(landscape: str = "wavy", optimizer: str = "SGD", learning_
                                    continuous_update=False, style=style, layout=layout),
     }
     grids: dict = {}
-    figures: dict = {}     # one DescentFigure per landscape, updated at each redraw
+    figures: list = []     # one DescentFigure, built at the first redraw and updated at each one
     dash_ref: list = []
 
     def compute(values):
@@ -207,10 +207,10 @@ def descent_dashboard(landscape: str = "wavy", optimizer: str = "SGD", learning_
             title += f"loss {trajectory.losses[-1]:.3g} at w = ({where}) after {values['steps']} steps"
         if values["decay"] and values["optimizer"] != "Nadam":
             title += f"; lr decayed to {state.optimizer.current_lr:.3g}"
-        key = values["landscape"]
-        if key not in figures:
-            figures[key] = DescentFigure(state.landscape, grids=grids)
-        return figures[key].update(trajectory, _describe(state.optimizer), title)
+        if not figures:
+            figures.append(DescentFigure(state.landscape, grids=grids))
+        figures[0].set_landscape(state.landscape)
+        return figures[0].update(trajectory, _describe(state.optimizer), title)
 
     dash = DescentDashboard(controls, compute, draw, title="Gradient descent on a loss landscape",
                             auto=False)

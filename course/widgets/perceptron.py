@@ -17,7 +17,7 @@ import numpy as np
 
 from ..datasets import make_blobs, make_xor
 from ..perceptron import PerceptronHistory, train_perceptron
-from ..plots.perceptron import plot_perceptron_state
+from ..plots.perceptron import PerceptronFigure
 from .dashboard import Dashboard
 
 __all__ = ["PerceptronState", "perceptron_dashboard", "DATASETS"]
@@ -75,8 +75,10 @@ def perceptron_dashboard(learning_rate: float = 0.1, epochs: int = 10, dataset: 
                                    epochs=values["epochs"], seed=values["seed"])
         return PerceptronState(x, y, history)
 
+    figure = PerceptronFigure()      # built once, updated at each redraw
+
     def draw(state: PerceptronState, values):
-        return plot_perceptron_state(
+        return figure.update(
             state.x, state.y, state.weights, state.bias, state.history.errors,
             title=f"Perceptron on {values['dataset']}, learning rate {values['learning_rate']:.3g}")
 

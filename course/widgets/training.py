@@ -239,7 +239,7 @@ def training_dashboard(dataset: str = "moons", hidden_units: int = 8, activation
                                     continuous_update=False, style=style, layout=layout),
     }
     data_cache: dict = {}
-    figures: dict = {}     # one TrainingFigure per data set, updated at each redraw
+    shown = {"figure": None, "x": None}   # one TrainingFigure, built once and updated; the points it shows
 
     def compute(values):
         key = values["dataset"]
@@ -261,11 +261,13 @@ def training_dashboard(dataset: str = "moons", hidden_units: int = 8, activation
         title = (f"{values['dataset']}: 2 x {values['hidden_units']} {values['activation']} units, "
                  f"{values['initializer'].split(' ')[0]}, {values['optimizer']} lr {values['learning_rate']:.3g}, "
                  f"batch {state.batch_size} -- epoch {done}/{state.epochs}")
-        key = values["dataset"]
-        if key not in figures:
-            figures[key] = TrainingFigure(x, y)
+        if shown["figure"] is None:
+            shown["figure"] = TrainingFigure(x, y)
+        elif shown["x"] is not x:                      # another data set: move the points
+            shown["figure"].set_data(x, y)
+        shown["x"] = x
         with np.errstate(over="ignore", invalid="ignore"):
-            return figures[key].update(state.model.predict, state.history, state.epochs, title)
+            return shown["figure"].update(state.model.predict, state.history, state.epochs, title)
 
     dash = TrainingDashboard(controls, compute, draw, title="Train a small network on a toy problem",
                              redraw_every=redraw_every, auto_train=auto_train)
