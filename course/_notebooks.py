@@ -16,11 +16,13 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def clean(nb) -> None:
-    """Drop widget views and widget state from an executed notebook (in place)."""
+    """Drop widget views, widget state and execution timestamps from an executed notebook (in
+    place): what is stored changes only when what a learner sees changes."""
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
+        cell.metadata.pop("execution", None)
         for output in cell.get("outputs", []):
             data = output.get("data")
             if data and WIDGET_VIEW in data:
@@ -33,7 +35,7 @@ def execute(path: Path, timeout: int = 600) -> float:
 
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     seconds = time.perf_counter() - start
     clean(nb)

@@ -27,6 +27,8 @@ def test_stored_executed_without_errors_or_widget_state(path):
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert all(c["execution_count"] is not None for c in code if "".join(c["source"]).strip()), \
         f"{path.name} has cells that were never run: store it executed (`make notebooks`)"
+    assert not [c for c in code if "execution" in c["metadata"]], \
+        f"{path.name} stores execution timestamps, which change at every run: `make notebooks`"
     for c in code:
         for out in c["outputs"]:
             assert out["output_type"] != "error", f"{path.name} is stored with an error: {out.get('ename')}"
