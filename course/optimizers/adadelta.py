@@ -5,6 +5,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import fused
 from .base import Optimizer, _Default, check_number
 
 __all__ = ["AdadeltaStep", "adadelta_step", "Adadelta"]
@@ -58,6 +59,8 @@ def adadelta_step(param, grad, accumulator, delta_accumulator, lr=1.0, rho=0.95,
 def _adadelta_step_inplace(param, grad, accumulator, delta_accumulator, lr, rho, epsilon,
                            scratch) -> None:
     """``adadelta_step`` written into its arrays: same operations, same order."""
+    if fused.adadelta(param, grad, accumulator, delta_accumulator, lr, rho, epsilon):
+        return
     update, work = scratch
     accumulator *= rho
     np.square(grad, out=work)

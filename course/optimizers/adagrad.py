@@ -5,6 +5,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import fused
 from .base import Optimizer, _Default, check_number
 
 __all__ = ["AdagradStep", "adagrad_step", "Adagrad"]
@@ -49,6 +50,8 @@ def adagrad_step(param, grad, accumulator, lr=0.01, epsilon=1e-7) -> AdagradStep
 
 def _adagrad_step_inplace(param, grad, accumulator, lr, epsilon, scratch) -> None:
     """``adagrad_step`` written into param and accumulator: same operations, same order."""
+    if fused.adagrad(param, grad, accumulator, lr, epsilon):
+        return
     work, step = scratch
     np.square(grad, out=work)
     accumulator += work

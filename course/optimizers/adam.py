@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import fused
 from .base import Optimizer, _Default, check_bool, check_number
 
 __all__ = ["AdamStep", "adam_step", "Adam"]
@@ -64,6 +65,8 @@ def _adam_step_inplace(param, grad, m, v, t, lr, beta_1, beta_2, epsilon, vhat, 
     """``adam_step`` written into param, m, v (and vhat): same operations, same order."""
     work, step = scratch
     lr_t = lr * (math.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t))
+    if fused.adam(param, grad, m, v, vhat, lr_t, beta_1, beta_2, epsilon):
+        return
     m *= beta_1
     np.multiply(grad, 1 - beta_1, out=work)
     m += work

@@ -5,6 +5,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import fused
 from .base import Optimizer, _Default, check_number
 
 __all__ = ["AdamaxStep", "adamax_step", "Adamax"]
@@ -52,6 +53,8 @@ def _adamax_step_inplace(param, grad, m, u, t, lr, beta_1, beta_2, epsilon, scra
     """``adamax_step`` written into param, m and u: same operations, same order."""
     work, step = scratch
     lr_t = lr / (1 - beta_1 ** t)
+    if fused.adamax(param, grad, m, u, lr_t, beta_1, beta_2, epsilon):
+        return
     m *= beta_1
     np.multiply(grad, 1 - beta_1, out=work)
     m += work

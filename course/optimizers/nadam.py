@@ -5,6 +5,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import fused
 from .base import Optimizer, _Default, check_number
 
 __all__ = ["NadamStep", "nadam_momentum", "nadam_step", "Nadam"]
@@ -85,6 +86,9 @@ def _nadam_step_inplace(param, grad, m, v, t, m_schedule, lr, beta_1, beta_2, ep
     mu_next = nadam_momentum(t + 1, beta_1, schedule_decay)
     m_schedule = m_schedule * mu_t
     m_schedule_next = m_schedule * mu_next
+    if fused.nadam(param, grad, m, v, lr, beta_1, beta_2, epsilon, t, mu_t, mu_next, m_schedule,
+                   m_schedule_next):
+        return
     np.divide(grad, 1 - m_schedule, out=m_bar)          # g_hat
     m *= beta_1
     np.multiply(grad, 1 - beta_1, out=work)

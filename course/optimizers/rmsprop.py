@@ -5,6 +5,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import fused
 from .base import Optimizer, _Default, check_number
 
 __all__ = ["RMSpropStep", "rmsprop_step", "RMSprop"]
@@ -50,6 +51,8 @@ def rmsprop_step(param, grad, accumulator, lr=0.001, rho=0.9, epsilon=1e-7) -> R
 
 def _rmsprop_step_inplace(param, grad, accumulator, lr, rho, epsilon, scratch) -> None:
     """``rmsprop_step`` written into param and accumulator: same operations, same order."""
+    if fused.rmsprop(param, grad, accumulator, lr, rho, epsilon):
+        return
     work, step = scratch
     accumulator *= rho
     np.square(grad, out=work)

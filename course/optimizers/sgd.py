@@ -5,6 +5,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import fused
 from .base import Optimizer, _Default, check_bool, check_number
 
 __all__ = ["SGDStep", "sgd_step", "SGD"]
@@ -56,6 +57,8 @@ def sgd_step(param, grad, velocity, lr=0.01, momentum=0.0, nesterov=False) -> SG
 
 def _sgd_step_inplace(param, grad, velocity, lr, momentum, nesterov, scratch) -> None:
     """``sgd_step`` written into param and velocity: same operations, same order."""
+    if fused.sgd(param, grad, velocity, lr, momentum, nesterov):
+        return
     if momentum == 0.0 and not nesterov:
         # velocity = 0 * velocity - lr * grad = (-lr) * grad exactly; then param += velocity.
         np.multiply(grad, -lr, out=velocity)

@@ -1,0 +1,150 @@
+"""Fused updates for large weight arrays: every optimizer's rule in one pass over memory.
+
+The in-place NumPy update (``_adam_step_inplace`` and its siblings) runs one ufunc per
+operation: Adam's rule is about eleven passes over each weight array. On a small network that
+costs nothing; on the book's 784-512-10 network each pass streams 1.6 MB, and memory, not
+arithmetic, sets the time. A fused kernel reads each weight, gradient and state number once,
+does the whole rule on it, and writes the results back: the same arithmetic, element by
+element. Written out for one weight ``i``, Adam's fused step is
+
+    m[i] = m[i] * beta_1 + grad[i] * (1 - beta_1)
+    v[i] = v[i] * beta_2 + (grad[i] * grad[i]) * (1 - beta_2)
+    param[i] -= (m[i] * lr_t) / (sqrt(v[i]) + epsilon)
+
+which is ``adam_step`` read one number at a time. The kernels are compiled by numba, when it
+is installed, the first time an array of at least ``MIN_SIZE`` numbers is updated. Each one
+performs the in-place NumPy update's operations in the same order and in the array's dtype, so
+the results are identical to the last bit (``tests/test_optimizers_fused.py`` checks this for
+every optimizer and option). Without numba, with ``COURSE_FUSED=0`` in the environment, for
+small arrays, or for arrays that are not contiguous or do not share one float dtype, the
+NumPy update runs instead.
+
+Each function below returns True when it has done the update and False when the caller must.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+__all__ = ["MIN_SIZE", "available", "sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamax",
+           "nadam"]
+
+#: Arrays smaller than this are updated by NumPy: for them, one pass or eleven costs the same.
+MIN_SIZE = 1 << 15
+
+_kernels = None          # the compiled module once loaded, False when numba is missing or off
+
+
+def _load():
+    global _kernels
+    if _kernels is None:
+        if os.environ.get("COURSE_FUSED", "1").strip().lower() in ("0", "false", "no", "off"):
+            _kernels = False
+        else:
+            try:
+                from . import _fused_kernels
+            except ImportError:        # numba is not installed: the NumPy update is used
+                _kernels = False
+            else:
+                _kernels = _fused_kernels
+    return _kernels
+
+
+def available() -> bool:
+    """True when fused kernels can run here (numba is installed and COURSE_FUSED is not 0)."""
+    return bool(_load())
+
+
+def _flat(*arrays):
+    """The arrays as flat views when a fused kernel may update them, else None."""
+    first = arrays[0]
+    if first.size < MIN_SIZE or first.dtype not in (np.float32, np.float64):
+        return None
+    for array in arrays:
+        if array.dtype != first.dtype or array.shape != first.shape or not array.flags.c_contiguous:
+            return None
+    for array in arrays[:1] + arrays[2:]:   # everything but the gradient is written
+        if not array.flags.writeable:
+            return None
+    if not _load():
+        return None
+    return [array.reshape(-1) for array in arrays]
+
+
+def sgd(param, grad, velocity, lr, momentum, nesterov) -> bool:
+    flat = _flat(param, grad, velocity)
+    if flat is None:
+        return False
+    f = param.dtype.type
+    if momentum == 0.0 and not nesterov:
+        _kernels.sgd_plain(*flat, f(-lr))
+    elif nesterov:
+        _kernels.sgd_nesterov(*flat, f(lr), f(momentum))
+    else:
+        _kernels.sgd_momentum(*flat, f(lr), f(momentum))
+    return True
+
+
+def rmsprop(param, grad, accumulator, lr, rho, epsilon) -> bool:
+    flat = _flat(param, grad, accumulator)
+    if flat is None:
+        return False
+    f = param.dtype.type
+    _kernels.rmsprop(*flat, f(lr), f(rho), f(1 - rho), f(epsilon))
+    return True
+
+
+def adagrad(param, grad, accumulator, lr, epsilon) -> bool:
+    flat = _flat(param, grad, accumulator)
+    if flat is None:
+        return False
+    f = param.dtype.type
+    _kernels.adagrad(*flat, f(lr), f(epsilon))
+    return True
+
+
+def adadelta(param, grad, accumulator, delta_accumulator, lr, rho, epsilon) -> bool:
+    flat = _flat(param, grad, accumulator, delta_accumulator)
+    if flat is None:
+        return False
+    f = param.dtype.type
+    _kernels.adadelta(*flat, f(lr), f(rho), f(1 - rho), f(epsilon))
+    return True
+
+
+def adam(param, grad, m, v, vhat, lr_t, beta_1, beta_2, epsilon) -> bool:
+    """lr_t: the bias-corrected rate of this step, as the NumPy update computes it."""
+    flat = _flat(param, grad, m, v, *([] if vhat is None else [vhat]))
+    if flat is None:
+        return False
+    f = param.dtype.type
+    scalars = (f(lr_t), f(beta_1), f(1 - beta_1), f(beta_2), f(1 - beta_2), f(epsilon))
+    if vhat is None:
+        _kernels.adam(*flat, *scalars)
+    else:
+        _kernels.adam_amsgrad(*flat, *scalars)
+    return True
+
+
+def adamax(param, grad, m, u, lr_t, beta_1, beta_2, epsilon) -> bool:
+    """lr_t: lr / (1 - beta_1**t), as the NumPy update computes it."""
+    flat = _flat(param, grad, m, u)
+    if flat is None:
+        return False
+    f = param.dtype.type
+    _kernels.adamax(*flat, f(lr_t), f(beta_1), f(1 - beta_1), f(beta_2), f(epsilon))
+    return True
+
+
+def nadam(param, grad, m, v, lr, beta_1, beta_2, epsilon, t, mu_t, mu_next, m_schedule,
+          m_schedule_next) -> bool:
+    """The scalars as the NumPy update computes them (m_schedule already includes mu_t)."""
+    flat = _flat(param, grad, m, v)
+    if flat is None:
+        return False
+    f = param.dtype.type
+    _kernels.nadam(*flat, f(lr), f(beta_1), f(1 - beta_1), f(beta_2), f(1 - beta_2), f(epsilon),
+                   f(1 - m_schedule), f(1 - m_schedule_next), f(1 - mu_t), f(mu_next),
+                   f(1 - beta_2 ** t))
+    return True
