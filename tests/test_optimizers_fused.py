@@ -95,3 +95,23 @@ def test_course_fused_0_turns_the_kernels_off():
     done = subprocess.run([sys.executable, "-c", code], env={"COURSE_FUSED": "0",
                           "PATH": "/usr/bin:/bin"}, cwd=str(__import__("pathlib").Path(__file__).parents[1]))
     assert done.returncode == 0
+
+
+def test_a_kernel_that_cannot_compile_falls_back_to_numpy_with_one_warning(monkeypatch):
+    class Broken:
+        def __getattr__(self, name):
+            def kernel(*args):
+                raise RuntimeError("no LLVM target for this machine")
+            return kernel
+
+    rng = np.random.default_rng(2)
+    w = rng.standard_normal((256, 160)).astype(np.float32)
+    g = rng.standard_normal((256, 160)).astype(np.float32)
+    expected = w.copy()
+    monkeypatch.setattr(fused, "_kernels", False)
+    O.Adam().apply_gradients([expected], [g])
+    monkeypatch.setattr(fused, "_kernels", Broken())
+    with pytest.warns(RuntimeWarning, match="NumPy update is used instead"):
+        O.Adam().apply_gradients([w], [g])
+    np.testing.assert_array_equal(w, expected)
+    assert fused._kernels is False

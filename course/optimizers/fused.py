@@ -24,6 +24,7 @@ Each function below returns True when it has done the update and False when the 
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 
@@ -56,6 +57,21 @@ def available() -> bool:
     return bool(_load())
 
 
+def _run(kernel: str, *args) -> bool:
+    """Call a kernel. A kernel that cannot be compiled here fails before it touches any array:
+    then the kernels are turned off, with one warning, and the NumPy update runs instead."""
+    global _kernels
+    try:
+        getattr(_kernels, kernel)(*args)
+    except Exception as error:  # noqa: BLE001 - numba's compile errors have no common base class
+        _kernels = False
+        warnings.warn(f"the fused optimizer kernels cannot run here ({type(error).__name__}: "
+                      f"{str(error)[:200]}); the NumPy update is used instead", RuntimeWarning,
+                      stacklevel=4)
+        return False
+    return True
+
+
 def _flat(*arrays):
     """The arrays as flat views when a fused kernel may update them, else None."""
     first = arrays[0]
@@ -78,12 +94,10 @@ def sgd(param, grad, velocity, lr, momentum, nesterov) -> bool:
         return False
     f = param.dtype.type
     if momentum == 0.0 and not nesterov:
-        _kernels.sgd_plain(*flat, f(-lr))
-    elif nesterov:
-        _kernels.sgd_nesterov(*flat, f(lr), f(momentum))
-    else:
-        _kernels.sgd_momentum(*flat, f(lr), f(momentum))
-    return True
+        return _run("sgd_plain", *flat, f(-lr))
+    if nesterov:
+        return _run("sgd_nesterov", *flat, f(lr), f(momentum))
+    return _run("sgd_momentum", *flat, f(lr), f(momentum))
 
 
 def rmsprop(param, grad, accumulator, lr, rho, epsilon) -> bool:
@@ -91,8 +105,7 @@ def rmsprop(param, grad, accumulator, lr, rho, epsilon) -> bool:
     if flat is None:
         return False
     f = param.dtype.type
-    _kernels.rmsprop(*flat, f(lr), f(rho), f(1 - rho), f(epsilon))
-    return True
+    return _run("rmsprop", *flat, f(lr), f(rho), f(1 - rho), f(epsilon))
 
 
 def adagrad(param, grad, accumulator, lr, epsilon) -> bool:
@@ -100,8 +113,7 @@ def adagrad(param, grad, accumulator, lr, epsilon) -> bool:
     if flat is None:
         return False
     f = param.dtype.type
-    _kernels.adagrad(*flat, f(lr), f(epsilon))
-    return True
+    return _run("adagrad", *flat, f(lr), f(epsilon))
 
 
 def adadelta(param, grad, accumulator, delta_accumulator, lr, rho, epsilon) -> bool:
@@ -109,8 +121,7 @@ def adadelta(param, grad, accumulator, delta_accumulator, lr, rho, epsilon) -> b
     if flat is None:
         return False
     f = param.dtype.type
-    _kernels.adadelta(*flat, f(lr), f(rho), f(1 - rho), f(epsilon))
-    return True
+    return _run("adadelta", *flat, f(lr), f(rho), f(1 - rho), f(epsilon))
 
 
 def adam(param, grad, m, v, vhat, lr_t, beta_1, beta_2, epsilon) -> bool:
@@ -121,10 +132,8 @@ def adam(param, grad, m, v, vhat, lr_t, beta_1, beta_2, epsilon) -> bool:
     f = param.dtype.type
     scalars = (f(lr_t), f(beta_1), f(1 - beta_1), f(beta_2), f(1 - beta_2), f(epsilon))
     if vhat is None:
-        _kernels.adam(*flat, *scalars)
-    else:
-        _kernels.adam_amsgrad(*flat, *scalars)
-    return True
+        return _run("adam", *flat, *scalars)
+    return _run("adam_amsgrad", *flat, *scalars)
 
 
 def adamax(param, grad, m, u, lr_t, beta_1, beta_2, epsilon) -> bool:
@@ -133,8 +142,7 @@ def adamax(param, grad, m, u, lr_t, beta_1, beta_2, epsilon) -> bool:
     if flat is None:
         return False
     f = param.dtype.type
-    _kernels.adamax(*flat, f(lr_t), f(beta_1), f(1 - beta_1), f(beta_2), f(epsilon))
-    return True
+    return _run("adamax", *flat, f(lr_t), f(beta_1), f(1 - beta_1), f(beta_2), f(epsilon))
 
 
 def nadam(param, grad, m, v, lr, beta_1, beta_2, epsilon, t, mu_t, mu_next, m_schedule,
@@ -144,7 +152,6 @@ def nadam(param, grad, m, v, lr, beta_1, beta_2, epsilon, t, mu_t, mu_next, m_sc
     if flat is None:
         return False
     f = param.dtype.type
-    _kernels.nadam(*flat, f(lr), f(beta_1), f(1 - beta_1), f(beta_2), f(1 - beta_2), f(epsilon),
-                   f(1 - m_schedule), f(1 - m_schedule_next), f(1 - mu_t), f(mu_next),
-                   f(1 - beta_2 ** t))
-    return True
+    return _run("nadam", *flat, f(lr), f(beta_1), f(1 - beta_1), f(beta_2), f(1 - beta_2),
+                f(epsilon), f(1 - m_schedule), f(1 - m_schedule_next), f(1 - mu_t), f(mu_next),
+                f(1 - beta_2 ** t))
