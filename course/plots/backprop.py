@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from .network import draw_network
-from .perceptron import CLASS_STYLE
+from .perceptron import CLASS_STYLE, update_class_points
 from .style import COLORS, LINESTYLES, color, light_figure, log_ticks, new_figure
 
 __all__ = ["plot_losses_vs_prediction", "plot_error_shares", "plot_gradient_check",
@@ -257,18 +257,7 @@ class BackpropFigure:
                                      fontsize=7.5)
 
     def _show_points(self, x, y) -> None:
-        classes = [int(k) for k in np.unique(y)]
-        if sorted(self.points) != classes:
-            for collection in self.points.values():
-                collection.remove()
-            self.points = {}
-            for k in classes:
-                style = CLASS_STYLE[k % len(CLASS_STYLE)]
-                self.points[k] = self.region_ax.scatter([], [], s=10, c=style["color"], marker=style["marker"],
-                                                        edgecolors="black", linewidths=0.3,
-                                                        label=f"class {k}", zorder=3)
-        for k, collection in self.points.items():
-            collection.set_offsets(x[y == k])
+        update_class_points(self.region_ax, self.points, x, y, size=10)
 
 
 def _autoscale(ax) -> None:

@@ -35,6 +35,25 @@ CLASS_STYLE = [
 ]
 
 
+def update_class_points(ax, points: dict, x, y, size: float) -> bool:
+    """Show the points of each class of (x, y) on ax, reusing the scatter artists in ``points``
+    (class -> collection, updated in place). Returns True when the classes changed and the
+    artists were made anew (a legend then needs drawing again)."""
+    classes = [int(k) for k in np.unique(y)]
+    changed = sorted(points) != classes
+    if changed:
+        for collection in points.values():
+            collection.remove()
+        points.clear()
+        for k in classes:
+            style = CLASS_STYLE[k % len(CLASS_STYLE)]
+            points[k] = ax.scatter([], [], s=size, c=style["color"], marker=style["marker"],
+                                   edgecolors="black", linewidths=0.3, label=f"class {k}", zorder=3)
+    for k, collection in points.items():
+        collection.set_offsets(x[y == k])
+    return changed
+
+
 def draw_points(ax, x, y, size: float = 18, legend: bool = True, legend_loc: str = "best") -> None:
     """Scatter the points x (n, 2) of each class y (n,) with its own colour and marker."""
     x, y = np.asarray(x), np.asarray(y)
@@ -293,20 +312,9 @@ class PerceptronFigure:
         self.title = self.fig.suptitle("")
 
     def _show_points(self, x, y) -> None:
-        classes = [int(k) for k in np.unique(y)]
-        if sorted(self.points) != classes:                 # new classes: new markers and legend
-            for collection in self.points.values():
-                collection.remove()
-            self.points = {}
-            for k in classes:
-                style = CLASS_STYLE[k % len(CLASS_STYLE)]
-                self.points[k] = self.left.scatter([], [], s=12, c=style["color"], marker=style["marker"],
-                                                   edgecolors="black", linewidths=0.3, label=f"class {k}",
-                                                   zorder=3)
+        if update_class_points(self.left, self.points, x, y, size=12):   # new classes: new legend
             # a fixed place: loc="best" searches the points and costs a quarter of a redraw
             self.left.legend(loc="upper center", ncols=2, fontsize=9, framealpha=0.9)
-        for k, collection in self.points.items():
-            collection.set_offsets(x[y == k])
 
     def update(self, x, y, weights, bias, errors, title: str = ""):
         """Show the data (x, y), the line of (weights, bias) and the mistakes per epoch."""
