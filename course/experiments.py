@@ -360,6 +360,7 @@ class Sweep(NamedTuple):
     batch_sizes: np.ndarray   # (k,)
     seconds: dict             # backend label -> (k,) seconds per epoch (NaN where not measured)
     path: Path
+    machine: str = ""         # where it was measured, e.g. "GPU NVIDIA H200, 16 CPU threads, torch 2.11"
 
     @property
     def has_gpu(self) -> bool:
@@ -372,6 +373,7 @@ _BATCH_COLUMNS = ("batch_size", "batch", "batch size")
 _SECONDS_SUFFIXES = ("_s", "_seconds", "_s_per_epoch")
 _BACKEND_LABELS = {"numpy_cpu_s": "NumPy (course), CPU", "torch_cpu_s": "PyTorch, CPU",
                    "torch_cuda_s": "PyTorch, GPU (CUDA)"}
+_MACHINE_COLUMNS = ("cuda_device", "cpu_threads", "torch_version")
 _LONG_LABEL_COLUMNS = ("backend", "device", "implementation", "framework")
 _LONG_VALUE_COLUMNS = ("seconds_per_epoch", "s_per_epoch", "time_per_epoch", "seconds", "time_s")
 
@@ -423,14 +425,31 @@ def load_batch_size_sweep(path=None) -> Sweep:
             seconds[r[label_col]][sizes.index(int(float(r[batch_col])))] = _number(r[value_col])
         return Sweep(np.array(sizes), seconds, path)
     rows.sort(key=lambda r: float(r[batch_col]))                 # wide layout
+    machine = _machine(rows, columns)
     sizes = np.array([int(float(r[batch_col])) for r in rows])
     timed = [name for name in rows[0] if name.lower().endswith(_SECONDS_SUFFIXES)]
     seconds = {}
-    for name in timed or [name for name in rows[0] if name != batch_col]:
+    for name in timed or [name for name in rows[0] if name != batch_col and name not in _MACHINE_COLUMNS]:
         values = np.array([_number(r[name]) for r in rows])
         if timed or np.isfinite(values).any():
             seconds[_BACKEND_LABELS.get(name, name)] = values
-    return Sweep(sizes, seconds, path)
+    return Sweep(sizes, seconds, path, machine)
+
+
+def _machine(rows, columns) -> str:
+    """A line naming where a sweep ran, from the columns bench_gpu.py writes beside the timings."""
+    def values(column):
+        name = columns.get(column)
+        return sorted({r[name].strip() for r in rows if name and (r[name] or "").strip()})
+
+    parts = []
+    if values("cuda_device"):
+        parts.append("GPU " + " / ".join(values("cuda_device")))
+    if values("cpu_threads"):
+        parts.append(" / ".join(values("cpu_threads")) + " CPU threads")
+    if values("torch_version"):
+        parts.append("torch " + " / ".join(values("torch_version")))
+    return ", ".join(parts)
 
 
 #: What the chapter says about its four MNIST runs, keyed by (hidden units, activation, epochs).

@@ -200,8 +200,20 @@ def test_load_batch_size_sweep_reads_the_seconds_columns_of_bench_gpu(tmp_path):
     assert list(sweep.seconds) == ["NumPy (course), CPU", "PyTorch, CPU", "PyTorch, GPU (CUDA)"]
     np.testing.assert_allclose(sweep.seconds["NumPy (course), CPU"], [9.0, 3.0])
     assert not sweep.has_gpu, "an empty GPU column means no GPU measurement"
+    assert sweep.machine == "1 CPU threads, torch 2.13.0+cpu"
     path.write_text("batch_size,numpy_cpu_s,torch_cuda_s\n100,3.0,0.1\n")
     assert experiments.load_batch_size_sweep(path).has_gpu
+    assert experiments.load_batch_size_sweep(path).machine == ""
+
+
+def test_a_sweep_names_the_machine_it_was_measured_on(tmp_path):
+    path = tmp_path / "sweep.csv"
+    path.write_text("batch_size,numpy_cpu_s,torch_cpu_s,torch_cuda_s,cuda_device,cpu_threads,torch_version\n"
+                    "100,0.9,0.6,0.07,NVIDIA H200,16,2.11.0+cu130\n1000,0.5,0.2,0.01,NVIDIA H200,16,2.11.0+cu130\n")
+    sweep = experiments.load_batch_size_sweep(path)
+    assert sweep.has_gpu
+    assert sweep.machine == "GPU NVIDIA H200, 16 CPU threads, torch 2.11.0+cu130"
+    assert list(sweep.seconds) == ["NumPy (course), CPU", "PyTorch, CPU", "PyTorch, GPU (CUDA)"]
 
 
 def test_load_batch_size_sweep_takes_every_numeric_column_without_seconds_names(tmp_path):
