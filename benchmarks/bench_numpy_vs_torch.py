@@ -3,9 +3,14 @@
 Both train the book's networks on the same data, with the same batch size (100), SGD lr 0.01,
 in the same process: first every course run, then every PyTorch run. (Once PyTorch is imported,
 its own thread pool competes with NumPy's BLAS threads for the cores, so the course runs go
-first; PyTorch is then measured in the same conditions it would have on its own.) Prints the time per epoch of each, their ratio, the
-test accuracy of each, and the peak resident memory of a full MNIST fit with the course library
-(measured in a fresh process that imports NumPy and the course only).
+first; PyTorch is then measured in the same conditions it would have on its own.) Prints the
+time per epoch of each, their ratio, the test accuracy of each, and the peak resident memory of
+a full MNIST fit with the course library (measured in a fresh process that imports NumPy and
+the course only).
+
+It also times a "floor" per network: the batch gathers and the matrix products of an epoch and
+nothing else, which any implementation of this training has to do. floor / torch is the smallest
+ratio the course could reach on this machine; the course's time minus the floor is its overhead.
 
     python benchmarks/bench_numpy_vs_torch.py            # 5 epochs per configuration
     python benchmarks/bench_numpy_vs_torch.py --epochs 2
@@ -45,6 +50,38 @@ def course_epoch_times(data, hidden, activation, epochs, seed=0):
     model.compile(loss="categorical_crossentropy", optimizer=SGD(lr=0.01), metrics=["accuracy"])
     history = model.fit(x, y, epochs=epochs, batch_size=100, verbose=0, seed=seed)
     return history.history["time"], model.evaluate(xt, yt, batch_size=1000)[1]
+
+
+def floor_epoch_times(data, hidden, epochs, seed=0):
+    """Seconds per epoch of the work no implementation of this training can skip.
+
+    The batch gathers and the five matrix products of each step (two forward, three backward),
+    written into preallocated arrays, nothing else: no activation, loss, metric or update.
+    The course's time minus this is its overhead; this divided by PyTorch's time is the
+    smallest ratio the course could reach on this machine with this algorithm.
+    """
+    (x, y), _ = data
+    rng = np.random.default_rng(seed)
+    w1 = (rng.standard_normal((784, hidden)) * 0.05).astype(np.float32)
+    w2 = (rng.standard_normal((hidden, 10)) * 0.05).astype(np.float32)
+    b = 100
+    h, out = np.empty((b, hidden), np.float32), np.empty((b, 10), np.float32)
+    dw1, dw2, dh = np.empty_like(w1), np.empty_like(w2), np.empty((b, hidden), np.float32)
+    times = []
+    for _ in range(epochs):
+        order = rng.permutation(len(x))
+        start = time.perf_counter()
+        for i in range(0, len(x), b):
+            idx = order[i:i + b]
+            xb, yb = x[idx], y[idx]
+            np.matmul(xb, w1, out=h)
+            np.matmul(h, w2, out=out)
+            np.subtract(out, yb, out=out)              # stands in for dL/dz: one tiny operation
+            np.matmul(h.T, out, out=dw2)
+            np.matmul(out, w2.T, out=dh)
+            np.matmul(xb.T, dh, out=dw1)
+        times.append(time.perf_counter() - start)
+    return times
 
 
 def torch_epoch_times(data, hidden, activation, epochs, seed=0):
@@ -103,6 +140,8 @@ def main(argv=None):
     data = mnist.load_flat()
     course_results = {label: course_epoch_times(data, hidden, activation, args.epochs)
                       for label, hidden, activation in CONFIGS}
+    floors = {hidden: float(np.median(floor_epoch_times(data, hidden, args.epochs)))
+              for hidden in sorted({hidden for _, hidden, _ in CONFIGS})}
     import torch
 
     torch_results = {label: torch_epoch_times(data, hidden, activation, args.epochs)
@@ -111,14 +150,19 @@ def main(argv=None):
           f"cpus {os.cpu_count()}; batch 100, SGD lr 0.01, {args.epochs} epochs each; "
           "time per epoch = median over epochs")
     header = f"{'network':<20}{'course s/epoch':>16}{'torch s/epoch':>15}{'ratio':>8}{'goal':>7}" \
-             f"{'course acc':>12}{'torch acc':>11}"
+             f"{'floor s/ep':>12}{'floor ratio':>13}{'course acc':>12}{'torch acc':>11}"
     print(header)
     print("-" * len(header))
     for label, hidden, _ in CONFIGS:
         (ct, cacc), (tt, tacc) = course_results[label], torch_results[label]
         c, t = float(np.median(ct)), float(np.median(tt))
         goal = 0.75 if hidden == 512 else 0.25
-        print(f"{label:<20}{c:>16.3f}{t:>15.3f}{c / t:>8.2f}{goal:>7.2f}{cacc:>12.4f}{tacc:>11.4f}")
+        floor = floors[hidden]
+        print(f"{label:<20}{c:>16.3f}{t:>15.3f}{c / t:>8.2f}{goal:>7.2f}{floor:>12.3f}{floor / t:>13.2f}"
+              f"{cacc:>12.4f}{tacc:>11.4f}")
+    print("floor: the batch gathers and the five matrix products of every step alone, in NumPy "
+          "(see floor_epoch_times); floor ratio = floor / torch, the smallest ratio this algorithm "
+          "could reach here")
     mem = peak_memory_mb()
     print(f"peak resident memory of a full MNIST fit (784-512-10, 1 epoch, with validation): "
           f"{mem['peak_rss_mb']:.0f} MB (torch loaded: {mem['torch_loaded']}; limit 1536 MB)")
