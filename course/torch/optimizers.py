@@ -25,6 +25,14 @@ learning rate lr / (1 + decay * iterations) before every step. The learning rate
 the course optimizer at each step, so a ``LearningRateScheduler`` that changes ``opt.lr`` is
 followed too.
 
+CUDA graphs replay the arithmetic they recorded, numbers included, so a step whose torch
+hyperparameters change (Adam's eps at every step, any rate under Keras's decay) cannot be
+replayed as torch.optim recorded it. For Adam and for SGD with decay, ``use_device_scalars()``
+lets such steps be captured anyway: ``graph_step`` makes the same update with torch's foreach
+operations on torch.optim's own state, reading the step's numbers (Adam's lr * sqrt(1 - beta_2**t)
+/ (1 - beta_1**t); SGD's rate and momentum) from small tensors on the device that
+``prepare_graph`` fills before each replay. Eager steps keep using torch.optim.
+
 The course optimizer's state (velocities, moments, ...) and its ``iterations`` are copied into
 torch's state at the start (so training continues where it stopped) and back with
 ``write_course_state``. Kernels are transposed on the way: pass ``transposed`` to say which
@@ -85,6 +93,7 @@ class TorchOptimizer:
         self.capturable = (bool(capturable) and isinstance(optimizer, _CAPTURABLE)
                            and self.params[0].device.type == "cuda")
         self.iterations = optimizer.iterations
+        self._scalars = None             # device tensors of the changing numbers (use_device_scalars)
         self.torch_optimizer = self._build()
         self._last_rate = self._rate(self.iterations - 1) if self.iterations else None
         if optimizer.built and optimizer.iterations > 0:
@@ -177,9 +186,117 @@ class TorchOptimizer:
         if isinstance(opt, course_optimizers.Adam):
             group["lr"] = rate
             group["eps"] = self._adam_eps(self.iterations + 1)
+            if self._scalars is not None:
+                self._sync_adam_steps()    # graph steps made since the last eager one
             return None                    # eps changes at every step
         group["lr"] = rate                 # RMSprop, Adadelta, Adamax, Nadam (decay 0)
         return (rate,) if static else None
+
+    # -- graph steps on device scalars ------------------------------------------------------------
+    @property
+    def device_scalars(self) -> bool:
+        """True once ``use_device_scalars`` has switched graph steps to ``graph_step``."""
+        return self._scalars is not None
+
+    def use_device_scalars(self) -> bool:
+        """Let steps whose hyperparameters change be captured: Adam, and SGD with decay.
+
+        Returns True when this optimizer is one of those (then the trainer calls
+        ``prepare_graph`` and captures ``graph_step``), False otherwise (nothing changes).
+        """
+        opt = self.course
+        if not (isinstance(opt, course_optimizers.Adam)
+                or (isinstance(opt, course_optimizers.SGD) and opt.decay > 0)):
+            return False
+        p = self.params[0]
+        storage = torch.zeros(2, dtype=p.dtype, device=p.device)
+        self._scalars = [storage[0], storage[1]]      # 0-d views: a graph reads them at replay
+        return True
+
+    def prepare_graph(self):
+        """Fill the device scalars for the next step; return the key of what else it depends on.
+
+        None when the step cannot be a graph step yet: torch.optim's state is made by the
+        first eager step (Adam's moments, SGD's momentum buffers).
+        """
+        opt, state = self.course, self.torch_optimizer.state
+        if any(p not in state or not state[p] for p in self.params) and (
+                not isinstance(opt, course_optimizers.SGD) or opt.momentum > 0):
+            return None
+        rate = self._rate(self.iterations)
+        scalars = self._scalars
+        if isinstance(opt, course_optimizers.Adam):
+            t = self.iterations + 1
+            scalars[0].fill_(rate * (math.sqrt(1 - opt.beta_2 ** t) / (1 - opt.beta_1 ** t)))
+            return ("adam", opt.beta_1, opt.beta_2, opt.epsilon, opt.amsgrad)
+        scalars[0].fill_(rate)                                 # SGD with decay
+        if opt.momentum > 0:
+            last = self._last_rate if self._last_rate is not None else rate
+            if rate == 0:
+                return None                                    # prepare() says why
+            if opt.nesterov:
+                scalars[1].fill_(last / rate)                  # the buffer's rescaling
+            else:
+                scalars[1].fill_(opt.momentum * last / rate)   # torch's momentum for this step
+        return ("sgd", opt.momentum, opt.nesterov)
+
+    def graph_step(self) -> None:
+        """The update of ``torch_step`` for a CUDA graph (device work only, no host numbers that change).
+
+        Adam, Keras 2's rule on torch's state: m = beta_1 m + (1 - beta_1) g;
+        v = beta_2 v + (1 - beta_2) g^2; p -= lr_t m / (sqrt(v) + epsilon), lr_t read from the
+        device. SGD, torch's rule with the rate (and the momentum or the buffer's rescaling that
+        keeps it Keras's) read from the device.
+        """
+        if self._scalars is None:
+            self.torch_step()
+            return
+        with torch.no_grad():
+            self._graph_update()
+
+    def _graph_update(self) -> None:
+        opt, state = self.course, self.torch_optimizer.state
+        params = [p for p in self.params if p.grad is not None]
+        grads = [p.grad for p in params]
+        rate = self._scalars[0]
+        if isinstance(opt, course_optimizers.Adam):
+            m = [state[p]["exp_avg"] for p in params]
+            v = [state[p]["exp_avg_sq"] for p in params]
+            torch._foreach_mul_(m, opt.beta_1)
+            torch._foreach_add_(m, grads, alpha=1 - opt.beta_1)
+            torch._foreach_mul_(v, opt.beta_2)
+            torch._foreach_addcmul_(v, grads, grads, value=1 - opt.beta_2)
+            if opt.amsgrad:
+                vhat = [state[p]["max_exp_avg_sq"] for p in params]
+                torch._foreach_maximum_(vhat, v)
+                v = vhat
+            denominator = torch._foreach_sqrt(v)
+            torch._foreach_add_(denominator, opt.epsilon)
+            step = torch._foreach_mul(m, rate)
+            torch._foreach_div_(step, denominator)
+            torch._foreach_sub_(params, step)
+            return
+        if opt.momentum == 0:
+            torch._foreach_sub_(params, torch._foreach_mul(grads, rate))
+            return
+        buffers = [state[p]["momentum_buffer"] for p in params]
+        if opt.nesterov:
+            torch._foreach_mul_(buffers, self._scalars[1])
+            torch._foreach_mul_(buffers, opt.momentum)
+            torch._foreach_add_(buffers, grads)
+            step = torch._foreach_add(grads, buffers, alpha=opt.momentum)
+        else:
+            torch._foreach_mul_(buffers, self._scalars[1])
+            torch._foreach_add_(buffers, grads)
+            step = buffers
+        torch._foreach_sub_(params, torch._foreach_mul(step, rate))
+
+    def _sync_adam_steps(self) -> None:
+        """torch.optim.Adam counts its steps in its state; graph steps do not: set the count."""
+        for p in self.params:
+            entry = self.torch_optimizer.state.get(p)
+            if entry and "step" in entry:
+                entry["step"].fill_(float(self.iterations))
 
     def torch_step(self) -> None:
         """torch.optim's step, and Adamax's shift: device work only, so it can be captured."""

@@ -14,9 +14,11 @@ What makes it fast on a GPU:
   tensor on the device, which is read once, at the end of the epoch;
 - the training step (gather, forward, loss, backward, update, bookkeeping) is captured in a
   CUDA graph and replayed: one launch per step instead of about thirty. A graph replays exactly
-  the arithmetic it recorded, so it is used while the optimizer's settings stay the same from
-  step to step; steps whose settings change (Keras's decay, Adam's eps, a new learning rate)
-  run eagerly, and a new graph is captured once the settings settle.
+  the arithmetic it recorded, numbers included. Adam (whose torch eps changes at every step)
+  and SGD with Keras's decay replay an update that reads its changing numbers from the GPU
+  (``TorchOptimizer.graph_step``). The other optimizers replay torch.optim's step while their
+  settings stay the same; with decay they run eagerly, and after a change of learning rate (a
+  schedule) a new graph is captured once the settings settle.
 
 Differences from the NumPy path, all about when the host learns a value:
 
@@ -240,8 +242,10 @@ class _Trainer:
         self.order = torch.empty(self.n, dtype=torch.int64, pin_memory=device.type == "cuda")
         self.values = torch.zeros(max(self.steps, 1), 1 + len(criterion.metrics), dtype=self.x.dtype,
                                   device=device)
-        # Optimizers keeping a step counter need it on the GPU (capturable) to be replayed.
-        self.use_graphs = use_graphs and (optimizer.capturable or "capturable" not in
+        # Optimizers keeping a step counter need it on the GPU (capturable) to be replayed;
+        # Adam and SGD with decay replay an update that reads its changing numbers from the GPU.
+        scalars = use_graphs and optimizer.use_device_scalars()
+        self.use_graphs = use_graphs and (scalars or optimizer.capturable or "capturable" not in
                                           optimizer.torch_optimizer.defaults)
         self.counter = torch.zeros(1, dtype=torch.int64, device=device)
         self.counter_value = 0           # the batch number the device's counter holds
@@ -270,7 +274,7 @@ class _Trainer:
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
             row = self._forward_backward(self.perm_full.index_select(0, self.counter).view(-1))
-            self.optimizer.torch_step()
+            self.optimizer.graph_step()
             self.values.index_copy_(0, self.counter, row.unsqueeze(0))
             self.counter.add_(1)
         return graph
@@ -284,11 +288,14 @@ class _Trainer:
 
     def step(self, batch: int) -> None:
         """Launch training step ``batch`` of the epoch; the host does not wait for it."""
-        key = self.optimizer.prepare()
-        if self.use_graphs and batch < self.full_steps and key is not None:
+        optimizer = self.optimizer
+        graph_step = self.use_graphs and batch < self.full_steps
+        scalars = graph_step and optimizer.device_scalars
+        key = optimizer.prepare_graph() if scalars else optimizer.prepare()
+        if graph_step and key is not None:
             if self.graph is not None and key == self.graph_key:
                 self._replay(batch)
-                self.optimizer.advance()
+                optimizer.advance()
                 return
             self.same_key_steps = self.same_key_steps + 1 if key == self.last_key else 1
             self.last_key = key
@@ -303,10 +310,12 @@ class _Trainer:
                 else:
                     self.graph, self.graph_key, self.counter_value = graph, key, None
                     self._replay(batch)
-                    self.optimizer.advance()
+                    optimizer.advance()
                     return
+        if scalars:                  # the eager step reads torch.optim's own settings
+            optimizer.prepare()
         self._eager_step(batch)
-        self.optimizer.advance()
+        optimizer.advance()
 
     # -- epochs ----------------------------------------------------------------------------------------
     def start_epoch(self, order: np.ndarray | None) -> None:

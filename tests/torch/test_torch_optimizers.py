@@ -154,3 +154,56 @@ def test_a_torch_optimizer_is_refused_with_a_hint():
     w = [torch.nn.Parameter(torch.zeros(2))]
     with pytest.raises(TypeError, match="course optimizer"):
         TorchOptimizer(torch.optim.SGD(w, lr=0.1), w)
+
+
+GRAPH_CONFIGS = {name: CONFIGS[name] for name in
+                 ("Adam", "Adam amsgrad", "Adam decay", "SGD decay", "SGD momentum decay",
+                  "SGD nesterov decay")}
+
+
+def graph_or_eager_step(opt, params, grads, graph):
+    """One step as fit makes it on a GPU: eager through torch.optim, or the graph's update
+    (``graph_step`` reading its numbers from the device), here run without capturing."""
+    for p, g in zip(params, grads):
+        p.grad = torch.from_numpy(np.ascontiguousarray(g)).to(p.device)
+    key = opt.prepare_graph() if graph else None
+    if key is None:
+        opt.prepare()
+        opt.torch_step()
+    else:
+        opt.graph_step()
+    opt.advance()
+    return key
+
+
+@pytest.mark.parametrize("config", GRAPH_CONFIGS)
+def test_graph_steps_on_device_scalars_follow_the_course_optimizer(config, device, dtype, assert_close):
+    """Adam and SGD with decay change a torch hyperparameter at every step, so a CUDA graph of
+    torch.optim's step cannot be replayed; ``graph_step`` makes the same update from numbers
+    on the device. Eager and graph steps alternate in stretches, as when fit re-captures."""
+    course_opt = CONFIGS[config]()
+    weights, grads = gradient_sequence(dtype, steps=150, seed=3)
+    params = parameters(weights, device)
+    torch_opt = TorchOptimizer(course_opt, params)
+    assert torch_opt.use_device_scalars() and torch_opt.device_scalars
+    keys = set()
+    for k, g in enumerate(grads):
+        course_opt.apply_gradients(weights, g)
+        keys.add(graph_or_eager_step(torch_opt, params, g, graph=(k % 50) >= 5))
+        if k % CHECK_EVERY == 0:
+            for p, w in zip(params, weights):
+                assert_close(p, w, dtype, f"graph step {config}")
+    assert None in keys and len(keys) == 2, "both kinds of step ran, each graph step with one key"
+    assert torch_opt.iterations == course_opt.iterations == 150
+    if config.startswith("Adam"):   # torch.optim's own step count, as its next eager step reads it
+        torch_opt.prepare()
+        assert all(float(torch_opt.state[p]["step"]) == 150 for p in params)
+
+
+def test_only_adam_and_sgd_with_decay_use_device_scalars():
+    w = torch.nn.Parameter(torch.zeros(3, dtype=torch.float64))
+    for optimizer, expected in [(optimizers.Adam(), True), (optimizers.SGD(decay=0.1), True),
+                                (optimizers.SGD(), False), (optimizers.RMSprop(decay=0.1), False),
+                                (optimizers.Nadam(), False)]:
+        opt = TorchOptimizer(optimizer, [w])
+        assert opt.use_device_scalars() is expected and opt.device_scalars is expected
