@@ -27,11 +27,12 @@ followed too.
 
 CUDA graphs replay the arithmetic they recorded, numbers included, so a step whose torch
 hyperparameters change (Adam's eps at every step, any rate under Keras's decay) cannot be
-replayed as torch.optim recorded it. For Adam and for SGD with decay, ``use_device_scalars()``
-lets such steps be captured anyway: ``graph_step`` makes the same update with torch's foreach
-operations on torch.optim's own state, reading the step's numbers (Adam's lr * sqrt(1 - beta_2**t)
-/ (1 - beta_1**t); SGD's rate and momentum) from small tensors on the device that
-``prepare_graph`` fills before each replay. Eager steps keep using torch.optim.
+replayed as torch.optim recorded it. For Adam and for every optimizer with decay,
+``use_device_scalars()`` lets such steps be captured anyway: ``graph_step`` makes the same
+update with torch's foreach operations on torch.optim's own state, reading the step's numbers
+(the rate, Adam's lr * sqrt(1 - beta_2**t) / (1 - beta_1**t), SGD's momentum) from small
+tensors on the device that ``prepare_graph`` fills before each replay. Eager steps keep using
+torch.optim.
 
 The course optimizer's state (velocities, moments, ...) and its ``iterations`` are copied into
 torch's state at the start (so training continues where it stopped) and back with
@@ -163,6 +164,8 @@ class TorchOptimizer:
         group = self.torch_optimizer.param_groups[0]
         rate = self._rate(self.iterations)
         static = opt.decay == 0.0
+        if self._scalars is not None:
+            self._sync_steps()             # graph steps made since the last eager one
         if isinstance(opt, course_optimizers.SGD):
             group["lr"] = rate
             momentum = opt.momentum
@@ -186,8 +189,6 @@ class TorchOptimizer:
         if isinstance(opt, course_optimizers.Adam):
             group["lr"] = rate
             group["eps"] = self._adam_eps(self.iterations + 1)
-            if self._scalars is not None:
-                self._sync_adam_steps()    # graph steps made since the last eager one
             return None                    # eps changes at every step
         group["lr"] = rate                 # RMSprop, Adadelta, Adamax, Nadam (decay 0)
         return (rate,) if static else None
@@ -199,14 +200,14 @@ class TorchOptimizer:
         return self._scalars is not None
 
     def use_device_scalars(self) -> bool:
-        """Let steps whose hyperparameters change be captured: Adam, and SGD with decay.
+        """Let steps whose hyperparameters change be captured: Adam, and any optimizer with decay.
 
         Returns True when this optimizer is one of those (then the trainer calls
         ``prepare_graph`` and captures ``graph_step``), False otherwise (nothing changes).
         """
         opt = self.course
         if not (isinstance(opt, course_optimizers.Adam)
-                or (isinstance(opt, course_optimizers.SGD) and opt.decay > 0)):
+                or (opt.decay > 0 and not isinstance(opt, course_optimizers.Nadam))):
             return False
         p = self.params[0]
         storage = torch.zeros(2, dtype=p.dtype, device=p.device)
@@ -216,38 +217,38 @@ class TorchOptimizer:
     def prepare_graph(self):
         """Fill the device scalars for the next step; return the key of what else it depends on.
 
-        None when the step cannot be a graph step yet: torch.optim's state is made by the
-        first eager step (Adam's moments, SGD's momentum buffers).
+        The key holds the optimizer's settings other than the learning rate, which the device
+        scalars carry: a new rate (a schedule) needs no new graph. None when the step cannot be
+        a graph step yet: torch.optim's state is made by the first eager step.
         """
         opt, state = self.course, self.torch_optimizer.state
-        if any(p not in state or not state[p] for p in self.params) and (
-                not isinstance(opt, course_optimizers.SGD) or opt.momentum > 0):
+        stateless = isinstance(opt, course_optimizers.SGD) and opt.momentum == 0
+        if not stateless and any(p not in state or not state[p] for p in self.params):
             return None
         rate = self._rate(self.iterations)
+        t = self.iterations + 1
         scalars = self._scalars
         if isinstance(opt, course_optimizers.Adam):
-            t = self.iterations + 1
             scalars[0].fill_(rate * (math.sqrt(1 - opt.beta_2 ** t) / (1 - opt.beta_1 ** t)))
-            return ("adam", opt.beta_1, opt.beta_2, opt.epsilon, opt.amsgrad)
-        scalars[0].fill_(rate)                                 # SGD with decay
-        if opt.momentum > 0:
-            last = self._last_rate if self._last_rate is not None else rate
+        elif isinstance(opt, course_optimizers.Adamax):
+            scalars[0].fill_(rate / (1 - opt.beta_1 ** t))     # torch's bias-corrected rate
+        else:
+            scalars[0].fill_(rate)
+        if isinstance(opt, course_optimizers.SGD) and opt.momentum > 0:
             if rate == 0:
                 return None                                    # prepare() says why
+            last = self._last_rate if self._last_rate is not None else rate
             if opt.nesterov:
                 scalars[1].fill_(last / rate)                  # the buffer's rescaling
             else:
                 scalars[1].fill_(opt.momentum * last / rate)   # torch's momentum for this step
-        return ("sgd", opt.momentum, opt.nesterov)
+        config = opt.get_config()
+        config.pop("lr", None)
+        return (type(opt).__name__,) + tuple(sorted(config.items()))
 
     def graph_step(self) -> None:
-        """The update of ``torch_step`` for a CUDA graph (device work only, no host numbers that change).
-
-        Adam, Keras 2's rule on torch's state: m = beta_1 m + (1 - beta_1) g;
-        v = beta_2 v + (1 - beta_2) g^2; p -= lr_t m / (sqrt(v) + epsilon), lr_t read from the
-        device. SGD, torch's rule with the rate (and the momentum or the buffer's rescaling that
-        keeps it Keras's) read from the device.
-        """
+        """The update of ``torch_step`` for a CUDA graph: device work only, and the numbers that
+        change from step to step read from the device scalars (see ``_graph_update``)."""
         if self._scalars is None:
             self.torch_step()
             return
@@ -255,44 +256,93 @@ class TorchOptimizer:
             self._graph_update()
 
     def _graph_update(self) -> None:
+        """torch.optim's update, in its order, on its state; ``rate`` is read from the device.
+
+        Adam is the exception: it computes Keras 2's rule, m = beta_1 m + (1 - beta_1) g;
+        v = beta_2 v + (1 - beta_2) g^2; p -= lr_t m / (sqrt(v) + epsilon), on torch's m and v
+        (torch's own rule would need its eps changed at every step).
+        """
         opt, state = self.course, self.torch_optimizer.state
         params = [p for p in self.params if p.grad is not None]
         grads = [p.grad for p in params]
         rate = self._scalars[0]
+
+        def get(key):
+            return [state[p][key] for p in params]
+
         if isinstance(opt, course_optimizers.Adam):
-            m = [state[p]["exp_avg"] for p in params]
-            v = [state[p]["exp_avg_sq"] for p in params]
+            m, v = get("exp_avg"), get("exp_avg_sq")
             torch._foreach_mul_(m, opt.beta_1)
             torch._foreach_add_(m, grads, alpha=1 - opt.beta_1)
             torch._foreach_mul_(v, opt.beta_2)
             torch._foreach_addcmul_(v, grads, grads, value=1 - opt.beta_2)
             if opt.amsgrad:
-                vhat = [state[p]["max_exp_avg_sq"] for p in params]
+                vhat = get("max_exp_avg_sq")
                 torch._foreach_maximum_(vhat, v)
                 v = vhat
             denominator = torch._foreach_sqrt(v)
             torch._foreach_add_(denominator, opt.epsilon)
             step = torch._foreach_mul(m, rate)
             torch._foreach_div_(step, denominator)
-            torch._foreach_sub_(params, step)
-            return
-        if opt.momentum == 0:
-            torch._foreach_sub_(params, torch._foreach_mul(grads, rate))
-            return
-        buffers = [state[p]["momentum_buffer"] for p in params]
-        if opt.nesterov:
-            torch._foreach_mul_(buffers, self._scalars[1])
-            torch._foreach_mul_(buffers, opt.momentum)
-            torch._foreach_add_(buffers, grads)
-            step = torch._foreach_add(grads, buffers, alpha=opt.momentum)
-        else:
-            torch._foreach_mul_(buffers, self._scalars[1])
-            torch._foreach_add_(buffers, grads)
-            step = buffers
-        torch._foreach_sub_(params, torch._foreach_mul(step, rate))
+        elif isinstance(opt, course_optimizers.SGD):
+            if opt.momentum == 0:
+                step = grads
+            else:
+                buffers = get("momentum_buffer")
+                torch._foreach_mul_(buffers, self._scalars[1])
+                if opt.nesterov:
+                    torch._foreach_mul_(buffers, opt.momentum)
+                    torch._foreach_add_(buffers, grads)
+                    step = torch._foreach_add(grads, buffers, alpha=opt.momentum)
+                else:
+                    torch._foreach_add_(buffers, grads)
+                    step = buffers
+            step = torch._foreach_mul(step, rate)
+        elif isinstance(opt, course_optimizers.RMSprop):
+            square_avg = get("square_avg")
+            torch._foreach_mul_(square_avg, opt.rho)
+            torch._foreach_addcmul_(square_avg, grads, grads, value=1 - opt.rho)
+            denominator = torch._foreach_sqrt(square_avg)
+            torch._foreach_add_(denominator, opt.epsilon)
+            step = torch._foreach_mul(grads, rate)
+            torch._foreach_div_(step, denominator)
+        elif isinstance(opt, course_optimizers.Adagrad):
+            sums = get("sum")
+            torch._foreach_addcmul_(sums, grads, grads, value=1)
+            denominator = torch._foreach_sqrt(sums)
+            torch._foreach_add_(denominator, opt.epsilon)
+            step = torch._foreach_mul(grads, rate)
+            torch._foreach_div_(step, denominator)
+        elif isinstance(opt, course_optimizers.Adadelta):
+            square_avg, acc_delta = get("square_avg"), get("acc_delta")
+            torch._foreach_mul_(square_avg, opt.rho)
+            torch._foreach_addcmul_(square_avg, grads, grads, value=1 - opt.rho)
+            std = torch._foreach_add(square_avg, opt.epsilon)
+            torch._foreach_sqrt_(std)
+            delta = torch._foreach_add(acc_delta, opt.epsilon)
+            torch._foreach_sqrt_(delta)
+            torch._foreach_div_(delta, std)
+            torch._foreach_mul_(delta, grads)
+            torch._foreach_mul_(acc_delta, opt.rho)
+            torch._foreach_addcmul_(acc_delta, delta, delta, value=1 - opt.rho)
+            step = torch._foreach_mul(delta, rate)
+        else:                                   # Adamax, then the course's shift of exp_inf
+            exp_avg, exp_inf = get("exp_avg"), get("exp_inf")
+            torch._foreach_lerp_(exp_avg, grads, 1 - opt.beta_1)
+            torch._foreach_mul_(exp_inf, opt.beta_2)
+            norms = torch._foreach_abs(grads)
+            torch._foreach_add_(norms, opt.epsilon)
+            torch._foreach_maximum_(exp_inf, norms)
+            step = torch._foreach_mul(exp_avg, rate)
+            torch._foreach_div_(step, exp_inf)
+            shift = self._adamax_offset() - opt.epsilon
+            if shift:
+                torch._foreach_add_(exp_inf, shift)
+        torch._foreach_sub_(params, step)
 
-    def _sync_adam_steps(self) -> None:
-        """torch.optim.Adam counts its steps in its state; graph steps do not: set the count."""
+    def _sync_steps(self) -> None:
+        """torch.optim counts its steps in its state; graph steps do not (they need no count):
+        before an eager step, set it."""
         for p in self.params:
             entry = self.torch_optimizer.state.get(p)
             if entry and "step" in entry:

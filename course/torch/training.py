@@ -15,10 +15,10 @@ What makes it fast on a GPU:
 - the training step (gather, forward, loss, backward, update, bookkeeping) is captured in a
   CUDA graph and replayed: one launch per step instead of about thirty. A graph replays exactly
   the arithmetic it recorded, numbers included. Adam (whose torch eps changes at every step)
-  and SGD with Keras's decay replay an update that reads its changing numbers from the GPU
-  (``TorchOptimizer.graph_step``). The other optimizers replay torch.optim's step while their
-  settings stay the same; with decay they run eagerly, and after a change of learning rate (a
-  schedule) a new graph is captured once the settings settle.
+  and every optimizer with Keras's decay replay an update that reads its changing numbers,
+  the learning rate among them, from the GPU (``TorchOptimizer.graph_step``). The others
+  replay torch.optim's step while their settings stay the same; after a change of learning
+  rate (a schedule) a new graph is captured once the settings settle.
 
 Differences from the NumPy path, all about when the host learns a value:
 
