@@ -243,7 +243,7 @@ class _Trainer:
         self.values = torch.zeros(max(self.steps, 1), 1 + len(criterion.metrics), dtype=self.x.dtype,
                                   device=device)
         # Optimizers keeping a step counter need it on the GPU (capturable) to be replayed;
-        # Adam and SGD with decay replay an update that reads its changing numbers from the GPU.
+        # Adam and every optimizer with decay replay an update reading its changing numbers there.
         scalars = use_graphs and optimizer.use_device_scalars()
         self.use_graphs = use_graphs and (scalars or optimizer.capturable or "capturable" not in
                                           optimizer.torch_optimizer.defaults)
