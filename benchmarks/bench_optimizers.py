@@ -98,15 +98,15 @@ def micro_benchmark(names, calls=200, repeats=5):
     return rows
 
 
-#: Arrays a single fused pass must read and write per weight (float32, 4 bytes each):
-#: the weight, the gradient and the state arrays are read; the weight and the state are written.
-STATE_ARRAYS = {"sgd": 0, "rmsprop": 1, "adagrad": 1, "adadelta": 2, "adam": 2, "adamax": 2,
-                "nadam": 2}
+#: (arrays read, arrays written) per weight by a single fused pass, 4 bytes each in float32:
+#: the weight, the gradient and the state are read (SGD without momentum does not read its
+#: velocity, it only writes the step into it); the weight and the state are written.
+TRAFFIC = {"sgd": (2, 2), "rmsprop": (3, 2), "adagrad": (3, 2), "adadelta": (4, 3), "adam": (4, 3),
+           "adamax": (4, 3), "nadam": (4, 3)}
 
 
 def bytes_per_weight(name: str) -> int:
-    state = STATE_ARRAYS[name]
-    return 4 * ((2 + state) + (1 + state))
+    return 4 * sum(TRAFFIC[name])
 
 
 def copy_bandwidth(megabytes=256, repeats=5) -> float:
