@@ -438,17 +438,13 @@ def load_batch_size_sweep(path=None) -> Sweep:
 
 def _machine(rows, columns) -> str:
     """A line naming where a sweep ran, from the columns bench_gpu.py writes beside the timings."""
-    def values(column):
-        name = columns.get(column)
-        return sorted({r[name].strip() for r in rows if name and (r[name] or "").strip()})
-
     parts = []
-    if values("cuda_device"):
-        parts.append("GPU " + " / ".join(values("cuda_device")))
-    if values("cpu_threads"):
-        parts.append(" / ".join(values("cpu_threads")) + " CPU threads")
-    if values("torch_version"):
-        parts.append("torch " + " / ".join(values("torch_version")))
+    for column, template in (("cuda_device", "GPU {}"), ("cpu_threads", "{} CPU threads"),
+                             ("torch_version", "torch {}")):
+        name = columns.get(column)
+        values = sorted({r[name].strip() for r in rows if name and (r[name] or "").strip()})
+        if values:
+            parts.append(template.format(" / ".join(values)))
     return ", ".join(parts)
 
 

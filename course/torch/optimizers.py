@@ -280,10 +280,7 @@ class TorchOptimizer:
                 vhat = get("max_exp_avg_sq")
                 torch._foreach_maximum_(vhat, v)
                 v = vhat
-            denominator = torch._foreach_sqrt(v)
-            torch._foreach_add_(denominator, opt.epsilon)
-            step = torch._foreach_mul(m, rate)
-            torch._foreach_div_(step, denominator)
+            step = _over_root(m, rate, v, opt.epsilon)
         elif isinstance(opt, course_optimizers.SGD):
             if opt.momentum == 0:
                 step = grads
@@ -302,17 +299,11 @@ class TorchOptimizer:
             square_avg = get("square_avg")
             torch._foreach_mul_(square_avg, opt.rho)
             torch._foreach_addcmul_(square_avg, grads, grads, value=1 - opt.rho)
-            denominator = torch._foreach_sqrt(square_avg)
-            torch._foreach_add_(denominator, opt.epsilon)
-            step = torch._foreach_mul(grads, rate)
-            torch._foreach_div_(step, denominator)
+            step = _over_root(grads, rate, square_avg, opt.epsilon)
         elif isinstance(opt, course_optimizers.Adagrad):
             sums = get("sum")
             torch._foreach_addcmul_(sums, grads, grads, value=1)
-            denominator = torch._foreach_sqrt(sums)
-            torch._foreach_add_(denominator, opt.epsilon)
-            step = torch._foreach_mul(grads, rate)
-            torch._foreach_div_(step, denominator)
+            step = _over_root(grads, rate, sums, opt.epsilon)
         elif isinstance(opt, course_optimizers.Adadelta):
             square_avg, acc_delta = get("square_avg"), get("acc_delta")
             torch._foreach_mul_(square_avg, opt.rho)
@@ -513,3 +504,13 @@ class TorchOptimizer:
 
     def __repr__(self) -> str:
         return f"TorchOptimizer({self.course!r} -> {type(self.torch_optimizer).__name__})"
+
+
+def _over_root(numerators, rate, squares, epsilon):
+    """numerator * rate / (sqrt(square) + epsilon) for each tensor, as new tensors (the step of
+    Adam, RMSprop and Adagrad, in torch's order of operations)."""
+    denominator = torch._foreach_sqrt(squares)
+    torch._foreach_add_(denominator, epsilon)
+    step = torch._foreach_mul(numerators, rate)
+    torch._foreach_div_(step, denominator)
+    return step
