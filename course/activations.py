@@ -118,11 +118,13 @@ def relu(x: np.ndarray) -> np.ndarray:
 
 
 def relu_backward(dout: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """f'(x) = 1 if x > 0 else 0 (we take 0 at x = 0); dx = dout where out > 0, else 0.
+    """f'(x) = 1 if x > 0 else 0 (we take 0 at x = 0); dx = dout * f'(x) = dout * (out > 0).
 
-    The slope is 1 wherever the unit is active, so the gradient passes unshrunk.
+    The slope is 1 wherever the unit is active, so the gradient passes unshrunk; where the unit
+    is off, nothing passes. (Multiplying by the 0/1 mask is several times faster than
+    np.where(out > 0, dout, 0), whose per-element choice the CPU cannot predict.)
     """
-    return np.where(out > 0, dout, 0).astype(dout.dtype, copy=False)
+    return dout * (out > 0)
 
 
 # --- softmax ---------------------------------------------------------------------------------
