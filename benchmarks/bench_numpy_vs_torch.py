@@ -1,18 +1,23 @@
 """Seconds per epoch on MNIST: the course's NumPy path against a plain PyTorch CPU loop.
 
 Both train the book's networks on the same data, with the same batch size (100), SGD lr 0.01,
-in the same process: first every course run, then every PyTorch run. (Once PyTorch is imported,
-its own thread pool competes with NumPy's BLAS threads for the cores, so the course runs go
-first; PyTorch is then measured in the same conditions it would have on its own.) Prints the
-time per epoch of each, their ratio, the test accuracy of each, and the peak resident memory of
-a full MNIST fit with the course library (measured in a fresh process that imports NumPy and
-the course only).
+in the same process. Prints the time per epoch of each, their ratio, the test accuracy of each,
+and the peak resident memory of a full MNIST fit with the course library (measured in a fresh
+process that imports NumPy and the course only).
 
 It also times a "floor" per network: the batch gathers and the matrix products of an epoch and
 nothing else, which any implementation of this training has to do. floor / torch is the smallest
 ratio the course could reach on this machine; the course's time minus the floor is its overhead.
 
-    python benchmarks/bench_numpy_vs_torch.py            # 5 epochs per configuration
+How it is timed. A shared machine's speed drifts by tens of percent from one minute to the next
+(other tenants use the same memory and caches), so the three runs of a network are interleaved:
+each round trains one epoch of the course model, one of the floor and one of the PyTorch model,
+a short pause before each (so that neither library's idle worker threads are still spinning
+when the other starts). Each run first trains one warm-up epoch, untimed (it compiles the fused
+optimizer kernels and lets PyTorch set up its thread pool). The table gives the median over the
+rounds of each time, and the median over the rounds of each round's ratio.
+
+    python benchmarks/bench_numpy_vs_torch.py            # 5 timed epochs per configuration
     python benchmarks/bench_numpy_vs_torch.py --epochs 2
 
 MNIST is read from COURSE_DATA_DIR (or the cache, or downloaded).
@@ -41,61 +46,84 @@ CONFIGS = [  # (label, hidden units, hidden activation)
     ("784-512(relu)-10", 512, "relu"),
 ]
 
-
-def course_epoch_times(data, hidden, activation, epochs, seed=0):
-    (x, y), (xt, yt) = data
-    set_seed(seed)
-    model = Sequential([Dense(hidden, activation=activation, input_shape=(784,)),
-                        Dense(10, activation="softmax")])
-    model.compile(loss="categorical_crossentropy", optimizer=SGD(lr=0.01), metrics=["accuracy"])
-    history = model.fit(x, y, epochs=epochs, batch_size=100, verbose=0, seed=seed)
-    return history.history["time"], model.evaluate(xt, yt, batch_size=1000)[1]
+#: Seconds of pause before each timed epoch (OpenBLAS and OpenMP workers spin a little while
+#: after their last task before they sleep).
+PAUSE = 0.3
 
 
-def floor_epoch_times(data, hidden, epochs, seed=0):
-    """Seconds per epoch of the work no implementation of this training can skip.
+class CourseRun:
+    """The course's Sequential model; each ``epoch()`` call trains one more epoch (fit)."""
+
+    def __init__(self, data, hidden, activation, seed=0):
+        (self.x, self.y), (self.x_test, self.y_test) = data
+        self.seed = seed
+        set_seed(seed)
+        self.model = Sequential([Dense(hidden, activation=activation, input_shape=(784,)),
+                                 Dense(10, activation="softmax")])
+        self.model.compile(loss="categorical_crossentropy", optimizer=SGD(lr=0.01), metrics=["accuracy"])
+
+    def epoch(self) -> float:
+        self.seed += 1
+        history = self.model.fit(self.x, self.y, epochs=1, batch_size=100, verbose=0, seed=self.seed)
+        return history.history["time"][0]
+
+    def accuracy(self) -> float:
+        return self.model.evaluate(self.x_test, self.y_test, batch_size=1000)[1]
+
+
+class FloorRun:
+    """The work no implementation of this training can skip, one epoch per ``epoch()`` call.
 
     The batch gathers and the five matrix products of each step (two forward, three backward),
     written into preallocated arrays, nothing else: no activation, loss, metric or update.
     The course's time minus this is its overhead; this divided by PyTorch's time is the
     smallest ratio the course could reach on this machine with this algorithm.
     """
-    (x, y), _ = data
-    rng = np.random.default_rng(seed)
-    w1 = (rng.standard_normal((784, hidden)) * 0.05).astype(np.float32)
-    w2 = (rng.standard_normal((hidden, 10)) * 0.05).astype(np.float32)
-    b = 100
-    h, out = np.empty((b, hidden), np.float32), np.empty((b, 10), np.float32)
-    dw1, dw2, dh = np.empty_like(w1), np.empty_like(w2), np.empty((b, hidden), np.float32)
-    times = []
-    for _ in range(epochs):
-        order = rng.permutation(len(x))
+
+    def __init__(self, data, hidden, seed=0):
+        (self.x, self.y), _ = data
+        self.rng = np.random.default_rng(seed)
+        self.w1 = (self.rng.standard_normal((784, hidden)) * 0.05).astype(np.float32)
+        self.w2 = (self.rng.standard_normal((hidden, 10)) * 0.05).astype(np.float32)
+        b = 100
+        self.h, self.out = np.empty((b, hidden), np.float32), np.empty((b, 10), np.float32)
+        self.dw1, self.dw2 = np.empty_like(self.w1), np.empty_like(self.w2)
+        self.dh = np.empty((b, hidden), np.float32)
+
+    def epoch(self) -> float:
+        x, y, w1, w2, h, out = self.x, self.y, self.w1, self.w2, self.h, self.out
+        order = self.rng.permutation(len(x))
         start = time.perf_counter()
-        for i in range(0, len(x), b):
-            idx = order[i:i + b]
+        for i in range(0, len(x), 100):
+            idx = order[i:i + 100]
             xb, yb = x[idx], y[idx]
             np.matmul(xb, w1, out=h)
             np.matmul(h, w2, out=out)
             np.subtract(out, yb, out=out)              # stands in for dL/dz: one tiny operation
-            np.matmul(h.T, out, out=dw2)
-            np.matmul(out, w2.T, out=dh)
-            np.matmul(xb.T, dh, out=dw1)
-        times.append(time.perf_counter() - start)
-    return times
+            np.matmul(h.T, out, out=self.dw2)
+            np.matmul(out, w2.T, out=self.dh)
+            np.matmul(xb.T, self.dh, out=self.dw1)
+        return time.perf_counter() - start
 
 
-def torch_epoch_times(data, hidden, activation, epochs, seed=0):
-    import torch
+class TorchRun:
+    """The same network as a plain PyTorch CPU training loop, one epoch per ``epoch()`` call."""
 
-    (x, y), (xt, yt) = data
-    torch.manual_seed(seed)
-    xs, ys = torch.from_numpy(x), torch.from_numpy(y.argmax(1))
-    act = torch.nn.Sigmoid() if activation == "sigmoid" else torch.nn.ReLU()
-    net = torch.nn.Sequential(torch.nn.Linear(784, hidden), act, torch.nn.Linear(hidden, 10))
-    opt = torch.optim.SGD(net.parameters(), lr=0.01)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    times = []
-    for _ in range(epochs):
+    def __init__(self, data, hidden, activation, seed=0):
+        import torch
+
+        self.torch = torch
+        (x, y), (x_test, y_test) = data
+        torch.manual_seed(seed)
+        self.xs, self.ys = torch.from_numpy(x), torch.from_numpy(y.argmax(1))
+        self.x_test, self.y_test = x_test, y_test
+        act = torch.nn.Sigmoid() if activation == "sigmoid" else torch.nn.ReLU()
+        self.net = torch.nn.Sequential(torch.nn.Linear(784, hidden), act, torch.nn.Linear(hidden, 10))
+        self.opt = torch.optim.SGD(self.net.parameters(), lr=0.01)
+        self.loss_fn = torch.nn.CrossEntropyLoss()
+
+    def epoch(self) -> float:
+        torch, xs, ys, net, opt, loss_fn = self.torch, self.xs, self.ys, self.net, self.opt, self.loss_fn
         start = time.perf_counter()
         order = torch.randperm(len(xs))
         for i in range(0, len(xs), 100):
@@ -104,10 +132,25 @@ def torch_epoch_times(data, hidden, activation, epochs, seed=0):
             loss = loss_fn(net(xs[idx]), ys[idx])
             loss.backward()
             opt.step()
-        times.append(time.perf_counter() - start)
-    with torch.no_grad():
-        acc = (net(torch.from_numpy(xt)).argmax(1).numpy() == yt.argmax(1)).mean()
-    return times, float(acc)
+        return time.perf_counter() - start
+
+    def accuracy(self) -> float:
+        with self.torch.no_grad():
+            predicted = self.net(self.torch.from_numpy(self.x_test)).argmax(1).numpy()
+        return float((predicted == self.y_test.argmax(1)).mean())
+
+
+def interleaved(runs: dict, rounds: int) -> dict:
+    """{name: [seconds per epoch, one per round]}: one warm-up epoch each, untimed, then
+    ``rounds`` rounds of one epoch of every run in turn, with a pause before each."""
+    for run in runs.values():
+        run.epoch()
+    times = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            time.sleep(PAUSE)
+            times[name].append(run.epoch())
+    return times
 
 
 PEAK_SCRIPT = r"""
@@ -134,35 +177,37 @@ def peak_memory_mb() -> dict:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=5, help="epochs per configuration (default 5)")
+    parser.add_argument("--epochs", type=int, default=5,
+                        help="timed epochs (rounds) per configuration, after one warm-up epoch (default 5)")
     args = parser.parse_args(argv)
+    if args.epochs < 1:
+        parser.error(f"--epochs must be at least 1, got {args.epochs}")
 
-    data = mnist.load_flat()
-    course_results = {label: course_epoch_times(data, hidden, activation, args.epochs)
-                      for label, hidden, activation in CONFIGS}
-    floors = {hidden: float(np.median(floor_epoch_times(data, hidden, args.epochs)))
-              for hidden in sorted({hidden for _, hidden, _ in CONFIGS})}
     import torch
 
-    torch_results = {label: torch_epoch_times(data, hidden, activation, args.epochs)
-                     for label, hidden, activation in CONFIGS}
+    data = mnist.load_flat()
     print(f"numpy {np.__version__}, torch {torch.__version__}, torch threads {torch.get_num_threads()}, "
-          f"cpus {os.cpu_count()}; batch 100, SGD lr 0.01, {args.epochs} epochs each; "
-          "time per epoch = median over epochs")
+          f"cpus {os.cpu_count()}; batch 100, SGD lr 0.01; 1 warm-up + {args.epochs} timed epochs "
+          "each, interleaved; medians over the rounds")
     header = f"{'network':<20}{'course s/epoch':>16}{'torch s/epoch':>15}{'ratio':>8}{'goal':>7}" \
              f"{'floor s/ep':>12}{'floor ratio':>13}{'course acc':>12}{'torch acc':>11}"
     print(header)
     print("-" * len(header))
-    for label, hidden, _ in CONFIGS:
-        (ct, cacc), (tt, tacc) = course_results[label], torch_results[label]
-        c, t = float(np.median(ct)), float(np.median(tt))
+    for label, hidden, activation in CONFIGS:
+        runs = {"course": CourseRun(data, hidden, activation), "floor": FloorRun(data, hidden),
+                "torch": TorchRun(data, hidden, activation)}
+        times = {name: np.array(t) for name, t in interleaved(runs, args.epochs).items()}
+        c, f, t = (float(np.median(times[name])) for name in ("course", "floor", "torch"))
+        ratio = float(np.median(times["course"] / times["torch"]))
+        floor_ratio = float(np.median(times["floor"] / times["torch"]))
         goal = 0.75 if hidden == 512 else 0.25
-        floor = floors[hidden]
-        print(f"{label:<20}{c:>16.3f}{t:>15.3f}{c / t:>8.2f}{goal:>7.2f}{floor:>12.3f}{floor / t:>13.2f}"
-              f"{cacc:>12.4f}{tacc:>11.4f}")
-    print("floor: the batch gathers and the five matrix products of every step alone, in NumPy "
-          "(see floor_epoch_times); floor ratio = floor / torch, the smallest ratio this algorithm "
-          "could reach here")
+        print(f"{label:<20}{c:>16.3f}{t:>15.3f}{ratio:>8.2f}{goal:>7.2f}{f:>12.3f}{floor_ratio:>13.2f}"
+              f"{runs['course'].accuracy():>12.4f}{runs['torch'].accuracy():>11.4f}")
+        sys.stdout.flush()
+    print("ratio = median over the rounds of course / torch; floor: the batch gathers and the five "
+          "matrix products of every step alone, in NumPy (see FloorRun); floor ratio = floor / "
+          "torch, the smallest ratio this algorithm could reach here. Accuracy after all "
+          f"{args.epochs + 1} epochs.")
     mem = peak_memory_mb()
     print(f"peak resident memory of a full MNIST fit (784-512-10, 1 epoch, with validation): "
           f"{mem['peak_rss_mb']:.0f} MB (torch loaded: {mem['torch_loaded']}; limit 1536 MB)")
