@@ -17,8 +17,14 @@ when the other starts). Each run first trains one warm-up epoch, untimed (it com
 optimizer kernels and lets PyTorch set up its thread pool). The table gives the median over the
 rounds of each time, and the median over the rounds of each round's ratio.
 
+Last, a breakdown of the course's training step for each network: the step of
+``Sequential._step`` cut into its stages (batch gather, matrix products, activations, loss,
+weight update, metric), each timed over whole epochs, in microseconds per step. It shows where
+the time above the floor goes.
+
     python benchmarks/bench_numpy_vs_torch.py            # 5 timed epochs per configuration
     python benchmarks/bench_numpy_vs_torch.py --epochs 2
+    python benchmarks/bench_numpy_vs_torch.py --breakdown-only
 
 MNIST is read from COURSE_DATA_DIR (or the cache, or downloaded).
 """
@@ -37,7 +43,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 from course import Dense, Sequential, set_seed  # noqa: E402
+from course import losses  # noqa: E402
 from course.datasets import mnist  # noqa: E402
+from course.layers import dense_backward, dense_forward  # noqa: E402
 from course.optimizers import SGD  # noqa: E402
 
 CONFIGS = [  # (label, hidden units, hidden activation)
@@ -140,6 +148,82 @@ class TorchRun:
         return float((predicted == self.y_test.argmax(1)).mean())
 
 
+#: The stages of one training step, in order, as ``step_breakdown`` times them.
+STAGES = [
+    ("gather", "the batch: x[idx], y[idx]"),
+    ("matmul", "the five matrix products (x @ kernel forward; x.T @ dz and dz @ kernel.T backward, "
+               "with dbias = dz summed over the batch)"),
+    ("bias", "adding the biases in the forward pass"),
+    ("activation", "the hidden activation and its backward pass"),
+    ("softmax+loss", "softmax, the loss value and the fused gradient (softmax - y) / B"),
+    ("update", "optimizer.apply_gradients (SGD, the fused kernel for the large kernel)"),
+    ("metric", "accuracy of the batch"),
+]
+
+
+def step_breakdown(data, hidden, activation, epochs=2, seed=0) -> dict:
+    """Microseconds per step of each stage of the course's training step (see STAGES).
+
+    The step is ``Sequential._step`` followed by the batch's metric, written out with the same
+    kernels (``dense_forward``, the activation, ``softmax_crossentropy_backward``,
+    ``dense_backward``, the optimizer) so that a clock can sit between the stages. Medians over
+    ``epochs`` epochs of the per-epoch totals, after one warm-up epoch. The bias is added after
+    ``dense_forward`` (given no bias) so that it is timed apart: the same operation, in place.
+    """
+    (x, y), _ = data
+    model = CourseRun(data, hidden, activation, seed).model
+    first, last = model.layers
+    optimizer, metric = model.optimizer, model.metrics[0][1]
+    rng = np.random.default_rng(seed)
+    clock = time.perf_counter
+    totals = []
+    for epoch in range(epochs + 1):
+        spent = dict.fromkeys((name for name, _ in STAGES), 0.0)
+        order = rng.permutation(len(x))
+        with np.errstate(over="ignore", invalid="ignore"):
+            for i in range(0, len(x), 100):
+                t0 = clock()
+                idx = order[i:i + 100]
+                xb, yb = x[idx], y[idx]
+                t1 = clock()
+                z1, cache1 = dense_forward(xb, first.kernel, None)
+                t2 = clock()
+                z1 += first.bias
+                t3 = clock()
+                a1 = first.activation.forward(z1)
+                t4 = clock()
+                z2, cache2 = dense_forward(a1, last.kernel, None)
+                t5 = clock()
+                z2 += last.bias
+                t6 = clock()
+                probs = last.activation.forward(z2)
+                model.loss.forward(yb, probs)
+                dz2 = losses.softmax_crossentropy_backward(yb, probs)
+                t7 = clock()
+                da1, dkernel2, dbias2 = dense_backward(dz2, cache2)
+                t8 = clock()
+                dz1 = first.activation.backward(da1, a1)
+                t9 = clock()
+                _, dkernel1, dbias1 = dense_backward(dz1, cache1, need_dx=False)
+                t10 = clock()
+                optimizer.apply_gradients([first.kernel, first.bias, last.kernel, last.bias],
+                                          [dkernel1, dbias1, dkernel2, dbias2])
+                t11 = clock()
+                metric(yb, probs)
+                t12 = clock()
+                spent["gather"] += t1 - t0
+                spent["matmul"] += (t2 - t1) + (t5 - t4) + (t8 - t7) + (t10 - t9)
+                spent["bias"] += (t3 - t2) + (t6 - t5)
+                spent["activation"] += (t4 - t3) + (t9 - t8)
+                spent["softmax+loss"] += t7 - t6
+                spent["update"] += t11 - t10
+                spent["metric"] += t12 - t11
+        if epoch:  # the first epoch warms up (and compiles the fused kernels)
+            totals.append(spent)
+    steps = -(-len(x) // 100)
+    return {name: float(np.median([t[name] for t in totals])) / steps * 1e6 for name, _ in STAGES}
+
+
 def interleaved(runs: dict, rounds: int) -> dict:
     """{name: [seconds per epoch, one per round]}: one warm-up epoch each, untimed, then
     ``rounds`` rounds of one epoch of every run in turn, with a pause before each."""
@@ -179,15 +263,24 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=5,
                         help="timed epochs (rounds) per configuration, after one warm-up epoch (default 5)")
+    parser.add_argument("--breakdown-only", action="store_true",
+                        help="print only the breakdown of the course's step (no PyTorch runs)")
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error(f"--epochs must be at least 1, got {args.epochs}")
 
+    data = mnist.load_flat()
+    if not args.breakdown_only:
+        compare(data, args.epochs)
+    print_breakdown(data, max(2, args.epochs // 2))
+
+
+def compare(data, epochs: int) -> None:
+    """The table of seconds per epoch: course, floor and PyTorch, and the peak memory."""
     import torch
 
-    data = mnist.load_flat()
     print(f"numpy {np.__version__}, torch {torch.__version__}, torch threads {torch.get_num_threads()}, "
-          f"cpus {os.cpu_count()}; batch 100, SGD lr 0.01; 1 warm-up + {args.epochs} timed epochs "
+          f"cpus {os.cpu_count()}; batch 100, SGD lr 0.01; 1 warm-up + {epochs} timed epochs "
           "each, interleaved; medians over the rounds")
     header = f"{'network':<20}{'course s/epoch':>16}{'torch s/epoch':>15}{'ratio':>8}{'goal':>7}" \
              f"{'floor s/ep':>12}{'floor ratio':>13}{'course acc':>12}{'torch acc':>11}"
@@ -196,7 +289,7 @@ def main(argv=None):
     for label, hidden, activation in CONFIGS:
         runs = {"course": CourseRun(data, hidden, activation), "floor": FloorRun(data, hidden),
                 "torch": TorchRun(data, hidden, activation)}
-        times = {name: np.array(t) for name, t in interleaved(runs, args.epochs).items()}
+        times = {name: np.array(t) for name, t in interleaved(runs, epochs).items()}
         c, f, t = (float(np.median(times[name])) for name in ("course", "floor", "torch"))
         ratio = float(np.median(times["course"] / times["torch"]))
         floor_ratio = float(np.median(times["floor"] / times["torch"]))
@@ -207,10 +300,25 @@ def main(argv=None):
     print("ratio = median over the rounds of course / torch; floor: the batch gathers and the five "
           "matrix products of every step alone, in NumPy (see FloorRun); floor ratio = floor / "
           "torch, the smallest ratio this algorithm could reach here. Accuracy after all "
-          f"{args.epochs + 1} epochs.")
+          f"{epochs + 1} epochs.")
     mem = peak_memory_mb()
     print(f"peak resident memory of a full MNIST fit (784-512-10, 1 epoch, with validation): "
           f"{mem['peak_rss_mb']:.0f} MB (torch loaded: {mem['torch_loaded']}; limit 1536 MB)")
+
+
+def print_breakdown(data, epochs: int) -> None:
+    """Where the course's step spends its time, stage by stage, for every network."""
+    print(f"\nThe course's training step, stage by stage (microseconds per step, median of {epochs} "
+          "epochs after a warm-up):")
+    header = f"{'network':<20}" + "".join(f"{name:>14}" for name, _ in STAGES) + f"{'total':>10}"
+    print(header)
+    print("-" * len(header))
+    for label, hidden, activation in CONFIGS:
+        us = step_breakdown(data, hidden, activation, epochs)
+        print(f"{label:<20}" + "".join(f"{us[name]:>14.0f}" for name, _ in STAGES) + f"{sum(us.values()):>10.0f}")
+        sys.stdout.flush()
+    for name, meaning in STAGES:
+        print(f"  {name}: {meaning}")
 
 
 if __name__ == "__main__":
