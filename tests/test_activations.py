@@ -34,6 +34,14 @@ def test_derivative_worked_example(name, x, slope):
     assert A.derivative(name, np.array([x]))[0] == pytest.approx(slope)
 
 
+def test_relu_backward_worked_example_keeps_dtype():
+    """Gradient passes where the unit is on, and nowhere else: 0 at the kink (x = 0) too."""
+    out = A.relu(np.array([[-1.0, 0.0, 2.0]], np.float32))
+    dx = A.relu_backward(np.array([[2.0, 3.0, 4.0]], np.float32), out)
+    np.testing.assert_array_equal(dx, [[0.0, 0.0, 4.0]])
+    assert dx.dtype == np.float32
+
+
 finite_rows = arrays(np.float64, (3, 4), elements=st.floats(-50, 50))
 
 
