@@ -122,7 +122,8 @@ def relu_backward(dout: np.ndarray, out: np.ndarray) -> np.ndarray:
 
     The slope is 1 wherever the unit is active, so the gradient passes unshrunk; where the unit
     is off, nothing passes. (Multiplying by the 0/1 mask is several times faster than
-    np.where(out > 0, dout, 0), whose per-element choice the CPU cannot predict.)
+    np.where(out > 0, dout, 0), whose per-element choice the CPU cannot predict. The two differ
+    only for an infinite or NaN dout at an off unit, where 0 * inf gives NaN.)
     """
     return dout * (out > 0)
 
