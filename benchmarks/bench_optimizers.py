@@ -7,10 +7,12 @@ Two tables:
    with the fused kernels (one pass over memory, when numba is installed), with the in-place
    NumPy update (one pass per operation) and with the pure step functions (new arrays);
 2. the 784-512(relu)-10(softmax) network trained on MNIST (pixels / 255, one-hot labels,
-   batch 100, Keras's default initialisers, seed 0) with each optimizer at its Keras 2
-   defaults: test accuracy, seconds per epoch, and the share of the epoch spent inside
-   apply_gradients (the fused kernels are compiled before the clock starts; COURSE_FUSED=0
-   measures the NumPy update instead).
+   batch 100, Keras's default initialisers, seed 0, epoch r shuffled with seed r) with each
+   optimizer at its Keras 2 defaults: test accuracy, seconds per epoch, and the share of the
+   epoch spent inside apply_gradients (the fused kernels are compiled before the clock starts;
+   COURSE_FUSED=0 measures the NumPy update instead). The optimizers, and the same model
+   without any update, train in interleaved rounds of one epoch each, so that a drift in this
+   machine's speed touches them alike; the table gives medians over the rounds.
 
     python benchmarks/bench_optimizers.py                        # 5 epochs, every optimizer
     python benchmarks/bench_optimizers.py --epochs 1 --optimizers sgd,adam
@@ -121,35 +123,86 @@ def copy_bandwidth(megabytes=256, repeats=5) -> float:
     return 2 * a.nbytes / best
 
 
-def train(name, data, epochs, seed=0):
-    """Fit the 784-512-10 network with optimizer ``name`` at its defaults; time apply_gradients."""
-    from course import Dense, Sequential, set_seed
+class Run:
+    """One model of the book's 784-512(relu)-10(softmax) network with optimizer ``name`` at its
+    Keras 2 defaults, trained one epoch at a time, timing its apply_gradients calls.
 
-    (x, y), (x_test, y_test) = data
-    set_seed(seed)
-    model = Sequential([Dense(512, activation="relu", input_shape=(784,)),
-                        Dense(10, activation="softmax")])
-    model.compile(loss="categorical_crossentropy", optimizer=name, metrics=["accuracy"])
-    optimizer = model.optimizer
-    warm = O.get(name)          # compile the fused kernels now: a one-time cost, not the epoch's
-    warm.apply_gradients([w.copy() for w in model.get_weights()], model.get_weights())
-    apply_gradients = optimizer.apply_gradients
-    spent = [0.0]
+    name None: the same model with the update left out (the weights never move): what an epoch
+    costs without any optimizer, for the "marginal" column.
+    """
 
-    def timed(params, grads):
+    def __init__(self, name, seed=0):
+        from course import Dense, Sequential, set_seed
+        from course.experiments import compile_update
+
+        self.name = name
+        set_seed(seed)
+        self.model = Sequential([Dense(512, activation="relu", input_shape=(784,)),
+                                 Dense(10, activation="softmax")])
+        self.model.compile(loss="categorical_crossentropy", optimizer=name or "sgd",
+                           metrics=["accuracy"])
+        optimizer = self.model.optimizer
+        if name is not None:    # compile the fused kernels now: a one-time cost, not an epoch's
+            compile_update(self.model)
+        apply_gradients = optimizer.apply_gradients
+        self.spent = 0.0
+
+        def timed(params, grads):
+            start = time.perf_counter()
+            apply_gradients(params, grads)
+            self.spent += time.perf_counter() - start
+
+        def skipped(params, grads):
+            optimizer.iterations += 1
+
+        # the instance attribute is found before the method
+        optimizer.apply_gradients = timed if name is not None else skipped
+        self.epoch_s, self.update_s, self.steps = [], [], []
+
+    def epoch(self, x, y, seed):
+        """Train one epoch (shuffled with ``seed``); record its time and the update's time."""
+        self.spent = 0.0
+        before = self.model.optimizer.iterations
         start = time.perf_counter()
-        apply_gradients(params, grads)
-        spent[0] += time.perf_counter() - start
+        self.model.fit(x, y, epochs=1, batch_size=100, verbose=0, seed=seed)
+        self.epoch_s.append(time.perf_counter() - start)
+        self.update_s.append(self.spent)
+        self.steps.append(self.model.optimizer.iterations - before)
 
-    optimizer.apply_gradients = timed  # the instance attribute is found before the method
-    start = time.perf_counter()
-    model.fit(x, y, epochs=epochs, batch_size=100, verbose=0, seed=seed)
-    total = time.perf_counter() - start
-    accuracy = model.evaluate(x_test, y_test, batch_size=1000)[1]
-    steps = optimizer.iterations
-    return dict(optimizer=name, accuracy=accuracy, epoch_s=total / epochs,
-                step_ms=spent[0] / steps * 1e3, share=spent[0] / total,
-                steps_per_epoch=steps / epochs)
+
+def interleaved(names, data, epochs, pause=0.3):
+    """Train every optimizer and the no-update model in rounds of one epoch each.
+
+    This machine's speed can drift by tens of percent from one minute to the next (other
+    programs share its memory and caches). Taking the epochs of all the runs in turn, round
+    after round, exposes them alike to that drift; the medians over the rounds then compare
+    like with like. A short pause before each epoch lets the previous one's work settle.
+    """
+    (x, y), _ = data
+    runs = [Run(n) for n in names] + [Run(None)]
+    for r in range(epochs):
+        for run in runs:
+            time.sleep(pause)
+            run.epoch(x, y, seed=r)
+    return runs[:-1], runs[-1]
+
+
+def summarise(run, baseline, data, bandwidth, weights):
+    """The row of the table for one run (medians over the rounds)."""
+    (_, _), (x_test, y_test) = data
+    epoch_s = np.array(run.epoch_s)
+    update_s = np.array(run.update_s)
+    steps = np.array(run.steps)
+    share = update_s / epoch_s
+    marginal = (epoch_s - np.array(baseline.epoch_s)) / epoch_s
+    step_ms = float(np.median(update_s / steps)) * 1e3
+    floor_ms = bytes_per_weight(run.name) * weights / bandwidth * 1e3
+    rest_ms = float(np.median((epoch_s - update_s) / steps)) * 1e3   # all but the update
+    return dict(optimizer=run.name, accuracy=run.model.evaluate(x_test, y_test, batch_size=1000)[1],
+                epoch_s=float(np.median(epoch_s)), step_ms=step_ms, share=float(np.median(share)),
+                share_min=float(share.min()), share_max=float(share.max()),
+                marginal=float(np.median(marginal)), floor_ms=floor_ms,
+                floor_share=floor_ms / (rest_ms + floor_ms))
 
 
 def main(argv=None):
@@ -188,17 +241,26 @@ def main(argv=None):
     weights = sum(int(np.prod(s)) for s in SHAPES)
     print(f"\n784-512(relu)-10(softmax) on MNIST, batch 100, {args.epochs} epoch(s), Keras 2 defaults")
     print(f"memory bandwidth (np.copyto of 256 MB, read + write): {bandwidth / 1e9:.1f} GB/s")
-    print("floor: the time one fused pass needs just to move the weight, gradient and state "
-          "through memory at that bandwidth, and the share it would have of the epoch")
-    print(f"{'optimizer':<12}{'test acc':>9}{'s/epoch':>9}{'opt ms/step':>13}{'opt share':>11}"
-          f"{'floor ms':>10}{'floor share':>13}")
-    for n in names:
-        r = train(n, data, args.epochs)
-        floor_ms = bytes_per_weight(n) * weights / bandwidth * 1e3
-        rest_ms = r["epoch_s"] / r["steps_per_epoch"] * 1e3 - r["step_ms"]  # all but the update
+    print("Every optimizer, and the same model with no update, train in interleaved rounds of "
+          "one epoch each;\ntimes are medians over the rounds.")
+    print("share: time inside apply_gradients / epoch time (lowest-highest over the rounds in "
+          "brackets)\nmarginal: (epoch - epoch of the model with no update) / epoch, which also "
+          "counts what the update\n  costs the rest of the step (the caches it empties or fills)\n"
+          "floor: the time one fused pass needs just to move the weight, gradient and state "
+          "through memory\n  at that bandwidth, and the share it would have of the epoch")
+    started = time.perf_counter()
+    runs, baseline = interleaved(names, data, args.epochs)
+    print(f"(trained in {time.perf_counter() - started:.0f} s; the model with no update: "
+          f"{np.median(baseline.epoch_s):.2f} s/epoch)")
+    print(f"{'optimizer':<12}{'test acc':>9}{'s/epoch':>9}{'opt ms/step':>13}{'share':>8}"
+          f"{'(range)':>15}{'marginal':>10}{'floor ms':>10}{'floor share':>13}")
+    for run in runs:
+        r = summarise(run, baseline, data, bandwidth, weights)
+        spread = f"({r['share_min']:.1%}-{r['share_max']:.1%})"
         print(f"{r['optimizer']:<12}{r['accuracy']:>9.4f}{r['epoch_s']:>9.2f}{r['step_ms']:>13.3f}"
-              f"{r['share']:>11.1%}{floor_ms:>10.3f}{floor_ms / (rest_ms + floor_ms):>13.1%}")
-        sys.stdout.flush()
+              f"{r['share']:>8.1%}{spread:>15}{r['marginal']:>10.1%}{r['floor_ms']:>10.3f}"
+              f"{r['floor_share']:>13.1%}")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The fused kernels (course/optimizers/fused.py) give the in-place NumPy update's results to
 the last bit, for every optimizer and option, in float32 and float64; and the NumPy update runs
-whenever a fused kernel cannot (small or non-contiguous arrays, COURSE_FUSED=0, no numba)."""
+whenever a fused kernel cannot (small arrays before their kernel is compiled, non-contiguous
+arrays, COURSE_FUSED=0, no numba)."""
 import subprocess
 import sys
 
@@ -67,16 +68,43 @@ def test_fused_update_equals_the_numpy_update_bit_for_bit(name, dtype, monkeypat
                 np.testing.assert_array_equal(a, b, strict=True)
 
 
-def test_the_fused_path_is_taken_for_large_contiguous_arrays_only():
+def test_the_fused_path_is_taken_for_large_contiguous_arrays_only(monkeypatch):
+    monkeypatch.setattr(fused, "_compiled", set())             # as in a fresh process
     big = np.zeros((256, 160), np.float32)
-    assert fused._flat(big, big.copy(), big.copy()) is not None
-    assert fused._flat(np.zeros(100, np.float32), np.zeros(100, np.float32)) is None   # small
-    assert fused._flat(np.asfortranarray(big), big.copy()) is None                     # layout
-    assert fused._flat(big, big.astype(np.float64)) is None                             # dtypes
+    assert fused._flat("adam", big, big.copy(), big.copy()) is not None
+    assert fused._flat("adam", np.zeros(100, np.float32), np.zeros(100, np.float32)) is None
+    assert fused._flat("adam", np.asfortranarray(big), big.copy()) is None          # layout
+    assert fused._flat("adam", big, big.astype(np.float64)) is None                  # dtypes
+    assert fused._flat("adam", big.astype(np.float16), big.astype(np.float16)) is None
     read_only = big.copy()
     read_only.flags.writeable = False
-    assert fused._flat(read_only, big.copy()) is None
-    assert fused._flat(big, read_only) is not None       # the gradient is only read
+    assert fused._flat("adam", read_only, big.copy()) is None
+    assert fused._flat("adam", big, read_only) is not None       # the gradient is only read
+
+
+def test_once_compiled_a_kernel_also_updates_the_small_arrays(monkeypatch):
+    monkeypatch.setattr(fused, "_compiled", set())
+    small = [np.zeros(10, np.float32) for _ in range(4)]
+    assert fused._flat("adam", *small) is None                    # not compiled: NumPy
+    big = [np.zeros((256, 160), np.float32) for _ in range(4)]
+    O.Adam().apply_gradients([big[0]], [big[1]])                  # compiles Adam for float32
+    assert ("adam", "f") in fused._compiled
+    assert fused._flat("adam", *small) is not None               # now the kernel, any size
+    assert fused._flat("adam", *[a.astype(np.float64) for a in small]) is None   # other dtype
+    assert fused._flat("adamax", *small) is None                  # other kernel
+
+
+def test_a_small_network_never_imports_numba():
+    code = ("import sys, numpy as np; from course import Dense, Sequential; "
+            "m = Sequential([Dense(8, activation='relu', input_shape=(4,)), Dense(3, activation='softmax')]); "
+            "m.compile(loss='categorical_crossentropy', optimizer='adam'); "
+            "x = np.random.default_rng(0).standard_normal((64, 4)).astype('float32'); "
+            "y = np.eye(3, dtype='float32')[np.arange(64) % 3]; "
+            "m.fit(x, y, epochs=2, batch_size=16, verbose=0, seed=0); "
+            "sys.exit(1 if 'numba' in sys.modules else 0)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=str(__import__("pathlib").Path(__file__).parents[1]))
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_a_fortran_ordered_weight_is_updated_by_numpy_with_the_same_result():

@@ -116,14 +116,12 @@ def adamax(param, grad, m, u, lr_t, beta_1, one_minus_beta_1, beta_2, epsilon):
 
 @_jit
 def nadam(param, grad, m, v, lr, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, epsilon,
-          one_minus_schedule, one_minus_schedule_next, one_minus_mu_t, mu_next, v_correction):
+          c_grad, c_m, v_correction):
     for i in range(param.size):
         g = grad[i]
-        g_hat = g / one_minus_schedule
         mi = m[i] * beta_1 + g * one_minus_beta_1
-        m_hat = mi / one_minus_schedule_next
-        m_bar = g_hat * one_minus_mu_t + m_hat * mu_next
         vi = v[i] * beta_2 + (g * g) * one_minus_beta_2
         m[i] = mi
         v[i] = vi
+        m_bar = g * c_grad + mi * c_m
         param[i] = param[i] - (m_bar * lr) / (np.sqrt(vi / v_correction) + epsilon)

@@ -12,12 +12,16 @@ element. Written out for one weight ``i``, Adam's fused step is
     param[i] -= (m[i] * lr_t) / (sqrt(v[i]) + epsilon)
 
 which is ``adam_step`` read one number at a time. The kernels are compiled by numba, when it
-is installed, the first time an array of at least ``MIN_SIZE`` numbers is updated. Each one
+is installed, the first time an array of at least ``MIN_SIZE`` numbers is updated; from then on
+that kernel updates the small arrays of that dtype as well (a bias, the output layer's kernel),
+as one compiled call costs about a microsecond and the NumPy update of even a tiny array ten
+or more. Until then small arrays are left to NumPy, so that a small network never waits for
+numba to import and compile (about a second, once per kernel and dtype). Each one
 performs the in-place NumPy update's operations in the same order and in the array's dtype, so
 the results are identical to the last bit (``tests/test_optimizers_fused.py`` checks this for
 every optimizer and option). Without numba, with ``COURSE_FUSED=0`` in the environment, for
-small arrays, or for arrays that are not contiguous or do not share one float dtype, the
-NumPy update runs instead.
+small arrays before their kernel is compiled, or for arrays that are not contiguous or do not
+share one float dtype, the NumPy update runs instead.
 
 Each function below returns True when it has done the update and False when the caller must.
 """
@@ -31,10 +35,12 @@ import numpy as np
 __all__ = ["MIN_SIZE", "available", "sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamax",
            "nadam"]
 
-#: Arrays smaller than this are updated by NumPy: for them, one pass or eleven costs the same.
+#: The smallest array for which a kernel is compiled: below it, eleven NumPy passes cost less
+#: than compiling. Once compiled, a kernel takes arrays of any size.
 MIN_SIZE = 1 << 15
 
 _kernels = None          # the compiled module once loaded, False when numba is missing or off
+_compiled = set()        # (kernel name, dtype char) pairs that have run once, so are compiled
 
 
 def _load():
@@ -69,16 +75,21 @@ def _run(kernel: str, *args) -> bool:
                       f"{str(error)[:200]}); the NumPy update is used instead", RuntimeWarning,
                       stacklevel=4)
         return False
+    _compiled.add((kernel, args[0].dtype.char))
     return True
 
 
-def _flat(*arrays):
-    """The arrays as flat views when a fused kernel may update them, else None."""
+def _flat(kernel, *arrays):
+    """The arrays as flat views when ``kernel`` may update them, else None."""
     first = arrays[0]
-    if first.size < MIN_SIZE or first.dtype not in (np.float32, np.float64):
+    dtype = first.dtype
+    if first.size < MIN_SIZE and (kernel, dtype.char) not in _compiled:
         return None
+    if dtype.char not in "fd":                  # float32 and float64 only
+        return None
+    shape = first.shape
     for array in arrays:
-        if array.dtype != first.dtype or array.shape != first.shape or not array.flags.c_contiguous:
+        if array.dtype != dtype or array.shape != shape or not array.flags.c_contiguous:
             return None
     for array in arrays[:1] + arrays[2:]:   # everything but the gradient is written
         if not array.flags.writeable:
@@ -89,19 +100,18 @@ def _flat(*arrays):
 
 
 def sgd(param, grad, velocity, lr, momentum, nesterov) -> bool:
-    flat = _flat(param, grad, velocity)
+    kernel = "sgd_nesterov" if nesterov else "sgd_momentum" if momentum else "sgd_plain"
+    flat = _flat(kernel, param, grad, velocity)
     if flat is None:
         return False
     f = param.dtype.type
-    if momentum == 0.0 and not nesterov:
-        return _run("sgd_plain", *flat, f(-lr))
-    if nesterov:
-        return _run("sgd_nesterov", *flat, f(lr), f(momentum))
-    return _run("sgd_momentum", *flat, f(lr), f(momentum))
+    if kernel == "sgd_plain":
+        return _run(kernel, *flat, f(-lr))
+    return _run(kernel, *flat, f(lr), f(momentum))
 
 
 def rmsprop(param, grad, accumulator, lr, rho, epsilon) -> bool:
-    flat = _flat(param, grad, accumulator)
+    flat = _flat("rmsprop", param, grad, accumulator)
     if flat is None:
         return False
     f = param.dtype.type
@@ -109,7 +119,7 @@ def rmsprop(param, grad, accumulator, lr, rho, epsilon) -> bool:
 
 
 def adagrad(param, grad, accumulator, lr, epsilon) -> bool:
-    flat = _flat(param, grad, accumulator)
+    flat = _flat("adagrad", param, grad, accumulator)
     if flat is None:
         return False
     f = param.dtype.type
@@ -117,7 +127,7 @@ def adagrad(param, grad, accumulator, lr, epsilon) -> bool:
 
 
 def adadelta(param, grad, accumulator, delta_accumulator, lr, rho, epsilon) -> bool:
-    flat = _flat(param, grad, accumulator, delta_accumulator)
+    flat = _flat("adadelta", param, grad, accumulator, delta_accumulator)
     if flat is None:
         return False
     f = param.dtype.type
@@ -126,32 +136,29 @@ def adadelta(param, grad, accumulator, delta_accumulator, lr, rho, epsilon) -> b
 
 def adam(param, grad, m, v, vhat, lr_t, beta_1, beta_2, epsilon) -> bool:
     """lr_t: the bias-corrected rate of this step, as the NumPy update computes it."""
-    flat = _flat(param, grad, m, v, *([] if vhat is None else [vhat]))
+    kernel = "adam" if vhat is None else "adam_amsgrad"
+    flat = _flat(kernel, param, grad, m, v, *([] if vhat is None else [vhat]))
     if flat is None:
         return False
     f = param.dtype.type
-    scalars = (f(lr_t), f(beta_1), f(1 - beta_1), f(beta_2), f(1 - beta_2), f(epsilon))
-    if vhat is None:
-        return _run("adam", *flat, *scalars)
-    return _run("adam_amsgrad", *flat, *scalars)
+    return _run(kernel, *flat, f(lr_t), f(beta_1), f(1 - beta_1), f(beta_2), f(1 - beta_2),
+                f(epsilon))
 
 
 def adamax(param, grad, m, u, lr_t, beta_1, beta_2, epsilon) -> bool:
     """lr_t: lr / (1 - beta_1**t), as the NumPy update computes it."""
-    flat = _flat(param, grad, m, u)
+    flat = _flat("adamax", param, grad, m, u)
     if flat is None:
         return False
     f = param.dtype.type
     return _run("adamax", *flat, f(lr_t), f(beta_1), f(1 - beta_1), f(beta_2), f(epsilon))
 
 
-def nadam(param, grad, m, v, lr, beta_1, beta_2, epsilon, t, mu_t, mu_next, m_schedule,
-          m_schedule_next) -> bool:
-    """The scalars as the NumPy update computes them (m_schedule already includes mu_t)."""
-    flat = _flat(param, grad, m, v)
+def nadam(param, grad, m, v, lr, beta_1, beta_2, epsilon, t, c_grad, c_m) -> bool:
+    """c_grad, c_m: the weights of the gradient and of m in m_bar, as the NumPy update has them."""
+    flat = _flat("nadam", param, grad, m, v)
     if flat is None:
         return False
     f = param.dtype.type
     return _run("nadam", *flat, f(lr), f(beta_1), f(1 - beta_1), f(beta_2), f(1 - beta_2),
-                f(epsilon), f(1 - m_schedule), f(1 - m_schedule_next), f(1 - mu_t), f(mu_next),
-                f(1 - beta_2 ** t))
+                f(epsilon), f(c_grad), f(c_m), f(1 - beta_2 ** t))

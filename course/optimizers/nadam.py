@@ -42,6 +42,13 @@ def nadam_step(param, grad, m, v, t, m_schedule=1.0, lr=0.002, beta_1=0.9, beta_
         m_bar = (1 - mu_t) * g_hat + mu_next * m_hat       Nesterov: look one momentum step ahead
         param <- param - lr * m_bar / (sqrt(v_hat) + epsilon)
 
+    g_hat and m_hat divide whole arrays by numbers that are the same for every weight. The code
+    folds those numbers into the two weights of m_bar, computed once per step (as torch.optim
+    does), so that each weight costs two divisions instead of four:
+
+        m_bar = c_grad * grad + c_m * m,   c_grad = (1 - mu_t) / (1 - m_schedule),
+                                           c_m = mu_next / (1 - m_schedule * mu_next)
+
     param, grad, m, v: arrays of the same shape, m and v start at zeros. m_schedule: a float,
     the product of the momenta of the earlier steps (1.0 before the first step), shared by all
     the weights. Defaults (Keras 2): lr 0.002, beta_1 0.9, beta_2 0.999, epsilon 1e-7,
@@ -65,12 +72,12 @@ def nadam_step(param, grad, m, v, t, m_schedule=1.0, lr=0.002, beta_1=0.9, beta_
     mu_next = nadam_momentum(t + 1, beta_1, schedule_decay)
     m_schedule = m_schedule * mu_t
     m_schedule_next = m_schedule * mu_next
-    g_hat = grad / (1 - m_schedule)
+    c_grad = (1 - mu_t) / (1 - m_schedule)           # m_bar = (1 - mu_t) * g_hat + ...
+    c_m = mu_next / (1 - m_schedule_next)             # ... + mu_next * m_hat
     m = beta_1 * m + (1 - beta_1) * grad
-    m_hat = m / (1 - m_schedule_next)
     v = beta_2 * v + (1 - beta_2) * grad ** 2
+    m_bar = c_grad * grad + c_m * m
     v_hat = v / (1 - beta_2 ** t)
-    m_bar = (1 - mu_t) * g_hat + mu_next * m_hat
     param = param - lr * m_bar / (np.sqrt(v_hat) + epsilon)
     return NadamStep(param, m, v, m_schedule)
 
@@ -86,21 +93,20 @@ def _nadam_step_inplace(param, grad, m, v, t, m_schedule, lr, beta_1, beta_2, ep
     mu_next = nadam_momentum(t + 1, beta_1, schedule_decay)
     m_schedule = m_schedule * mu_t
     m_schedule_next = m_schedule * mu_next
-    if fused.nadam(param, grad, m, v, lr, beta_1, beta_2, epsilon, t, mu_t, mu_next, m_schedule,
-                   m_schedule_next):
+    c_grad = (1 - mu_t) / (1 - m_schedule)
+    c_m = mu_next / (1 - m_schedule_next)
+    if fused.nadam(param, grad, m, v, lr, beta_1, beta_2, epsilon, t, c_grad, c_m):
         return
-    np.divide(grad, 1 - m_schedule, out=m_bar)          # g_hat
     m *= beta_1
     np.multiply(grad, 1 - beta_1, out=work)
     m += work
-    np.divide(m, 1 - m_schedule_next, out=work)         # m_hat
-    m_bar *= 1 - mu_t
-    work *= mu_next
-    m_bar += work
     v *= beta_2
     np.square(grad, out=work)
     work *= 1 - beta_2
     v += work
+    np.multiply(grad, c_grad, out=m_bar)
+    np.multiply(m, c_m, out=work)
+    m_bar += work
     np.divide(v, 1 - beta_2 ** t, out=work)             # v_hat
     np.sqrt(work, out=work)
     work += epsilon
