@@ -125,11 +125,7 @@ def copy_bandwidth(megabytes=256, repeats=5) -> float:
 
 class Run:
     """One model of the book's 784-512(relu)-10(softmax) network with optimizer ``name`` at its
-    Keras 2 defaults, trained one epoch at a time, timing its apply_gradients calls.
-
-    name None: the same model with the update left out (the weights never move): what an epoch
-    costs without any optimizer, for the "marginal" column.
-    """
+    Keras 2 defaults, trained one epoch at a time, timing its apply_gradients calls."""
 
     def __init__(self, name, seed=0):
         from course import Dense, Sequential, set_seed
@@ -139,11 +135,9 @@ class Run:
         set_seed(seed)
         self.model = Sequential([Dense(512, activation="relu", input_shape=(784,)),
                                  Dense(10, activation="softmax")])
-        self.model.compile(loss="categorical_crossentropy", optimizer=name or "sgd",
-                           metrics=["accuracy"])
+        self.model.compile(loss="categorical_crossentropy", optimizer=name, metrics=["accuracy"])
         optimizer = self.model.optimizer
-        if name is not None:    # compile the fused kernels now: a one-time cost, not an epoch's
-            compile_update(self.model)
+        compile_update(self.model)  # compile the fused kernels now: a one-time cost, not an epoch's
         apply_gradients = optimizer.apply_gradients
         self.spent = 0.0
 
@@ -152,11 +146,7 @@ class Run:
             apply_gradients(params, grads)
             self.spent += time.perf_counter() - start
 
-        def skipped(params, grads):
-            optimizer.iterations += 1
-
-        # the instance attribute is found before the method
-        optimizer.apply_gradients = timed if name is not None else skipped
+        optimizer.apply_gradients = timed  # the instance attribute is found before the method
         self.epoch_s, self.update_s, self.steps = [], [], []
 
     def epoch(self, x, y, seed):
@@ -171,7 +161,7 @@ class Run:
 
 
 def interleaved(names, data, epochs, pause=0.3):
-    """Train every optimizer and the no-update model in rounds of one epoch each.
+    """Train every optimizer in rounds of one epoch each.
 
     This machine's speed can drift by tens of percent from one minute to the next (other
     programs share its memory and caches). Taking the epochs of all the runs in turn, round
@@ -179,29 +169,27 @@ def interleaved(names, data, epochs, pause=0.3):
     like with like. A short pause before each epoch lets the previous one's work settle.
     """
     (x, y), _ = data
-    runs = [Run(n) for n in names] + [Run(None)]
+    runs = [Run(n) for n in names]
     for r in range(epochs):
         for run in runs:
             time.sleep(pause)
             run.epoch(x, y, seed=r)
-    return runs[:-1], runs[-1]
+    return runs
 
 
-def summarise(run, baseline, data, bandwidth, weights):
+def summarise(run, data, bandwidth, weights):
     """The row of the table for one run (medians over the rounds)."""
     (_, _), (x_test, y_test) = data
     epoch_s = np.array(run.epoch_s)
     update_s = np.array(run.update_s)
     steps = np.array(run.steps)
     share = update_s / epoch_s
-    marginal = (epoch_s - np.array(baseline.epoch_s)) / epoch_s
     step_ms = float(np.median(update_s / steps)) * 1e3
     floor_ms = bytes_per_weight(run.name) * weights / bandwidth * 1e3
     rest_ms = float(np.median((epoch_s - update_s) / steps)) * 1e3   # all but the update
     return dict(optimizer=run.name, accuracy=run.model.evaluate(x_test, y_test, batch_size=1000)[1],
                 epoch_s=float(np.median(epoch_s)), step_ms=step_ms, share=float(np.median(share)),
-                share_min=float(share.min()), share_max=float(share.max()),
-                marginal=float(np.median(marginal)), floor_ms=floor_ms,
+                share_min=float(share.min()), share_max=float(share.max()), floor_ms=floor_ms,
                 floor_share=floor_ms / (rest_ms + floor_ms))
 
 
@@ -241,25 +229,21 @@ def main(argv=None):
     weights = sum(int(np.prod(s)) for s in SHAPES)
     print(f"\n784-512(relu)-10(softmax) on MNIST, batch 100, {args.epochs} epoch(s), Keras 2 defaults")
     print(f"memory bandwidth (np.copyto of 256 MB, read + write): {bandwidth / 1e9:.1f} GB/s")
-    print("Every optimizer, and the same model with no update, train in interleaved rounds of "
-          "one epoch each;\ntimes are medians over the rounds.")
+    print("The optimizers train in interleaved rounds of one epoch each; times are medians over "
+          "the rounds.")
     print("share: time inside apply_gradients / epoch time (lowest-highest over the rounds in "
-          "brackets)\nmarginal: (epoch - epoch of the model with no update) / epoch, which also "
-          "counts what the update\n  costs the rest of the step (the caches it empties or fills)\n"
-          "floor: the time one fused pass needs just to move the weight, gradient and state "
-          "through memory\n  at that bandwidth, and the share it would have of the epoch")
+          "brackets)\nfloor: the time one fused pass needs just to move the weight, gradient and "
+          "state through memory\n  at that bandwidth, and the share it would have of the epoch")
     started = time.perf_counter()
-    runs, baseline = interleaved(names, data, args.epochs)
-    print(f"(trained in {time.perf_counter() - started:.0f} s; the model with no update: "
-          f"{np.median(baseline.epoch_s):.2f} s/epoch)")
+    runs = interleaved(names, data, args.epochs)
+    print(f"(trained in {time.perf_counter() - started:.0f} s)")
     print(f"{'optimizer':<12}{'test acc':>9}{'s/epoch':>9}{'opt ms/step':>13}{'share':>8}"
-          f"{'(range)':>15}{'marginal':>10}{'floor ms':>10}{'floor share':>13}")
+          f"{'(range)':>16}{'floor ms':>10}{'floor share':>13}")
     for run in runs:
-        r = summarise(run, baseline, data, bandwidth, weights)
+        r = summarise(run, data, bandwidth, weights)
         spread = f"({r['share_min']:.1%}-{r['share_max']:.1%})"
         print(f"{r['optimizer']:<12}{r['accuracy']:>9.4f}{r['epoch_s']:>9.2f}{r['step_ms']:>13.3f}"
-              f"{r['share']:>8.1%}{spread:>15}{r['marginal']:>10.1%}{r['floor_ms']:>10.3f}"
-              f"{r['floor_share']:>13.1%}")
+              f"{r['share']:>8.1%}{spread:>16}{r['floor_ms']:>10.3f}{r['floor_share']:>13.1%}")
     sys.stdout.flush()
 
 

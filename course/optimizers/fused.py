@@ -80,23 +80,26 @@ def _run(kernel: str, *args) -> bool:
 
 
 def _flat(kernel, *arrays):
-    """The arrays as flat views when ``kernel`` may update them, else None."""
+    """The arrays as flat views when ``kernel`` may update them, else None.
+
+    The caller has checked that the arrays have one shape; the sizes are checked again here, as
+    a kernel reads and writes ``param.size`` numbers of every array.
+    """
     first = arrays[0]
-    dtype = first.dtype
-    if first.size < MIN_SIZE and (kernel, dtype.char) not in _compiled:
+    dtype, size = first.dtype, first.size
+    if size < MIN_SIZE and (kernel, dtype.char) not in _compiled:
         return None
-    if dtype.char not in "fd":                  # float32 and float64 only
+    if dtype.char not in "fd" or not _load():          # float32 and float64 only
         return None
-    shape = first.shape
-    for array in arrays:
-        if array.dtype != dtype or array.shape != shape or not array.flags.c_contiguous:
+    flat = []
+    for i, array in enumerate(arrays):
+        flags = array.flags
+        if array.dtype != dtype or array.size != size or not flags.c_contiguous:
             return None
-    for array in arrays[:1] + arrays[2:]:   # everything but the gradient is written
-        if not array.flags.writeable:
+        if i != 1 and not flags.writeable:            # everything but the gradient is written
             return None
-    if not _load():
-        return None
-    return [array.reshape(-1) for array in arrays]
+        flat.append(array.reshape(-1))
+    return flat
 
 
 def sgd(param, grad, velocity, lr, momentum, nesterov) -> bool:
