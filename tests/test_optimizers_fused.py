@@ -1,7 +1,7 @@
 """The fused kernels (course/optimizers/fused.py) give the in-place NumPy update's results to
 the last bit, for every optimizer and option, in float32 and float64; and the NumPy update runs
-whenever a fused kernel cannot (small arrays before their kernel is compiled, non-contiguous
-arrays, COURSE_FUSED=0, no numba)."""
+whenever a fused kernel cannot (a small model before its kernel is compiled, non-contiguous
+weights, COURSE_FUSED=0, no numba)."""
 import subprocess
 import sys
 
@@ -68,30 +68,99 @@ def test_fused_update_equals_the_numpy_update_bit_for_bit(name, dtype, monkeypat
                 np.testing.assert_array_equal(a, b, strict=True)
 
 
-def test_the_fused_path_is_taken_for_large_contiguous_arrays_only(monkeypatch):
-    monkeypatch.setattr(fused, "_compiled", set())             # as in a fresh process
+def fused_step(optimizer, params, grads):
+    """Offer one step to the fused path, as apply_gradients does; True if it took it."""
+    params, grads = optimizer._check(params, grads)
+    if not optimizer.built:
+        optimizer.build(params)
+    return fused.update(optimizer, params, grads, optimizer.current_lr, optimizer.iterations + 1)
+
+
+def test_the_fused_path_is_taken_for_contiguous_float_arrays_only():
     big = np.zeros((256, 160), np.float32)
-    assert fused._flat("adam", big, big.copy(), big.copy()) is not None
-    assert fused._flat("adam", np.zeros(100, np.float32), np.zeros(100, np.float32)) is None
-    assert fused._flat("adam", np.asfortranarray(big), big.copy()) is None          # layout
-    assert fused._flat("adam", big, big.astype(np.float64)) is None                  # dtypes
-    assert fused._flat("adam", big.astype(np.float16), big.astype(np.float16)) is None
+    assert fused_step(O.Adam(), [big.copy()], [big.copy()])
+    assert not fused_step(O.Adam(), [np.asfortranarray(big)], [big.copy()])          # layout
+    assert not fused_step(O.Adam(), [big.astype(np.float16)], [big.astype(np.float16)])
+    assert not fused_step(O.Adam(), [big.copy(), np.zeros(10)], [big.copy(), np.zeros(10)])
     read_only = big.copy()
     read_only.flags.writeable = False
-    assert fused._flat("adam", read_only, big.copy()) is None
-    assert fused._flat("adam", big, read_only) is not None       # the gradient is only read
+    assert not fused_step(O.Adam(), [read_only], [big.copy()])
+    assert fused_step(O.Adam(), [big.copy()], [read_only])             # the gradient is only read
 
 
-def test_once_compiled_a_kernel_also_updates_the_small_arrays(monkeypatch):
-    monkeypatch.setattr(fused, "_compiled", set())
-    small = [np.zeros(10, np.float32) for _ in range(4)]
-    assert fused._flat("adam", *small) is None                    # not compiled: NumPy
-    big = [np.zeros((256, 160), np.float32) for _ in range(4)]
-    O.Adam().apply_gradients([big[0]], [big[1]])                  # compiles Adam for float32
+def test_once_compiled_a_kernel_also_updates_small_models(monkeypatch):
+    monkeypatch.setattr(fused, "_compiled", set())             # as in a fresh process
+    small = [np.zeros(10, np.float32), np.zeros((3, 4), np.float32)]
+    assert not fused_step(O.Adam(), small, small)               # not compiled: NumPy
+    big = np.zeros((256, 160), np.float32)
+    O.Adam().apply_gradients([big], [big])                      # compiles Adam for float32
     assert ("adam", "f") in fused._compiled
-    assert fused._flat("adam", *small) is not None               # now the kernel, any size
-    assert fused._flat("adam", *[a.astype(np.float64) for a in small]) is None   # other dtype
-    assert fused._flat("adamax", *small) is None                  # other kernel
+    assert fused_step(O.Adam(), small, small)                    # now the kernel, any size
+    assert not fused_step(O.Adam(), [a.astype(np.float64) for a in small], small)  # other dtype
+    assert not fused_step(O.Adamax(), small, small)              # other kernel
+
+
+def test_the_plan_is_kept_between_steps_and_remade_for_new_arrays():
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal((256, 160)).astype(np.float32)
+    g = rng.standard_normal((256, 160)).astype(np.float32)
+    optimizer = O.Adam()
+    optimizer.apply_gradients([w], [g])
+    plan = optimizer._fused_plan
+    assert plan is not None
+    optimizer.apply_gradients([w], [g])
+    assert optimizer._fused_plan is plan                           # same arrays: same plan
+    other = w.copy()
+    optimizer.apply_gradients([other], [g])
+    assert optimizer._fused_plan is not plan and optimizer._fused_plan.params[0] is other
+    optimizer.build([w])                                           # fresh state, fresh plan
+    assert optimizer._fused_plan is None
+
+
+def test_a_replaced_state_array_is_the_one_updated(monkeypatch):
+    rng = np.random.default_rng(4)
+    w = rng.standard_normal((256, 160)).astype(np.float32)
+    grads = [rng.standard_normal((256, 160)).astype(np.float32) for _ in range(3)]
+
+    def run():
+        params = [w.copy()]
+        optimizer = O.Adam()
+        optimizer.apply_gradients(params, [grads[0]])
+        optimizer.m[0] = np.full_like(w, 0.5)          # someone sets the state by hand
+        optimizer.apply_gradients(params, [grads[1]])
+        optimizer.apply_gradients(params, [grads[2]])
+        return params[0], optimizer.m[0]
+
+    fused_w, fused_m = run()
+    monkeypatch.setattr(fused, "_kernels", False)
+    numpy_w, numpy_m = run()
+    np.testing.assert_array_equal(fused_w, numpy_w)
+    np.testing.assert_array_equal(fused_m, numpy_m)
+
+
+def test_a_non_contiguous_gradient_gives_the_numpy_result(monkeypatch):
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal((256, 160)).astype(np.float32)
+    g = np.asfortranarray(rng.standard_normal((256, 160)).astype(np.float32))
+    a, b = w.copy(), w.copy()
+    O.RMSprop().apply_gradients([a], [g])
+    monkeypatch.setattr(fused, "_kernels", False)
+    O.RMSprop().apply_gradients([b], [g])
+    np.testing.assert_array_equal(a, b)
+
+
+def test_a_subclass_with_its_own_rule_runs_its_rule():
+    calls = []
+
+    class Clipped(O.SGD):
+        def _apply(self, params, grads, lr, t):
+            calls.append(t)
+            super()._apply(params, [np.clip(g, -1.0, 1.0) for g in grads], lr, t)
+
+    w = np.zeros((256, 160), np.float32)
+    Clipped(lr=0.1).apply_gradients([w], [np.full_like(w, 5.0)])
+    assert calls == [1]
+    np.testing.assert_allclose(w, -0.1)
 
 
 def test_a_small_network_never_imports_numba():

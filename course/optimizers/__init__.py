@@ -13,9 +13,9 @@ also a pure function (``sgd_step``, ``adam_step``, ...) that returns new arrays:
 see the arithmetic. The model calls ``optimizer.apply_gradients(params, grads)`` after every
 batch; ``model.compile(optimizer=...)`` accepts an object, a name or a dict (see ``get``).
 
-``apply_gradients`` updates the weights in place, one NumPy operation at a time; a large weight
-array (a 784 x 512 kernel) goes through a fused kernel instead, one pass over memory with the
-same results to the last bit, when numba is installed (``fused.py``).
+``apply_gradients`` updates the weights in place, one NumPy operation at a time; a model with a
+large weight array (a 784 x 512 kernel) goes through a fused kernel instead, one pass over
+memory per weight with the same results to the last bit, when numba is installed (``fused.py``).
 """
 from __future__ import annotations
 

@@ -5,7 +5,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import fused
 from .base import Optimizer, _Default, check_number
 
 __all__ = ["AdadeltaStep", "adadelta_step", "Adadelta"]
@@ -59,8 +58,6 @@ def adadelta_step(param, grad, accumulator, delta_accumulator, lr=1.0, rho=0.95,
 def _adadelta_step_inplace(param, grad, accumulator, delta_accumulator, lr, rho, epsilon,
                            scratch) -> None:
     """``adadelta_step`` written into its arrays: same operations, same order."""
-    if fused.adadelta(param, grad, accumulator, delta_accumulator, lr, rho, epsilon):
-        return
     update, work = scratch
     accumulator *= rho
     np.square(grad, out=work)
@@ -104,3 +101,6 @@ class Adadelta(Optimizer):
                 params, grads, self.accumulators, self.delta_accumulators, self._scratch):
             _adadelta_step_inplace(param, grad, accumulator, delta_accumulator, lr, self.rho,
                                    self.epsilon, scratch)
+
+    def _fused_step(self, lr, t):
+        return "adadelta", self.state_names, (lr, self.rho, 1 - self.rho, self.epsilon)

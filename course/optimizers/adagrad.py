@@ -5,7 +5,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import fused
 from .base import Optimizer, _Default, check_number
 
 __all__ = ["AdagradStep", "adagrad_step", "Adagrad"]
@@ -50,8 +49,6 @@ def adagrad_step(param, grad, accumulator, lr=0.01, epsilon=1e-7) -> AdagradStep
 
 def _adagrad_step_inplace(param, grad, accumulator, lr, epsilon, scratch) -> None:
     """``adagrad_step`` written into param and accumulator: same operations, same order."""
-    if fused.adagrad(param, grad, accumulator, lr, epsilon):
-        return
     work, step = scratch
     np.square(grad, out=work)
     accumulator += work
@@ -82,3 +79,6 @@ class Adagrad(Optimizer):
     def _apply(self, params, grads, lr, t):
         for param, grad, accumulator, scratch in zip(params, grads, self.accumulators, self._scratch):
             _adagrad_step_inplace(param, grad, accumulator, lr, self.epsilon, scratch)
+
+    def _fused_step(self, lr, t):
+        return "adagrad", self.state_names, (lr, self.epsilon)

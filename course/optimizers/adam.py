@@ -6,7 +6,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import fused
 from .base import Optimizer, _Default, check_bool, check_number
 
 __all__ = ["AdamStep", "adam_step", "Adam"]
@@ -61,12 +60,15 @@ def adam_step(param, grad, m, v, t, lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=
     return AdamStep(param, m, v, vhat)
 
 
+def _adam_rate(lr, t, beta_1, beta_2) -> float:
+    """lr_t = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t): step t's rate, corrected for the zero start."""
+    return lr * (math.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t))
+
+
 def _adam_step_inplace(param, grad, m, v, t, lr, beta_1, beta_2, epsilon, vhat, scratch) -> None:
     """``adam_step`` written into param, m, v (and vhat): same operations, same order."""
     work, step = scratch
-    lr_t = lr * (math.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t))
-    if fused.adam(param, grad, m, v, vhat, lr_t, beta_1, beta_2, epsilon):
-        return
+    lr_t = _adam_rate(lr, t, beta_1, beta_2)
     m *= beta_1
     np.multiply(grad, 1 - beta_1, out=work)
     m += work
@@ -117,3 +119,8 @@ class Adam(Optimizer):
         for param, grad, m, v, vhat, scratch in zip(params, grads, self.m, self.v, vhats, self._scratch):
             _adam_step_inplace(param, grad, m, v, t, lr, self.beta_1, self.beta_2, self.epsilon,
                                vhat, scratch)
+
+    def _fused_step(self, lr, t):
+        lr_t = _adam_rate(lr, t, self.beta_1, self.beta_2)
+        return ("adam_amsgrad" if self.amsgrad else "adam"), self.state_names, (
+            lr_t, self.beta_1, 1 - self.beta_1, self.beta_2, 1 - self.beta_2, self.epsilon)

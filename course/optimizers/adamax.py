@@ -5,7 +5,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import fused
 from .base import Optimizer, _Default, check_number
 
 __all__ = ["AdamaxStep", "adamax_step", "Adamax"]
@@ -53,8 +52,6 @@ def _adamax_step_inplace(param, grad, m, u, t, lr, beta_1, beta_2, epsilon, scra
     """``adamax_step`` written into param, m and u: same operations, same order."""
     work, step = scratch
     lr_t = lr / (1 - beta_1 ** t)
-    if fused.adamax(param, grad, m, u, lr_t, beta_1, beta_2, epsilon):
-        return
     m *= beta_1
     np.multiply(grad, 1 - beta_1, out=work)
     m += work
@@ -92,3 +89,8 @@ class Adamax(Optimizer):
     def _apply(self, params, grads, lr, t):
         for param, grad, m, u, scratch in zip(params, grads, self.m, self.u, self._scratch):
             _adamax_step_inplace(param, grad, m, u, t, lr, self.beta_1, self.beta_2, self.epsilon, scratch)
+
+    def _fused_step(self, lr, t):
+        lr_t = lr / (1 - self.beta_1 ** t)
+        return "adamax", self.state_names, (lr_t, self.beta_1, 1 - self.beta_1, self.beta_2,
+                                            self.epsilon)

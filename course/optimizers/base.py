@@ -21,6 +21,10 @@ Each update rule is written twice, on purpose:
   arrays it already owns (the weight, its state and two scratch arrays), because creating new
   arrays of 400 000 numbers for every operation of every batch costs more than the arithmetic.
   The tests check that both give the same numbers, bit for bit.
+
+When numba is installed, a large model's step goes through a compiled kernel instead: the same
+arithmetic again, one pass over memory per weight (see ``fused.py``). ``_fused_step`` names the
+kernel and the numbers it needs.
 """
 from __future__ import annotations
 
@@ -28,6 +32,8 @@ import math
 import numbers
 
 import numpy as np
+
+from . import fused
 
 __all__ = ["Optimizer", "check_number", "check_bool"]
 
@@ -102,6 +108,7 @@ class Optimizer:
         self.built = False
         self._scratch: list[tuple[np.ndarray, ...]] = []
         self._shapes: list[tuple[tuple, np.dtype]] = []
+        self._fused_plan = None           # flat views of the weights and state (see fused.py)
 
     # -- the learning rate ----------------------------------------------------------------------
     @property
@@ -143,6 +150,7 @@ class Optimizer:
             setattr(self, state_name, [np.zeros_like(p) for p in params])
         self._scratch = [tuple(np.empty_like(p) for _ in range(self.n_scratch)) for p in params]
         self._shapes = [(p.shape, p.dtype) for p in params]
+        self._fused_plan = None
         self.built = True
 
     @property
@@ -164,12 +172,27 @@ class Optimizer:
         params, grads = self._check(params, grads)
         if not self.built:
             self.build(params)
-        self._apply(params, grads, self.current_lr, self.iterations + 1)
+        lr, t = self.current_lr, self.iterations + 1
+        if not fused.update(self, params, grads, lr, t):   # the compiled kernel, when it can
+            self._apply(params, grads, lr, t)               # else the NumPy update
+        self._end_step(t)
         self.iterations += 1
 
     def _apply(self, params, grads, lr: float, t: int) -> None:
         """Update the weights in place with the learning rate lr at step t (t = 1 first)."""
         raise NotImplementedError
+
+    def _fused_step(self, lr: float, t: int):
+        """(kernel name, state names, numbers) for the compiled update of step t, or None.
+
+        The kernel in ``_fused_kernels.py`` is called as kernel(param, grad, *state, *numbers)
+        for each weight, with the state arrays named by ``state names`` (attributes of the
+        optimizer, one array per weight each). None: this optimizer has no kernel.
+        """
+        return None
+
+    def _end_step(self, t: int) -> None:
+        """Bookkeeping after the weights of step t are updated (Nadam's momentum product)."""
 
     def _check(self, params, grads):
         name = type(self).__name__

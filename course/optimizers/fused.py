@@ -1,4 +1,4 @@
-"""Fused updates for large weight arrays: every optimizer's rule in one pass over memory.
+"""Fused updates: every optimizer's rule in one pass over memory.
 
 The in-place NumPy update (``_adam_step_inplace`` and its siblings) runs one ufunc per
 operation: Adam's rule is about eleven passes over each weight array. On a small network that
@@ -11,29 +11,35 @@ element. Written out for one weight ``i``, Adam's fused step is
     v[i] = v[i] * beta_2 + (grad[i] * grad[i]) * (1 - beta_2)
     param[i] -= (m[i] * lr_t) / (sqrt(v[i]) + epsilon)
 
-which is ``adam_step`` read one number at a time. The kernels are compiled by numba, when it
-is installed, the first time an array of at least ``MIN_SIZE`` numbers is updated; from then on
-that kernel updates the small arrays of that dtype as well (a bias, the output layer's kernel),
-as one compiled call costs about a microsecond and the NumPy update of even a tiny array ten
-or more. Until then small arrays are left to NumPy, so that a small network never waits for
-numba to import and compile (about a second, once per kernel and dtype). Each one
-performs the in-place NumPy update's operations in the same order and in the array's dtype, so
-the results are identical to the last bit (``tests/test_optimizers_fused.py`` checks this for
-every optimizer and option). Without numba, with ``COURSE_FUSED=0`` in the environment, for
-small arrays before their kernel is compiled, or for arrays that are not contiguous or do not
-share one float dtype, the NumPy update runs instead.
+which is ``adam_step`` read one number at a time. Each kernel performs the in-place NumPy
+update's operations in the same order and in the arrays' dtype, so the results are identical
+to the last bit (``tests/test_optimizers_fused.py`` checks this for every optimizer and
+option).
 
-Each function below returns True when it has done the update and False when the caller must.
+How a step runs. ``Optimizer.apply_gradients`` first offers the step to ``update`` below. The
+optimizer names its kernel, its state and the numbers of this step (``_fused_step``); the first
+time, ``update`` also checks every weight and state array once and keeps flat views of them
+(a "plan"), reused as long as the optimizer is given the same weight arrays and keeps the same
+state arrays. A step then costs one compiled call per weight, plus a check of the gradients:
+at a step every millisecond, the Python around the update matters as much as the update.
+
+The kernels are compiled by numba, when it is installed, the first time a model with an array
+of at least ``MIN_SIZE`` numbers is updated; from then on the kernel updates models of any size
+with that dtype. Until then small models are left to NumPy, so that a small network never
+waits for numba to import and compile (about a second, once per kernel and dtype). Without
+numba, with ``COURSE_FUSED=0`` in the environment, for a small model before its kernel is
+compiled, or when an array is not contiguous or the arrays do not share one float dtype,
+``update`` returns False and the NumPy update runs instead.
 """
 from __future__ import annotations
 
+import operator
 import os
 import warnings
 
 import numpy as np
 
-__all__ = ["MIN_SIZE", "available", "sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamax",
-           "nadam"]
+__all__ = ["MIN_SIZE", "available", "update"]
 
 #: The smallest array for which a kernel is compiled: below it, eleven NumPy passes cost less
 #: than compiling. Once compiled, a kernel takes arrays of any size.
@@ -63,105 +69,115 @@ def available() -> bool:
     return bool(_load())
 
 
-def _run(kernel: str, *args) -> bool:
-    """Call a kernel. A kernel that cannot be compiled here fails before it touches any array:
-    then the kernels are turned off, with one warning, and the NumPy update runs instead."""
-    global _kernels
-    try:
-        getattr(_kernels, kernel)(*args)
-    except Exception as error:  # noqa: BLE001 - numba's compile errors have no common base class
-        _kernels = False
-        warnings.warn(f"the fused optimizer kernels cannot run here ({type(error).__name__}: "
-                      f"{str(error)[:200]}); the NumPy update is used instead", RuntimeWarning,
-                      stacklevel=4)
+class _Plan:
+    """Flat views of an optimizer's weights and state, checked once and kept between steps."""
+
+    __slots__ = ("params", "states", "views", "dtype", "large")
+
+    def __init__(self, params, states, views, dtype, large):
+        self.params = params      # the weight arrays the views belong to
+        self.states = states      # the state arrays, in the order of ``_state_arrays``
+        self.views = views        # per weight: [flat weight, flat state 1, flat state 2, ...]
+        self.dtype = dtype
+        self.large = large        # True when a weight has at least MIN_SIZE numbers
+
+    def fits(self, params, states) -> bool:
+        """True if these are the very arrays the plan was made for."""
+        return (len(params) == len(self.params) and len(states) == len(self.states)
+                and all(map(operator.is_, params, self.params))
+                and all(map(operator.is_, states, self.states)))
+
+
+_rule_checked: dict = {}
+
+
+def _kernel_is_its_rule(cls) -> bool:
+    """True if ``_fused_step`` and ``_apply`` come from the same class.
+
+    A subclass that writes its own update rule (its own ``_apply``) and no kernel for it gets
+    its own rule, in NumPy, not the kernel of the optimizer it derives from.
+    """
+    if cls not in _rule_checked:
+        def owner(name):
+            return next(k for k in cls.__mro__ if name in k.__dict__)
+        _rule_checked[cls] = owner("_apply") is owner("_fused_step")
+    return _rule_checked[cls]
+
+
+def _state_arrays(optimizer, state_names, n):
+    """The optimizer's state arrays, weight by weight: [s1[0], s2[0], s1[1], s2[1], ...]."""
+    lists = [getattr(optimizer, name) for name in state_names]
+    if any(len(states) != n for states in lists):
+        return None
+    return [states[i] for i in range(n) for states in lists]
+
+
+def _make_plan(params, states, n_states):
+    """A plan for these arrays, or None when one of them cannot go through a kernel."""
+    dtype = params[0].dtype
+    if dtype.char not in "fd":                          # float32 and float64 only
+        return None
+    views = []
+    for i, param in enumerate(params):
+        arrays = [param] + states[i * n_states:(i + 1) * n_states]
+        for array in arrays:
+            if (array.dtype != dtype or array.shape != param.shape
+                    or not array.flags.c_contiguous or not array.flags.writeable):
+                return None
+        views.append([array.reshape(-1) for array in arrays])
+    large = max(param.size for param in params) >= MIN_SIZE
+    return _Plan(tuple(params), tuple(states), views, dtype, large)
+
+
+def update(optimizer, params, grads, lr: float, t: int) -> bool:
+    """Do the optimizer's step with its fused kernel, one call per weight; False if it cannot.
+
+    params, grads: as ``Optimizer.apply_gradients`` has checked them (same shapes, the
+    gradients in the weights' dtype). lr: this step's learning rate; t: its number (1 first).
+    Returns False, having changed nothing, when the NumPy update must run instead.
+    """
+    if _kernels is False or not _kernel_is_its_rule(type(optimizer)):
         return False
-    _compiled.add((kernel, args[0].dtype.char))
+    step = optimizer._fused_step(lr, t)
+    if step is None or not params:
+        return False
+    kernel, state_names, numbers = step
+    states = _state_arrays(optimizer, state_names, len(params))
+    if states is None:
+        return False
+    plan = optimizer._fused_plan
+    if plan is None or not plan.fits(params, states):
+        plan = optimizer._fused_plan = _make_plan(params, states, len(state_names))
+        if plan is None:
+            return False
+    if not plan.large and (kernel, plan.dtype.char) not in _compiled:
+        return False                     # a small model: not worth compiling for
+    if not _load():
+        return False
+    flat_grads = []
+    for grad in grads:
+        if not grad.flags.c_contiguous:
+            grad = np.ascontiguousarray(grad)
+        flat_grads.append(grad.reshape(-1))
+    to_dtype = plan.dtype.type           # each number in the arrays' dtype, as NumPy converts it
+    numbers = [to_dtype(x) for x in numbers]
+    run = getattr(_kernels, kernel)
+    views = plan.views
+    try:
+        run(views[0][0], flat_grads[0], *views[0][1:], *numbers)
+    except Exception as error:  # noqa: BLE001 - numba's compile errors have no common base class
+        _turn_off(error)        # a kernel that cannot compile fails before it touches an array
+        return False
+    _compiled.add((kernel, plan.dtype.char))
+    for i in range(1, len(views)):
+        run(views[i][0], flat_grads[i], *views[i][1:], *numbers)
     return True
 
 
-def _flat(kernel, *arrays):
-    """The arrays as flat views when ``kernel`` may update them, else None.
-
-    The caller has checked that the arrays have one shape; the sizes are checked again here, as
-    a kernel reads and writes ``param.size`` numbers of every array.
-    """
-    first = arrays[0]
-    dtype, size = first.dtype, first.size
-    if size < MIN_SIZE and (kernel, dtype.char) not in _compiled:
-        return None
-    if dtype.char not in "fd" or not _load():          # float32 and float64 only
-        return None
-    flat = []
-    for i, array in enumerate(arrays):
-        flags = array.flags
-        if array.dtype != dtype or array.size != size or not flags.c_contiguous:
-            return None
-        if i != 1 and not flags.writeable:            # everything but the gradient is written
-            return None
-        flat.append(array.reshape(-1))
-    return flat
-
-
-def sgd(param, grad, velocity, lr, momentum, nesterov) -> bool:
-    kernel = "sgd_nesterov" if nesterov else "sgd_momentum" if momentum else "sgd_plain"
-    flat = _flat(kernel, param, grad, velocity)
-    if flat is None:
-        return False
-    f = param.dtype.type
-    if kernel == "sgd_plain":
-        return _run(kernel, *flat, f(-lr))
-    return _run(kernel, *flat, f(lr), f(momentum))
-
-
-def rmsprop(param, grad, accumulator, lr, rho, epsilon) -> bool:
-    flat = _flat("rmsprop", param, grad, accumulator)
-    if flat is None:
-        return False
-    f = param.dtype.type
-    return _run("rmsprop", *flat, f(lr), f(rho), f(1 - rho), f(epsilon))
-
-
-def adagrad(param, grad, accumulator, lr, epsilon) -> bool:
-    flat = _flat("adagrad", param, grad, accumulator)
-    if flat is None:
-        return False
-    f = param.dtype.type
-    return _run("adagrad", *flat, f(lr), f(epsilon))
-
-
-def adadelta(param, grad, accumulator, delta_accumulator, lr, rho, epsilon) -> bool:
-    flat = _flat("adadelta", param, grad, accumulator, delta_accumulator)
-    if flat is None:
-        return False
-    f = param.dtype.type
-    return _run("adadelta", *flat, f(lr), f(rho), f(1 - rho), f(epsilon))
-
-
-def adam(param, grad, m, v, vhat, lr_t, beta_1, beta_2, epsilon) -> bool:
-    """lr_t: the bias-corrected rate of this step, as the NumPy update computes it."""
-    kernel = "adam" if vhat is None else "adam_amsgrad"
-    flat = _flat(kernel, param, grad, m, v, *([] if vhat is None else [vhat]))
-    if flat is None:
-        return False
-    f = param.dtype.type
-    return _run(kernel, *flat, f(lr_t), f(beta_1), f(1 - beta_1), f(beta_2), f(1 - beta_2),
-                f(epsilon))
-
-
-def adamax(param, grad, m, u, lr_t, beta_1, beta_2, epsilon) -> bool:
-    """lr_t: lr / (1 - beta_1**t), as the NumPy update computes it."""
-    flat = _flat("adamax", param, grad, m, u)
-    if flat is None:
-        return False
-    f = param.dtype.type
-    return _run("adamax", *flat, f(lr_t), f(beta_1), f(1 - beta_1), f(beta_2), f(epsilon))
-
-
-def nadam(param, grad, m, v, lr, beta_1, beta_2, epsilon, t, c_grad, c_m) -> bool:
-    """c_grad, c_m: the weights of the gradient and of m in m_bar, as the NumPy update has them."""
-    flat = _flat("nadam", param, grad, m, v)
-    if flat is None:
-        return False
-    f = param.dtype.type
-    return _run("nadam", *flat, f(lr), f(beta_1), f(1 - beta_1), f(beta_2), f(1 - beta_2),
-                f(epsilon), f(c_grad), f(c_m), f(1 - beta_2 ** t))
+def _turn_off(error) -> None:
+    """Use the NumPy update from now on, with one warning."""
+    global _kernels
+    _kernels = False
+    warnings.warn(f"the fused optimizer kernels cannot run here ({type(error).__name__}: "
+                  f"{str(error)[:200]}); the NumPy update is used instead", RuntimeWarning,
+                  stacklevel=4)

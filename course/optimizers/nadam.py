@@ -5,7 +5,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import fused
 from .base import Optimizer, _Default, check_number
 
 __all__ = ["NadamStep", "nadam_momentum", "nadam_step", "Nadam"]
@@ -82,6 +81,18 @@ def nadam_step(param, grad, m, v, t, m_schedule=1.0, lr=0.002, beta_1=0.9, beta_
     return NadamStep(param, m, v, m_schedule)
 
 
+def _nadam_weights(t, m_schedule, beta_1, schedule_decay) -> tuple[float, float]:
+    """c_grad and c_m of step t, the weights of grad and m in m_bar (see ``nadam_step``).
+
+    m_schedule: the product of the momenta before step t (1.0 before the first step).
+    """
+    mu_t = nadam_momentum(t, beta_1, schedule_decay)
+    mu_next = nadam_momentum(t + 1, beta_1, schedule_decay)
+    m_schedule = m_schedule * mu_t
+    m_schedule_next = m_schedule * mu_next
+    return (1 - mu_t) / (1 - m_schedule), mu_next / (1 - m_schedule_next)
+
+
 def _nadam_step_inplace(param, grad, m, v, t, m_schedule, lr, beta_1, beta_2, epsilon,
                         schedule_decay, scratch) -> None:
     """``nadam_step`` written into param, m and v: same operations, same order.
@@ -89,14 +100,7 @@ def _nadam_step_inplace(param, grad, m, v, t, m_schedule, lr, beta_1, beta_2, ep
     The caller keeps m_schedule (one float for all the weights) and updates it after the step.
     """
     m_bar, work = scratch
-    mu_t = nadam_momentum(t, beta_1, schedule_decay)
-    mu_next = nadam_momentum(t + 1, beta_1, schedule_decay)
-    m_schedule = m_schedule * mu_t
-    m_schedule_next = m_schedule * mu_next
-    c_grad = (1 - mu_t) / (1 - m_schedule)
-    c_m = mu_next / (1 - m_schedule_next)
-    if fused.nadam(param, grad, m, v, lr, beta_1, beta_2, epsilon, t, c_grad, c_m):
-        return
+    c_grad, c_m = _nadam_weights(t, m_schedule, beta_1, schedule_decay)
     m *= beta_1
     np.multiply(grad, 1 - beta_1, out=work)
     m += work
@@ -148,4 +152,12 @@ class Nadam(Optimizer):
         for param, grad, m, v, scratch in zip(params, grads, self.m, self.v, self._scratch):
             _nadam_step_inplace(param, grad, m, v, t, self.m_schedule, lr, self.beta_1, self.beta_2,
                                 self.epsilon, self.schedule_decay, scratch)
+
+    def _fused_step(self, lr, t):
+        c_grad, c_m = _nadam_weights(t, self.m_schedule, self.beta_1, self.schedule_decay)
+        return "nadam", self.state_names, (lr, self.beta_1, 1 - self.beta_1, self.beta_2,
+                                           1 - self.beta_2, self.epsilon, c_grad, c_m,
+                                           1 - self.beta_2 ** t)
+
+    def _end_step(self, t):
         self.m_schedule = self.m_schedule * nadam_momentum(t, self.beta_1, self.schedule_decay)

@@ -5,7 +5,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import fused
 from .base import Optimizer, _Default, check_number
 
 __all__ = ["RMSpropStep", "rmsprop_step", "RMSprop"]
@@ -51,8 +50,6 @@ def rmsprop_step(param, grad, accumulator, lr=0.001, rho=0.9, epsilon=1e-7) -> R
 
 def _rmsprop_step_inplace(param, grad, accumulator, lr, rho, epsilon, scratch) -> None:
     """``rmsprop_step`` written into param and accumulator: same operations, same order."""
-    if fused.rmsprop(param, grad, accumulator, lr, rho, epsilon):
-        return
     work, step = scratch
     accumulator *= rho
     np.square(grad, out=work)
@@ -87,3 +84,6 @@ class RMSprop(Optimizer):
     def _apply(self, params, grads, lr, t):
         for param, grad, accumulator, scratch in zip(params, grads, self.accumulators, self._scratch):
             _rmsprop_step_inplace(param, grad, accumulator, lr, self.rho, self.epsilon, scratch)
+
+    def _fused_step(self, lr, t):
+        return "rmsprop", self.state_names, (lr, self.rho, 1 - self.rho, self.epsilon)

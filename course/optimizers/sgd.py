@@ -5,7 +5,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import fused
 from .base import Optimizer, _Default, check_bool, check_number
 
 __all__ = ["SGDStep", "sgd_step", "SGD"]
@@ -57,8 +56,6 @@ def sgd_step(param, grad, velocity, lr=0.01, momentum=0.0, nesterov=False) -> SG
 
 def _sgd_step_inplace(param, grad, velocity, lr, momentum, nesterov, scratch) -> None:
     """``sgd_step`` written into param and velocity: same operations, same order."""
-    if fused.sgd(param, grad, velocity, lr, momentum, nesterov):
-        return
     if momentum == 0.0 and not nesterov:
         # velocity = 0 * velocity - lr * grad = (-lr) * grad exactly; then param += velocity.
         np.multiply(grad, -lr, out=velocity)
@@ -106,3 +103,9 @@ class SGD(Optimizer):
     def _apply(self, params, grads, lr, t):
         for param, grad, velocity, scratch in zip(params, grads, self.velocities, self._scratch):
             _sgd_step_inplace(param, grad, velocity, lr, self.momentum, self.nesterov, scratch)
+
+    def _fused_step(self, lr, t):
+        if self.momentum == 0.0 and not self.nesterov:
+            return "sgd_plain", self.state_names, (-lr,)
+        kernel = "sgd_nesterov" if self.nesterov else "sgd_momentum"
+        return kernel, self.state_names, (lr, self.momentum)
