@@ -115,8 +115,8 @@ def adamax(param, grad, m, u, lr_t, beta_1, one_minus_beta_1, beta_2, epsilon):
 
 
 @_jit
-def nadam(param, grad, m, v, lr, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, epsilon,
-          c_grad, c_m, v_correction):
+def nadam(param, grad, m, v, lr_root, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2,
+          epsilon_root, c_grad, c_m):
     for i in range(param.size):
         g = grad[i]
         mi = m[i] * beta_1 + g * one_minus_beta_1
@@ -124,4 +124,4 @@ def nadam(param, grad, m, v, lr, beta_1, one_minus_beta_1, beta_2, one_minus_bet
         m[i] = mi
         v[i] = vi
         m_bar = g * c_grad + mi * c_m
-        param[i] = param[i] - (m_bar * lr) / (np.sqrt(vi / v_correction) + epsilon)
+        param[i] = param[i] - (m_bar * lr_root) / (np.sqrt(vi) + epsilon_root)
