@@ -10,9 +10,9 @@ Two tables:
    batch 100, Keras's default initialisers, seed 0, epoch r shuffled with seed r) with each
    optimizer at its Keras 2 defaults: test accuracy, seconds per epoch, and the share of the
    epoch spent inside apply_gradients (the fused kernels are compiled before the clock starts;
-   COURSE_FUSED=0 measures the NumPy update instead). The optimizers, and the same model
-   without any update, train in interleaved rounds of one epoch each, so that a drift in this
-   machine's speed touches them alike; the table gives medians over the rounds.
+   COURSE_FUSED=0 measures the NumPy update instead). The optimizers train in interleaved
+   rounds of one epoch each, so that a drift in this machine's speed touches them alike; the
+   table gives medians over the rounds, and the lowest and highest share.
 
     python benchmarks/bench_optimizers.py                        # 5 epochs, every optimizer
     python benchmarks/bench_optimizers.py --epochs 1 --optimizers sgd,adam
@@ -210,7 +210,7 @@ def main(argv=None):
         micro.insert(names.index("sgd") + 2, ("sgd nesterov", lambda: O.SGD(momentum=0.9, nesterov=True)))
     print("apply_gradients on 407 050 float32 weights ((784,512), (512,), (512,10), (10,))")
     print("fused: one pass per weight (numba, course/optimizers/fused.py), what training uses "
-          "for large arrays;\nNumPy in place: one ufunc per operation (used without numba); "
+          "for a large model;\nNumPy in place: one ufunc per operation (used without numba); "
           "pure functions: new arrays every operation")
     print(f"{'optimizer':<20}{'fused (ms)':>12}{'NumPy in place (ms)':>21}{'pure functions (ms)':>22}")
     started = time.perf_counter()
