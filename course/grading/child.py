@@ -390,12 +390,258 @@ def grade(job: dict, report: Reporter) -> None:
                 report("blocked", text=line)
 
 
+# -- the jailed way: the submission in bubblewrap, the tests here -----------------------------------
+def read_and_clear(path: str, max_file_bytes: int, max_notebook_bytes: int) -> tuple[list, bytes]:
+    """The cells of the submission, and the notebook with its outputs cleared (for the jail).
+
+    Outputs are dropped before any limit on the notebook applies, as nbgrader clears them before
+    it grades: a notebook of 150 MB of pictures is graded. Only a file over ``max_file_bytes``,
+    or one still over ``max_notebook_bytes`` once cleared, is refused."""
+    raw = read_submission(path, max_file_bytes)
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        data = None  # read_cells says why
+    if isinstance(data, dict):
+        for cell in _all_cells(data):
+            if isinstance(cell, dict):
+                if "outputs" in cell:
+                    cell["outputs"] = []
+                if "execution_count" in cell:
+                    cell["execution_count"] = None
+                cell.pop("attachments", None)
+        raw = json.dumps(data).encode("utf-8")
+        if len(raw) > max_notebook_bytes:
+            raise NotebookError(f"the notebook is {len(raw) / 2**20:.0f} MB even with its outputs "
+                                f"cleared, more than the {max_notebook_bytes / 2**20:.0f} MB the "
+                                f"grader reads: remove the large data pasted into its cells")
+    del data
+    return read_cells(raw), raw
+
+
+def _all_cells(data: dict) -> list:
+    cells = data.get("cells")
+    if isinstance(cells, list):
+        return cells
+    worksheets = data.get("worksheets")
+    if isinstance(worksheets, list):
+        return [c for w in worksheets if isinstance(w, dict) and isinstance(w.get("cells"), list)
+                for c in w["cells"]]
+    return []
+
+
+def names_used(source: str) -> set[str]:
+    """The names a cell reads (any ``Name`` in a load context); empty when it does not parse."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+
+
+class CellTimeout(TimeoutError):
+    """The test cell ran past its time limit in the trusted process."""
+
+
+def _on_alarm(signum, frame):
+    raise CellTimeout("the test ran longer than the time limit of a cell")
+
+
+class TrustedTests:
+    """Runs the instructor's test cells here, in the trusted process, with the learner's
+    functions as ``jail.Proxy`` objects and the learner's values as plain copies."""
+
+    def __init__(self, job: dict, answer_names: list[str]):
+        self.job = job
+        self.answer_names = set(answer_names)
+        self.namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__}
+
+    def run(self, source: str, timeout: float, filename: str) -> tuple[str, CappedOutputs]:
+        """Execute trusted code (a setup or test cell). Returns (status, outputs) as Kernel.run."""
+        import contextlib
+        import signal
+
+        outputs = CappedOutputs(self.job.get("output_limit", 20000))
+        stdout, stderr = _OutputStream(outputs, "stdout"), _OutputStream(outputs, "stderr")
+        status = "ok"
+        previous = signal.signal(signal.SIGALRM, _on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+        try:
+            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+                code = compile(source, filename, "exec")
+                exec(code, self.namespace)  # noqa: S102 - the instructor's own cells
+        except CellTimeout as error:
+            status = "timeout"
+            outputs.add_error("TimeoutError", str(error))
+        except Exception as error:  # the test failed: its message is the feedback
+            status = "error"
+            # the traceback of a hidden test would show its source: keep only name and message
+            outputs.add_error(type(error).__name__, _message_of(error))
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        return status, outputs
+
+    def bind(self, values: dict, wanted: set[str]) -> None:
+        """Put the learner's current values into the namespace; a name the learner no longer
+        defines is removed, so the test meets a NameError as it would in the notebook."""
+        for name in wanted:
+            if name in values:
+                self.namespace[name] = values[name]
+            else:
+                self.namespace.pop(name, None)
+
+
+def _message_of(error: BaseException) -> str:
+    try:
+        return str(error)[:2000]
+    except Exception:  # pragma: no cover - a message that cannot be printed
+        return ""
+
+
+class _OutputStream:
+    """A text stream that appends to a cell's CappedOutputs as a stream output."""
+
+    def __init__(self, outputs: CappedOutputs, name: str):
+        self.outputs, self.name = outputs, name
+
+    def write(self, text) -> int:
+        text = str(text)
+        if text or self.name == "stderr":
+            self.outputs.add("stream", {"name": self.name, "text": text})
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _jail_outputs(reply: dict, limit: int) -> tuple[str, CappedOutputs]:
+    outputs = CappedOutputs(limit)
+    for name in ("stdout", "stderr"):
+        text = reply.get(name)
+        if isinstance(text, str) and text:
+            outputs.add("stream", {"name": name, "text": text})
+    dropped = reply.get("dropped")
+    if isinstance(dropped, int) and dropped > 0:
+        outputs.dropped += dropped
+    status = reply.get("status", "error")
+    if status != "ok" or reply.get("ename"):
+        outputs.add_error(str(reply.get("ename", "Error")), str(reply.get("evalue", "")))
+        if status == "ok":
+            status = "error"
+    return status, outputs
+
+
+def grade_jailed(job: dict, report: Reporter) -> None:
+    """Grade one submission with its code in the jail and the tests in this process."""
+    from .jail import Jail, JailBroken
+
+    try:
+        cells, cleared = read_and_clear(job["submission"], job.get("max_file_bytes", 512 * 2**20),
+                                        job.get("max_notebook_bytes", 64 * 2**20))
+    except NotebookError as error:
+        report("invalid", reason=str(error))
+        return
+    to_run, notes = merge(job["template"], cells)
+    for text in notes:
+        report("note", text=text)
+    for name in job.get("preload", []):  # the tests' heavy imports, before any time limit
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    tests = TrustedTests(job, job.get("answer_names", []))
+    jail = Jail({**job, "notebook": cleared, "notebook_name": job.get("notebook_name", "submission.ipynb")})
+    cell_timeout = job["cell_timeout"]
+    limit = job.get("output_limit", 20000)
+    restarts = 0
+    completed: list[str] = []
+
+    def start_jail() -> None:
+        seconds = jail.start(job.get("startup_timeout", 60))
+        report("kernel", pid=jail.process.pid, seconds=round(seconds, 3))
+
+    def restart() -> bool:
+        nonlocal restarts
+        restarts += 1
+        jail.stop()
+        if restarts > job.get("max_restarts", 3):
+            report("note", text=f"the kernel was restarted {restarts - 1} times; the remaining "
+                                f"cells were not run")
+            return False
+        start_jail()
+        report("note", text="the kernel was restarted and the cells that had worked were run again")
+        for source in completed:
+            jail.run(source, cell_timeout, silent=True)
+        return True
+
+    try:
+        try:
+            start_jail()
+        except JailBroken as error:
+            report("note", text=str(error)[:600])
+            return
+        for position, cell in enumerate(to_run):
+            label = _label(cell, position)
+            if cell.role == "test":
+                wanted = names_used(cell.source) & tests.answer_names
+                jail.deadline = time.monotonic() + cell_timeout
+                try:
+                    values = jail.fetch(sorted(wanted), cell_timeout) if wanted else {}
+                except (JailBroken, TimeoutError) as error:
+                    values = {}
+                    report("note", text=f"the learner's values could not be read for {label}: {error}"[:400])
+                tests.bind(values, wanted)
+                status, outputs = tests.run(cell.source, cell_timeout + 2, f"<test {cell.grade_id}>")
+                report("cell", grade_id=cell.grade_id, status=status, outputs=outputs.outputs)
+                if status == "timeout":
+                    report("note", text=f"cell {label} was stopped after {cell_timeout:g} s (an endless loop?)")
+                if not jail.alive():
+                    if not restart():
+                        break
+                continue
+            status, outputs = _jail_outputs(jail.run(cell.source, cell_timeout), limit)
+            if cell.role == "setup":  # the instructor's given cells run on both sides
+                tests.run(cell.source, cell_timeout, f"<setup {cell.grade_id or position + 1}>")
+            if outputs.dropped:
+                report("note", text=f"cell {label} printed at least {outputs.kept + outputs.dropped:,} "
+                                    f"characters; the first {outputs.kept:,} were kept")
+            if status in ("timeout", "stuck"):
+                report("note", text=f"cell {label} was stopped after {cell_timeout:g} s (an endless loop?)")
+            if status == "died":
+                report("note", text=f"the kernel died while running cell {label} (memory limit "
+                                    f"{job['memory_mb']} MB, or the code ended the process)")
+            if status == "error":
+                error = next(o for o in outputs.outputs if o["output_type"] == "error")
+                if error["ename"] == "MemoryError":
+                    report("note", text=f"cell {label} ran out of memory (the limit is {job['memory_mb']} MB)")
+                else:
+                    detail = " ".join(error["evalue"].split())[:150]
+                    report("error", text=f"cell {label} raised {error['ename']}" + (f": {detail}" if detail else ""))
+            if status == "ok":
+                completed.append(cell.source)
+            if not jail.alive():
+                if not restart():
+                    break
+        report("done")
+    finally:
+        jail.stop()
+
+
 def main() -> None:
     job = json.loads(sys.stdin.buffer.read().decode("utf-8"))
     report = Reporter()
     os.chdir(job["private_dir"])
     set_limits(job)
-    grade(job, report)
+    if job.get("jail", True):
+        grade_jailed(job, report)
+    else:
+        grade(job, report)
 
 
 if __name__ == "__main__":

@@ -70,7 +70,10 @@ class Settings:
     jobs: int = 0                 # submissions graded at once; 0: one per CPU
     output_limit: int = 20000     # characters of output kept per cell
     file_size_mb: int = 256       # largest file a submission may write
-    max_notebook_mb: int = 64     # largest notebook file read
+    max_notebook_mb: int = 64     # largest notebook, once its outputs are cleared
+    max_file_mb: int = 512        # largest notebook file read (outputs included)
+    disk_mb: int = 256            # size of each of the jail's writable folders (home and /tmp)
+    jail: bool = True             # False: --unsafe-no-jail, the in-process guard of sandbox.py
 
 
 @dataclass
@@ -82,6 +85,7 @@ class Template:
     cells: list[dict]             # for assemble.merge: role, cell_type, grade_id, source, visible
     tests: dict[str, dict]        # grade_id -> the source's test cell (nbformat dict)
     preload: list[str] = field(default_factory=list)  # heavy modules the tests import
+    answer_names: list[str] = field(default_factory=list)  # what the answers define, minus the setup's
 
     @property
     def max_score(self) -> float:
@@ -108,6 +112,8 @@ class Result:
     reason: str
     tests: list[TestResult] = field(default_factory=list)
     seconds: float = 0.0
+    jailed: bool = True
+    kernel_start: float | None = None   # seconds from starting the kernel to its first answer
 
 
 # -- the source notebooks --------------------------------------------------------------------------
@@ -153,7 +159,33 @@ def load_template(path: Path, assignment: str) -> Template:
     # machine) is not counted against the time limit of the cell that first imports them.
     preload = [name for name in PRELOAD if any(re.search(rf"^\s*(import|from) {name}\b", c["source"], re.M)
                                                for c in cells)]
-    return Template(assignment, path.name, cells, tests, preload)
+    given = set().union(*[_bound_names(c["source"]) for c in cells if c["role"] == "setup"])
+    answers = set().union(*[_bound_names(c.source) for c in source.cells
+                            if c.cell_type == "code" and _role(c) == "solution"])
+    return Template(assignment, path.name, cells, tests, preload, sorted(answers - given))
+
+
+def _bound_names(source: str) -> set[str]:
+    """The names a cell binds at its top level: functions, classes, assignments, imports."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as error:
+        raise ValueError(f"a cell of the source does not parse: {error}") from None
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.With)):
+            targets = (node.targets if isinstance(node, ast.Assign) else
+                       [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For)) else
+                       [item.optional_vars for item in node.items if item.optional_vars is not None])
+            for target in targets:
+                names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+    return names
 
 
 def load_templates(source_dir: Path) -> dict[str, list[Template]]:
@@ -181,9 +213,16 @@ class Job:
     problem: str = ""             # why the file cannot be graded at all
 
 
-def submissions_root(submissions_dir: Path) -> Path:
+def submissions_root(submissions_dir: Path, assignments=()) -> Path:
+    """SUBMISSIONS itself, or SUBMISSIONS/submitted when SUBMISSIONS is an nbgrader course folder.
+
+    ``submitted`` is taken for nbgrader's folder only when it holds no assignment folder of its
+    own: a student called 'submitted' is a student."""
     nested = Path(submissions_dir) / "submitted"
-    return nested if nested.is_dir() else Path(submissions_dir)
+    if nested.is_dir() and not nested.is_symlink() and not any(
+            (nested / name).is_dir() for name in assignments):
+        return nested
+    return Path(submissions_dir)
 
 
 def find_jobs(submissions_dir: Path, templates: dict[str, list[Template]],
@@ -192,27 +231,42 @@ def find_jobs(submissions_dir: Path, templates: dict[str, list[Template]],
 
     Without ``assignment``, a student is graded on the assignments that have a folder in the
     student's folder. With it, every student is graded on that one, and a student without the
-    folder gets the status 'missing'.
+    folder gets the status 'missing'. A student folder, assignment folder or notebook that is a
+    symbolic link is refused (its row says why), and so is a folder whose name starts with '.'.
     """
-    root = submissions_root(submissions_dir)
+    root = submissions_root(submissions_dir, templates)
     if assignment is not None and assignment not in templates:
         raise ValueError(f"no assignment {assignment!r} in the source folder; there are "
                          f"{', '.join(templates)}")
     jobs = []
-    for student_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for name in ([assignment] if assignment else list(templates)):
-            folder = student_dir / name
-            if not folder.is_dir() and assignment is None:
+    for student_dir in sorted(root.iterdir()):
+        name = student_dir.name
+        if not (student_dir.is_dir() or student_dir.is_symlink()):
+            continue
+        names = [assignment] if assignment else list(templates)
+        problem = ""
+        if student_dir.is_symlink():
+            problem = "the student's folder is a symbolic link, not a submitted folder"
+        elif name.startswith("."):
+            problem = "the folder's name starts with '.' (a hidden folder): not graded"
+        if problem:
+            for assignment_name in names:
+                for template in templates[assignment_name]:
+                    jobs.append(Job(name, template, student_dir / assignment_name / template.notebook, problem))
+            continue
+        for assignment_name in names:
+            folder = student_dir / assignment_name
+            if not (folder.is_dir() or folder.is_symlink()) and assignment is None:
                 continue
-            for template in templates[name]:
+            for template in templates[assignment_name]:
                 path = folder / template.notebook
                 if folder.is_symlink() or path.is_symlink():
-                    jobs.append(Job(student_dir.name, template, path,
+                    jobs.append(Job(name, template, path,
                                     "the notebook (or its folder) is a symbolic link, not a submitted file"))
                 elif path.is_file():
-                    jobs.append(Job(student_dir.name, template, path))
+                    jobs.append(Job(name, template, path))
                 else:
-                    jobs.append(Job(student_dir.name, template, None))
+                    jobs.append(Job(name, template, None))
     return jobs
 
 
@@ -228,7 +282,7 @@ class Grading:
     """The grading process of one job: started, watched, killed when its time is up."""
 
     def __init__(self, job: Job, settings: Settings, private: Path, protected: list[str],
-                 cpu: int | None, pythonpath: str):
+                 cpu: int | None, pythonpath: str, slot: int = 0):
         self.job = job
         self.settings = settings
         self.events: list[dict] = []
@@ -244,6 +298,9 @@ class Grading:
             "output_limit": settings.output_limit, "file_size_mb": settings.file_size_mb,
             "max_notebook_bytes": settings.max_notebook_mb * 2**20, "cpu": cpu,
             "pythonpath": pythonpath, "preload": job.template.preload,
+            "jail": settings.jail, "answer_names": job.template.answer_names, "slot": slot,
+            "max_file_bytes": settings.max_file_mb * 2**20, "disk_mb": settings.disk_mb,
+            "notebook_name": job.template.notebook, "cpu_seconds": int(settings.timeout * 2 + 30),
         }
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
                "PYTHONPATH": pythonpath, "PYTHONDONTWRITEBYTECODE": "1"}
@@ -350,10 +407,14 @@ def score(job: Job, events: list[dict], settings: Settings, killed: bool = False
     template = job.template
     result = Result(job.student, template.assignment, template.notebook, 0.0, template.max_score,
                     "ok", "", seconds=round(seconds, 2))
+    result.jailed = settings.jail
+    starts = [e["seconds"] for e in events if e.get("event") == "kernel" and isinstance(e.get("seconds"), (int, float))]
+    result.kernel_start = float(starts[0]) if starts else None
     invalid = [e for e in events if e.get("event") == "invalid"]
     if invalid or job.problem:
         result.status = "invalid"
-        result.reason = f"not a notebook the grader can read: {job.problem or invalid[0].get('reason', '')}"
+        result.reason = (job.problem if job.problem and "folder" in job.problem else
+                         f"not a notebook the grader can read: {job.problem or invalid[0].get('reason', '')}")
         result.tests = [TestResult(g, 0.0, float(c["metadata"]["nbgrader"]["points"]), False, "not run")
                         for g, c in template.tests.items()]
         return result
@@ -424,6 +485,17 @@ def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None 
     """Grade every submission found in ``submissions_dir``; returns the Results (and writes nothing)."""
     settings = settings or Settings()
     submissions_dir, out_dir, source_dir = Path(submissions_dir), Path(out_dir), Path(source_dir)
+    if settings.jail:
+        from .jail import probe
+
+        why = probe()
+        if why is not None:
+            raise JailUnavailable(
+                f"submissions are graded in a jail, and none can be made here: {why}. To grade "
+                f"anyway with the weaker in-process guard, pass --unsafe-no-jail (every row of "
+                f"grades.csv then says so)")
+    if not submissions_dir.is_dir():
+        raise FileNotFoundError(f"the submissions folder {submissions_dir} does not exist")
     templates = load_templates(source_dir)
     jobs = find_jobs(submissions_dir, templates, assignment)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -442,11 +514,11 @@ def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None 
                     continue
                 index, job = queue.pop(0)
                 if job.path is None or job.problem:
-                    results[index] = (_missing(job) if job.path is None else score(job, [], settings))
+                    results[index] = (_missing(job, settings) if job.path is None else score(job, [], settings))
                     _report(progress, results[index], index, len(jobs))
                     continue
                 running[slot] = (index, Grading(job, settings, batch_root / f"{index:04d}", protected,
-                                                cpus[slot % len(cpus)], pythonpath))
+                                                cpus[slot % len(cpus)], pythonpath, slot))
             for slot, (index, grading) in list(running.items()):
                 if not grading.finished() and grading.elapsed > settings.timeout:
                     grading.kill()
@@ -462,12 +534,16 @@ def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None 
     return [r for r in results if r is not None]
 
 
-def _missing(job: Job) -> Result:
+class JailUnavailable(RuntimeError):
+    """bubblewrap cannot run on this machine; the message says why and what to do."""
+
+
+def _missing(job: Job, settings: Settings) -> Result:
     template = job.template
     return Result(job.student, template.assignment, template.notebook, 0.0, template.max_score,
                   "missing", f"no {template.notebook} in {job.student}/{template.assignment}",
                   [TestResult(g, 0.0, float(c["metadata"]["nbgrader"]["points"]), False, "not run")
-                   for g, c in template.tests.items()])
+                   for g, c in template.tests.items()], jailed=settings.jail)
 
 
 def _report(progress, result: Result, index: int, total: int) -> None:
@@ -477,6 +553,16 @@ def _report(progress, result: Result, index: int, total: int) -> None:
 
 
 # -- reports ----------------------------------------------------------------------------------------
+UNJAILED = "graded WITHOUT the jail (--unsafe-no-jail): the submission's code ran beside the tests"
+
+
+def _cell(text: str) -> str:
+    """A CSV cell a spreadsheet shows as text: one starting with = + - @ (or a tab or carriage
+    return) would be run as a formula, so it gets a leading apostrophe."""
+    text = str(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _worst(statuses) -> str:
     return max(statuses, key=STATUS_ORDER.index)
 
@@ -490,12 +576,15 @@ def write_reports(results: list[Result], out_dir) -> None:
         rows.setdefault((result.student, result.assignment), []).append(result)
     with open(out_dir / "grades.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", "assignment", "score", "max_score", "status", "reason"])
+        writer.writerow(["student", "assignment", "score", "max_score", "status", "reason", "graded_in"])
         for (student, assignment), parts in sorted(rows.items()):
             reasons = [(f"{r.notebook}: {r.reason}" if len(parts) > 1 else r.reason) for r in parts if r.reason]
-            writer.writerow([student, assignment, f"{sum(r.score for r in parts):g}",
+            jailed = all(r.jailed for r in parts)
+            if not jailed:
+                reasons.insert(0, UNJAILED)
+            writer.writerow([_cell(student), _cell(assignment), f"{sum(r.score for r in parts):g}",
                              f"{sum(r.max_score for r in parts):g}", _worst(r.status for r in parts),
-                             "; ".join(reasons)])
+                             _cell("; ".join(reasons)), "jail" if jailed else "no jail (--unsafe-no-jail)"])
     by_student: dict[str, list[Result]] = {}
     for result in results:
         by_student.setdefault(result.student, []).append(result)
@@ -549,6 +638,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--memory", type=int, default=2048,
                         help="MB of address space for each grading process and its kernel (default 2048)")
     parser.add_argument("--jobs", type=int, default=0, help="submissions graded at once (default: one per CPU)")
+    parser.add_argument("--unsafe-no-jail", action="store_true",
+                        help="grade without the bubblewrap jail, with only the in-process guard (for "
+                             "machines where bwrap cannot run; every row of grades.csv says so)")
     args = parser.parse_args(argv)
     for name in ("timeout", "memory"):
         if getattr(args, name) <= 0:
@@ -566,15 +658,22 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     cell_timeout = args.cell_timeout or min(60.0, args.timeout / 5)
     settings = Settings(timeout=args.timeout, cell_timeout=cell_timeout, memory_mb=args.memory,
-                        jobs=args.jobs)
+                        jobs=args.jobs, jail=not args.unsafe_no_jail)
+    if args.unsafe_no_jail:
+        print(f"warning: {UNJAILED}", file=sys.stderr)
     start = time.monotonic()
     try:
         results = grade_batch(args.submissions, args.out, args.source, settings, args.assignment,
                               progress=lambda line: print(line, file=sys.stderr, flush=True))
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ValueError, JailUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     write_reports(results, args.out)
+    if not results:
+        print(f"error: no submission found in {args.submissions}: expected "
+              f"{args.submissions}/<student>/<assignment>/<notebook>.ipynb with an assignment of "
+              f"{args.source}; grades.csv is empty", file=sys.stderr)
+        return 1
     print(f"graded {len(results)} notebook(s) in {time.monotonic() - start:.1f} s; "
           f"see {Path(args.out) / 'grades.csv'}", file=sys.stderr)
     return 0
