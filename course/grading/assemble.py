@@ -124,9 +124,17 @@ def merge(template: list[dict], cells: list[Cell]) -> tuple[list[RunCell], list[
     taken: set[int] = set()
     for position, cell in enumerate(cells):
         k = known.get(cell.grade_id) if cell.grade_id else None
-        if k is not None and k not in taken and template[k]["cell_type"] == cell.cell_type:
+        if k is None or k in taken:
+            continue
+        if template[k]["cell_type"] == cell.cell_type:
             match[position] = k
             taken.add(k)
+        elif template[k]["role"] == "solution" and cell.cell_type in ("markdown", "raw"):
+            # an answer cell switched to markdown by a slip of the keyboard: nbgrader runs it as code
+            match[position] = k
+            taken.add(k)
+            notes.append(f"answer cell '{cell.grade_id}' was a {cell.cell_type} cell: graded as code, "
+                         f"as nbgrader does")
 
     # Cells that lost their metadata: align the rest by content and position.
     by_content = 0

@@ -1,0 +1,53 @@
+"""The processes a test started itself: its descendants, found through /proc parent links.
+
+Tests never count processes machine-wide: other programs (another test run, a JupyterLab the
+developer has open) may run kernels and graders at the same time. ``adopt_orphans()`` makes this
+process a child subreaper, so that a process that double-forks or starts a new session stays a
+descendant of the test that started it, instead of escaping to init.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+from pathlib import Path
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def adopt_orphans() -> bool:
+    """Become the subreaper of this process's descendants (Linux); False where impossible."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def own_descendants(root: int | None = None) -> list[tuple[int, str]]:
+    """(pid, command line) of every living descendant of ``root`` (default: this process)."""
+    root = os.getpid() if root is None else root
+    parents: dict[int, int] = {}
+    commands: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        if fields[0] == "Z":  # a zombie has ended; its parent has not yet waited for it
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        commands[int(entry.name)] = command.strip()
+    found = []
+    for pid in parents:
+        seen, up = set(), parents.get(pid)
+        while up is not None and up not in seen and up > 1:
+            if up == root:
+                found.append((pid, commands[pid]))
+                break
+            seen.add(up)
+            up = parents.get(up)
+    return sorted(found)

@@ -1,0 +1,263 @@
+"""The jailed grader against submissions written to cheat or to break it (``course.grading.attacks``).
+
+One batch grades every attack on the perceptron assignment beside two honest classmates, with
+a fake secret in the grader's environment and a TCP listener on 127.0.0.1. Each attack gets the
+fair score; no file outside the output folder changes (the course folders, the submissions and
+the course package, hashed before and after); no process the test started survives; the
+feedback holds neither a hidden test's source nor the secret; the listener receives nothing.
+A second batch checks how submissions are found: links, hidden folders, a student called
+'submitted', ids a spreadsheet would run, non-ASCII ids.
+"""
+import csv
+import hashlib
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("nbgrader")
+from course.grading import attacks, runner  # noqa: E402
+from course.grading.jail import probe  # noqa: E402
+from processes import adopt_orphans, own_descendants  # noqa: E402
+
+pytestmark = pytest.mark.skipif(probe() is not None, reason=f"no jail on this machine: {probe()}")
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "course"
+ASSIGNMENT = "01_perceptron"
+NOTEBOOK = "perceptron.ipynb"
+SECRET = "INSTRUCTOR_API_TOKEN"
+SECRET_VALUE = "sk-test-5f1e2d3c4b5a69788796a5b4c3d2e1f0"
+SETTINGS = runner.Settings(timeout=120, cell_timeout=6, memory_mb=1536, jobs=2)
+
+# attack -> (score out of 8, status, words the reason must contain)
+EXPECTED = {
+    "rebinds_checks": (0, "ok", "no test passed"),
+    "patches_numpy": (0, "ok", "no test passed"),
+    "input_transformer": (0, "ok", "no test passed"),
+    "forges_report_lines": (0, "flagged", "no test passed"),   # it garbles its own channel
+    "dir_fd_reads_hidden_tests": (0, "ok", "raised FileNotFoundError"),
+    "dir_fd_writes_files": (0, "ok", "no test passed"),
+    "switches_off_guards": (0, "ok", "no test passed"),
+    "leaks_hidden_tests": (0, "ok", "no test passed"),
+    "reads_grader_environment": (0, "ok", "no test passed"),
+    "sends_cells_over_tcp": (0, "ok", "no test passed"),
+    "leaves_a_process_behind": (8, "ok", ""),
+    "fork_bomb": (8, "ok", ""),
+    "fills_the_disk": (8, "ok", ""),
+    "kills_its_kernel": (0, "flagged", "the kernel was restarted"),
+    "hangs_when_tested": (7, "ok", "failed: test_predict_by_hand"),
+    "returns_unreadable_values": (0, "ok", "no test passed"),
+    "answer_cell_in_markdown": (8, "flagged", "was a markdown cell"),
+    "huge_outputs": (8, "ok", ""),
+    "honest_alice": (8, "ok", ""),
+    "honest_bob": (8, "ok", ""),
+}
+HIDDEN_WORDS = ("BEGIN HIDDEN", "_reference_train", "default_rng(11)", "_rng = np.random", "_step(_x @ _w")
+
+
+def _hashes(*folders: Path) -> dict[str, str]:
+    digests = {}
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if "__pycache__" in path.parts:
+                continue
+            if path.is_symlink():
+                digests[str(path)] = "link to " + os.readlink(path)
+            elif path.is_file():
+                digests[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+            else:
+                digests[str(path)] = f"folder {oct(path.stat().st_mode)}"
+    return digests
+
+
+class Listener:
+    """A TCP server on 127.0.0.1 that records every byte it receives."""
+
+    def __init__(self):
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(0.2)
+        self.port = self.server.getsockname()[1]
+        self.received: list[bytes] = []
+        self.running = True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while self.running:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                continue
+            with connection:
+                connection.settimeout(1)
+                try:
+                    self.received.append(connection.recv(65536))
+                except OSError:
+                    self.received.append(b"(a connection)")
+
+    def close(self):
+        self.running = False
+        self.thread.join(timeout=5)
+        self.server.close()
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    adopt_orphans()
+    root = tmp_path_factory.mktemp("jail")
+    course = root / "course"
+    shutil.copytree(ROOT / "exercises" / "source", course / "source")
+    shutil.copytree(ROOT / "exercises" / "release", course / "release")
+    (course / "gradebook.db").write_bytes(b"the gradebook")
+    source = course / "source" / ASSIGNMENT / NOTEBOOK
+    release = course / "release" / ASSIGNMENT / NOTEBOOK
+    submitted = root / "submitted"
+    listener = Listener()
+    targets = {"source": source, "other": submitted / "honest_alice" / ASSIGNMENT / NOTEBOOK,
+               "package": PACKAGE / "grading" / "checks.py", "source_dir": course / "source",
+               "port": listener.port}
+    for name in attacks.ATTACKS:
+        attacks.write_attack(name, submitted / name / ASSIGNMENT, source, release, targets)
+    for honest in ("honest_alice", "honest_bob"):
+        folder = submitted / honest / ASSIGNMENT
+        folder.mkdir(parents=True)
+        shutil.copy(source, folder / NOTEBOOK)  # the solutions and the visible tests: full marks
+    before = _hashes(course, submitted, PACKAGE)
+    processes_before = own_descendants()
+    os.environ[SECRET] = SECRET_VALUE
+    try:
+        start = time.monotonic()
+        results = runner.grade_batch(root, root / "out", course / "source", SETTINGS)
+        seconds = time.monotonic() - start
+        runner.write_reports(results, root / "out")
+    finally:
+        os.environ.pop(SECRET, None)
+    time.sleep(1.0)
+    listener.close()
+    after = _hashes(course, submitted, PACKAGE)
+    return {"results": {r.student: r for r in results}, "before": before, "after": after,
+            "out": root / "out", "seconds": seconds, "received": listener.received,
+            "processes_before": processes_before}
+
+
+@pytest.mark.parametrize("attack", EXPECTED)
+def test_each_attack_gets_the_fair_score_and_a_reason(batch, attack):
+    score, status, words = EXPECTED[attack]
+    result = batch["results"][attack]
+    assert (result.score, result.max_score, result.status) == (score, 8, status), result.reason
+    assert words in result.reason
+
+
+def test_no_file_outside_the_output_folder_changes(batch):
+    changed = {k for k in batch["before"].keys() | batch["after"].keys()
+               if batch["before"].get(k) != batch["after"].get(k)}
+    assert changed == set()
+
+
+def test_no_process_started_by_the_batch_survives(batch):
+    deadline = time.monotonic() + 10
+    while own_descendants() != batch["processes_before"] and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert own_descendants() == batch["processes_before"]
+
+
+def test_feedback_holds_no_hidden_test_and_no_secret(batch):
+    for path in list((batch["out"] / "feedback").glob("*.md")) + [batch["out"] / "grades.csv",
+                                                                batch["out"] / "results.json"]:
+        text = path.read_text(encoding="utf-8")
+        assert SECRET_VALUE not in text and SECRET not in text, path.name
+        for words in HIDDEN_WORDS:
+            assert words not in text, (path.name, words)
+
+
+def test_the_learners_own_error_message_reaches_the_feedback(batch):
+    feedback = (batch["out"] / "feedback" / "reads_grader_environment.md").read_text(encoding="utf-8")
+    assert "ValueError: environment:" in feedback   # the learner's message, from inside the jail
+    assert "HOME" in feedback and "/home/student" in feedback
+
+
+def test_a_listener_on_127_0_0_1_receives_nothing(batch):
+    assert batch["received"] == []
+
+
+def test_every_row_says_it_was_graded_in_the_jail(batch):
+    with open(batch["out"] / "grades.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {row["graded_in"] for row in rows} == {"jail"}
+    assert all(r.kernel_start is not None and r.kernel_start < 30 for r in batch["results"].values())
+
+
+# -- finding the submissions ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    root = tmp_path_factory.mktemp("folders")
+    source_dir = root / "instructor" / "source"
+    shutil.copytree(ROOT / "exercises" / "source" / ASSIGNMENT, source_dir / ASSIGNMENT)
+    source = source_dir / ASSIGNMENT / NOTEBOOK
+    subs = root / "subs"
+    for student in ("submitted", "source", "zoë", "=SUM(A1:A9)", "+1", "@cmd", ".hidden"):
+        (subs / student / ASSIGNMENT).mkdir(parents=True)
+        shutil.copy(source, subs / student / ASSIGNMENT / NOTEBOOK)
+    os.symlink(source_dir, subs / "linked_to_source")
+    os.symlink(subs / "zoë", subs / "linked_to_classmate")
+    (subs / "linked_assignment").mkdir()
+    os.symlink(source_dir / ASSIGNMENT, subs / "linked_assignment" / ASSIGNMENT)
+    out = root / "out"
+    code = runner.main([str(subs), "--out", str(out), "--source", str(source_dir), "--jobs", "2",
+                        "--timeout", "120"])
+    with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    return {"code": code, "rows": rows, "out": out}
+
+
+def test_students_named_like_course_folders_and_non_ascii_ids_are_graded(folders):
+    assert folders["code"] == 0
+    for student in ("submitted", "source", "zoë"):
+        assert folders["rows"][student]["score"] == "8", folders["rows"][student]
+    assert (folders["out"] / "feedback" / "zoë.md").is_file()
+
+
+def test_linked_folders_are_refused_with_the_reason(folders):
+    rows = folders["rows"]
+    for student in ("linked_to_source", "linked_to_classmate"):
+        assert (rows[student]["score"], rows[student]["status"]) == ("0", "invalid")
+        assert "symbolic link" in rows[student]["reason"]
+    assert "symbolic link" in rows["linked_assignment"]["reason"]
+    assert rows["linked_assignment"]["score"] == "0"
+
+
+def test_hidden_folders_are_listed_with_a_reason(folders):
+    row = folders["rows"][".hidden"]
+    assert row["status"] == "invalid" and "starts with '.'" in row["reason"]
+
+
+def test_ids_a_spreadsheet_would_run_are_written_as_text(folders):
+    rows = folders["rows"]
+    assert {"'=SUM(A1:A9)", "'+1", "'@cmd"} <= set(rows)
+    assert rows["'+1"]["score"] == "8" and rows["'=SUM(A1:A9)"]["score"] == "8"
+
+
+def test_an_empty_batch_is_an_error_not_an_empty_success(tmp_path, capsys):
+    (tmp_path / "subs" / "someone" / "not_an_assignment").mkdir(parents=True)
+    code = runner.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out"),
+                        "--source", str(ROOT / "exercises" / "source")])
+    assert code == 1
+    assert "no submission found" in capsys.readouterr().err
+
+
+def test_unsafe_no_jail_says_so_on_every_row(tmp_path):
+    subs = tmp_path / "subs" / "someone" / ASSIGNMENT
+    subs.mkdir(parents=True)
+    shutil.copy(ROOT / "exercises" / "source" / ASSIGNMENT / NOTEBOOK, subs / NOTEBOOK)
+    code = runner.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--unsafe-no-jail",
+                        "--source", str(ROOT / "exercises" / "source"), "--timeout", "120"])
+    assert code == 0
+    with open(tmp_path / "out" / "grades.csv", newline="", encoding="utf-8") as handle:
+        [row] = list(csv.DictReader(handle))
+    assert row["score"] == "8" and row["graded_in"] == "no jail (--unsafe-no-jail)"
+    assert row["reason"].startswith("graded WITHOUT the jail")
