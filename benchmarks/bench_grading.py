@@ -1,19 +1,29 @@
-"""Grade 30 submissions as one batch and show what each misbehaving one got.
+"""Grade 30 submissions three ways on one machine in one run: today's in-process guard
+(``--unsafe-no-jail``), the jailed grader, and ``nbgrader autograde``.
 
-    python benchmarks/bench_grading.py [--jobs N] [--timeout S] [--cell-timeout S] [--memory MB]
+    python benchmarks/bench_grading.py [--jobs 2] [--timeout S] [--cell-timeout S] [--memory MB]
 
 The batch (built in a temporary folder from exercises/source and exercises/release):
 every case of ``course.grading.adversarial`` on the perceptron assignment (endless loops, an
 import error, edited tests, stripped metadata, broken files, 100 MB of output, a memory hog,
 attempts to read the hidden tests and to overwrite the instructor's files, a missing notebook,
 a link to the source), plus a full-marks, a partial and an empty submission of each of the
-other four assignments and a metadata-stripped one of the second. It prints one row per
-submission (score, status, the reason recorded in grades.csv, seconds) and the batch's time.
+other four assignments and a metadata-stripped one of the second.
+
+It prints one row per submission (the score each way, the jailed grader's status and reason),
+the time from starting a kernel to its first answer (jailed and not), and the batch times.
+nbgrader runs each assignment's submissions one after the other, with no limit of its own on
+memory: here every process it starts gets an address-space limit of --memory MB, so that the
+memory hog cannot take the machine down.
 """
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,8 +42,9 @@ def build(root: Path) -> tuple[Path, Path, int]:
     course = root / "course"
     shutil.copytree(ROOT / "exercises" / "source", course / "source")
     shutil.copytree(ROOT / "exercises" / "release", course / "release")
-    (course / "gradebook.db").write_bytes(b"the gradebook")
-    submitted = root / "submitted"
+    shutil.copy(ROOT / "exercises" / "nbgrader_config.py", course)
+    (course / "gradebook.db").write_bytes(b"")
+    submitted = course / "submitted"
     plan = [("01_perceptron", case) for case in adversarial.CASES]
     plan += [(a, case) for a in ("02_activations_dense", "03_backpropagation", "04_optimizers",
                                  "05_hyperparameters") for case in OTHER_CASES]
@@ -44,36 +55,85 @@ def build(root: Path) -> tuple[Path, Path, int]:
         targets = {"source": source, "gradebook": course / "gradebook.db", "release": release,
                    "other": submitted / "full_marks" / assignment / source.name}
         adversarial.write_case(case, submitted / case / assignment, source, release, targets)
+    (course / "gradebook.db").unlink()
     return course / "source", submitted, len(plan)
+
+
+def grade(submitted: Path, source: Path, out: Path, settings: runner.Settings):
+    start = time.monotonic()
+    results = runner.grade_batch(submitted, out, source, settings)
+    seconds = time.monotonic() - start
+    runner.write_reports(results, out)
+    return {(r.student, r.assignment): r for r in results}, seconds
+
+
+def nbgrader_autograde(course: Path, memory_mb: int, cell_timeout: float) -> tuple[dict, float]:
+    """nbgrader autograde of every assignment; (scores by (student, assignment), seconds)."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    limit = memory_mb * 2**20
+
+    def limited():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    start = time.monotonic()
+    assignments = sorted(p.name for p in (course / "source").iterdir() if p.is_dir())
+    for assignment in assignments:
+        for command in (["generate_assignment", assignment, "--force"],
+                        ["autograde", assignment, "--force", f"--Execute.timeout={cell_timeout:g}"]):
+            subprocess.run([sys.executable, "-m", "nbgrader", *command], cwd=course, env=env,
+                           capture_output=True, timeout=1800, preexec_fn=limited)
+    seconds = time.monotonic() - start
+    from nbgrader.api import Gradebook, MissingEntry
+
+    scores = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for assignment in assignments:
+            for student in sorted(p.name for p in (course / "submitted").iterdir()):
+                try:
+                    scores[(student, assignment)] = gradebook.find_submission(assignment, student).score
+                except MissingEntry:
+                    pass
+    return scores, seconds
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=0, help="parallel gradings (default: one per CPU)")
+    parser.add_argument("--jobs", type=int, default=2, help="parallel gradings (default 2)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per notebook")
     parser.add_argument("--cell-timeout", type=float, default=10.0, help="seconds per cell")
     parser.add_argument("--memory", type=int, default=2048, help="MB per grading process and kernel")
+    parser.add_argument("--no-nbgrader", action="store_true", help="skip nbgrader autograde")
     args = parser.parse_args(argv)
-    settings = runner.Settings(timeout=args.timeout, cell_timeout=args.cell_timeout,
-                               memory_mb=args.memory, jobs=args.jobs)
+    settings = dict(timeout=args.timeout, cell_timeout=args.cell_timeout, memory_mb=args.memory,
+                    jobs=args.jobs)
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as folder:
         root = Path(folder)
         source, submitted, count = build(root)
-        start = time.monotonic()
-        results = runner.grade_batch(submitted, root / "out", source, settings)
-        seconds = time.monotonic() - start
-        runner.write_reports(results, root / "out")
-    slots = settings.jobs or len(runner._cpus())
-    print(f"{count} submissions, {slots} at a time, timeout {settings.timeout:g} s per notebook, "
-          f"{settings.cell_timeout:g} s per cell, {settings.memory_mb} MB\n")
-    print("| submission | assignment | score | status | reason recorded | s |")
-    print("|---|---|---|---|---|---|")
-    for r in sorted(results, key=lambda r: (r.assignment, r.student)):
-        reason = r.reason if len(r.reason) <= 110 else r.reason[:107] + "..."
-        print(f"| {r.student} | {r.assignment} | {r.score:g}/{r.max_score:g} | {r.status} | "
-              f"{reason.replace('|', '/')} | {r.seconds:.1f} |")
-    print(f"\nbatch time: {seconds:.1f} s for {len(results)} notebooks "
-          f"(sum of the per-notebook times {sum(r.seconds for r in results):.1f} s)")
+        today, today_s = grade(submitted, source, root / "out-today", runner.Settings(**settings, jail=False))
+        jailed, jailed_s = grade(submitted, source, root / "out-jailed", runner.Settings(**settings, jail=True))
+        if args.no_nbgrader:
+            theirs, theirs_s = {}, float("nan")
+        else:
+            theirs, theirs_s = nbgrader_autograde(source.parent, args.memory, args.cell_timeout)
+    print(f"{count} submissions, {args.jobs} at a time, timeout {args.timeout:g} s per notebook, "
+          f"{args.cell_timeout:g} s per cell, {args.memory} MB\n")
+    print("| submission | assignment | today | jailed | nbgrader | jailed status | jailed reason |")
+    print("|---|---|---|---|---|---|---|")
+    for key in sorted(jailed, key=lambda k: (k[1], k[0])):
+        r, old = jailed[key], today.get(key)
+        nb = theirs.get(key)
+        reason = r.reason if len(r.reason) <= 90 else r.reason[:87] + "..."
+        print(f"| {key[0]} | {key[1]} | {old.score:g} | {r.score:g}/{r.max_score:g} | "
+              f"{'-' if nb is None else f'{nb:g}'} | {r.status} | {reason.replace('|', '/')} |")
+    for label, results in (("jailed", jailed), ("today's (no jail)", today)):
+        starts = sorted(r.kernel_start for r in results.values() if r.kernel_start is not None)
+        if starts:
+            print(f"\nkernel start to first answer, {label}: median {statistics.median(starts):.2f} s, "
+                  f"max {starts[-1]:.2f} s over {len(starts)} kernels", end="")
+    print(f"\n\ntoday's grader (in-process guard): {today_s:.1f} s; jailed: {jailed_s:.1f} s; "
+          f"nbgrader autograde: {theirs_s:.1f} s")
+    print(f"grading: {count} submissions in {jailed_s:.1f} s (jailed), {theirs_s:.1f} s (nbgrader "
+          f"autograde), ratio {jailed_s / today_s:.2f}")
 
 
 if __name__ == "__main__":

@@ -166,9 +166,11 @@ def test_merge_keeps_the_learners_own_cells_in_place():
 
 
 def test_merge_never_trusts_a_submitted_grade_id_of_another_cell_type():
-    submission = _cells(("markdown", "def f():\n    return 1", "f"))
+    # a markdown cell carrying a test's or a setup cell's grade_id replaces nothing
+    submission = _cells(("markdown", "pass", "test_f"), ("raw", "import os", "setup"))
     to_run, _ = assemble.merge(TEMPLATE, submission)
-    assert to_run[1].source == "def f():\n    raise NotImplementedError()"
+    assert to_run[0].source == "import numpy"
+    assert to_run[2].source == "assert f() == 1\nassert f() != 2"
 
 
 # -- scoring: nbgrader's rule -------------------------------------------------------------------------
@@ -291,3 +293,107 @@ def test_sandbox_refuses_protected_files_processes_and_writes_outside_the_work_f
     assert secret.read_text() == "hidden tests"
     log = (tmp_path / "log").read_text().splitlines()
     assert f"read {secret}" in log and f"write {tmp_path / 'elsewhere.txt'}" in log
+
+
+# -- plain data across the jail's wall ------------------------------------------------------------
+from course.grading import plain  # noqa: E402
+
+
+def _round_trip(value, borrow=None, own=None):
+    blobs = []
+    tagged = plain.encode(value, blobs)
+    return plain.decode(json.loads(json.dumps(tagged)), blobs, borrow, own)
+
+
+def test_plain_data_keeps_types_dtypes_and_shapes():
+    value = {"a": [1, 2.5, None, True, "x", (3, 4)], 7: np.float32(1.5), "arr": np.arange(6, dtype=np.int16).reshape(2, 3),
+             "nan": float("nan"), "big": 10 ** 30, "set": {1, 2}, "bytes": b"\x00\x01"}
+    back = _round_trip(value)
+    assert back["a"] == [1, 2.5, None, True, "x", (3, 4)] and isinstance(back["a"][5], tuple)
+    assert type(back[7]) is np.float32 and back[7] == 1.5
+    assert back["arr"].dtype == np.int16 and back["arr"].tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert np.isnan(back["nan"]) and back["big"] == 10 ** 30 and back["set"] == {1, 2}
+    assert back["bytes"] == b"\x00\x01"
+
+
+def test_an_object_of_the_learners_class_arrives_unreadable_and_fails_when_used():
+    class Sneaky:
+        def __eq__(self, other):
+            return True
+
+    back = _round_trip(Sneaky())
+    with pytest.raises(TypeError, match="an object of type Sneaky, which the grader cannot check"):
+        back == 1  # noqa: B015
+    with pytest.raises(TypeError):
+        np.asarray(back) + 1
+
+
+@pytest.mark.parametrize("tagged, blobs, says", [
+    (["nope"], [], "unknown tag"),
+    ("str", [], "not tagged"),
+    (["int", "1" * 5000], [], "malformed"),
+    (["array", 0], [b"not an npy file"], "np.load refuses"),
+    (["array", 3], [], "malformed"),
+    (["dict", [[["list", []], ["none"]]]], [], "cannot be hashed"),
+    (["function", 1, "f"], [], None),
+])
+def test_plain_decode_refuses_what_breaks_the_rules(tagged, blobs, says):
+    if says is None:  # a function with nobody to borrow it from is unreadable, not callable
+        assert isinstance(plain.decode(tagged, blobs), plain.Unreadable)
+        return
+    with pytest.raises(plain.ProtocolError, match=says):
+        plain.decode(tagged, blobs)
+
+
+def test_plain_decode_refuses_object_arrays_and_deep_nesting():
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([object()], dtype=object), allow_pickle=True)
+    with pytest.raises(plain.ProtocolError, match="np.load refuses"):
+        plain.decode(["array", 0], [buffer.getvalue()])
+    deep = ["none"]
+    for _ in range(200):
+        deep = ["list", [deep]]
+    with pytest.raises(plain.ProtocolError, match="nested too deeply"):
+        plain.decode(deep, [])
+
+
+def test_a_model_crosses_as_its_configuration_and_weights():
+    from course.layers import Dense
+    from course.models import Sequential
+    from course.optimizers import SGD
+
+    model = Sequential([Dense(4, activation="relu", input_shape=(3,), seed=1), Dense(2, activation="softmax", seed=2)])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer=SGD(lr=0.3, momentum=0.5), metrics=["accuracy"])
+    back = _round_trip(model)
+    assert type(back) is Sequential and back is not model
+    assert [layer.activation.name for layer in back.layers] == ["relu", "softmax"]
+    for mine, theirs in zip(back.layers, model.layers):
+        assert np.array_equal(mine.kernel, theirs.kernel) and np.array_equal(mine.bias, theirs.bias)
+    assert (type(back.optimizer).__name__, back.optimizer.lr, back.optimizer.momentum) == ("SGD", 0.3, 0.5)
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    assert np.array_equal(back.predict(x), model.predict(x))
+
+
+def test_grades_csv_cells_a_spreadsheet_would_run_start_with_an_apostrophe():
+    from course.grading.runner import _cell
+
+    assert [_cell(t) for t in ("=1+1", "+1", "-1", "@x", "zoë", "ok")] == ["'=1+1", "'+1", "'-1", "'@x", "zoë", "ok"]
+
+
+def test_merge_grades_an_answer_cell_turned_into_markdown_as_code():
+    submission = _cells(("code", "import numpy", "setup"), ("markdown", "def f():\n    return 1", "f"),
+                        ("code", "def g():\n    return 2", "g"))
+    to_run, notes = assemble.merge(TEMPLATE, submission)
+    assert to_run[1] == assemble.RunCell("def f():\n    return 1", "solution", "f")
+    assert "answer cell 'f' was a markdown cell: graded as code, as nbgrader does" in notes
+
+
+def test_answer_names_are_what_the_answers_define_and_the_setup_does_not():
+    from course.grading.runner import load_template
+
+    template = load_template(ROOT / "exercises" / "source" / "03_backpropagation" / "backpropagation.ipynb",
+                             "03_backpropagation")
+    assert "dense_backward" in template.answer_names and "numerical_gradient" in template.answer_names
+    assert "dense_forward" not in template.answer_names  # given by the setup: the tests keep their own

@@ -196,6 +196,7 @@ class Kernel:
         env = self.environment()
         os.environ.clear()
         os.environ.update(env)
+        started = time.monotonic()
         for attempt in range(1, attempts + 1):
             self.km = KernelManager(kernel_name="course-grading", transport="ipc",
                                     ip=self.socket_prefix())
@@ -207,6 +208,8 @@ class Kernel:
             self.kc.start_channels()
             try:
                 self.kc.wait_for_ready(timeout=self.job.get("startup_timeout", 60))
+                self.report("kernel", pid=self.km.provisioner.process.pid,
+                            seconds=round(time.monotonic() - started, 3))
                 break
             except RuntimeError as error:
                 self.shutdown()
