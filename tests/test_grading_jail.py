@@ -261,3 +261,16 @@ def test_unsafe_no_jail_says_so_on_every_row(tmp_path):
         [row] = list(csv.DictReader(handle))
     assert row["score"] == "8" and row["graded_in"] == "no jail (--unsafe-no-jail)"
     assert row["reason"].startswith("graded WITHOUT the jail")
+
+
+def test_without_a_jail_the_grader_refuses_and_says_what_to_do(tmp_path, capsys, monkeypatch):
+    from course.grading import jail
+
+    monkeypatch.setattr(jail, "probe", lambda: "bubblewrap is not installed: apt-get install bubblewrap")
+    (tmp_path / "subs").mkdir()
+    code = runner.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out"),
+                        "--source", str(ROOT / "exercises" / "source")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "apt-get install bubblewrap" in err and "--unsafe-no-jail" in err
+    assert not (tmp_path / "out" / "grades.csv").exists()
