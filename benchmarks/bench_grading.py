@@ -163,8 +163,8 @@ def main(argv=None) -> None:
               f"{len(paths)}{' (' + names + (' ...' if len(paths) > 4 else '') + ')' if paths else ''}", end="")
     if not args.no_nbgrader and any(key[1] not in {k[1] for k in theirs} for key in jailed):
         missing = sorted({key[1] for key in jailed} - {k[1] for k in theirs})
-        print(f"\nnbgrader autograde left no score for {', '.join(missing)}: a submission there removed "
-              f"the source notebook and the gradebook while nbgrader ran it (no jail)", end="")
+        print(f"\nnbgrader autograde left no score for {', '.join(missing)} (its run failed; see the "
+              f"files its submissions changed, above)", end="")
     print(f"\n\ntoday's grader (in-process guard): {today_s:.1f} s; jailed: {jailed_s:.1f} s; "
           f"nbgrader autograde: {theirs_s:.1f} s")
     print(f"grading: {count} submissions in {jailed_s:.1f} s (jailed), {theirs_s:.1f} s (nbgrader "
