@@ -61,8 +61,10 @@ def _hashes(*folders: Path) -> dict[str, str]:
 
 
 def _grading_processes() -> list[str]:
-    """Command lines of this test's own descendants still alive (never other programs')."""
-    return [command for _, command in own_descendants()]
+    """Grading processes, jails and kernels among this test's own descendants (never other
+    programs'; a JupyterLab another test of the session started is not one of them)."""
+    return [command for _, command in own_descendants()
+            if "course.grading" in command or "course-grading-" in command or "bwrap" in command]
 
 
 def _write_cases(root: Path, cases) -> tuple[Path, Path]:
