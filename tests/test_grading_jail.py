@@ -9,7 +9,6 @@ A second batch checks how submissions are found: links, hidden folders, a studen
 'submitted', ids a spreadsheet would run, non-ASCII ids.
 """
 import csv
-import hashlib
 import os
 import shutil
 import socket
@@ -22,7 +21,7 @@ import pytest
 pytest.importorskip("nbgrader")
 from course.grading import attacks, runner  # noqa: E402
 from course.grading.jail import probe  # noqa: E402
-from processes import adopt_orphans, own_descendants  # noqa: E402
+from support import adopt_orphans, file_hashes, own_descendants  # noqa: E402
 
 pytestmark = pytest.mark.skipif(probe() is not None, reason=f"no jail on this machine: {probe()}")
 
@@ -60,19 +59,6 @@ EXPECTED = {
 HIDDEN_WORDS = ("BEGIN HIDDEN", "_reference_train", "default_rng(11)", "_rng = np.random", "_step(_x @ _w")
 
 
-def _hashes(*folders: Path) -> dict[str, str]:
-    digests = {}
-    for folder in folders:
-        for path in sorted(folder.rglob("*")):
-            if "__pycache__" in path.parts:
-                continue
-            if path.is_symlink():
-                digests[str(path)] = "link to " + os.readlink(path)
-            elif path.is_file():
-                digests[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
-            else:
-                digests[str(path)] = f"folder {oct(path.stat().st_mode)}"
-    return digests
 
 
 class Listener:
@@ -127,7 +113,7 @@ def batch(tmp_path_factory):
         folder = submitted / honest / ASSIGNMENT
         folder.mkdir(parents=True)
         shutil.copy(source, folder / NOTEBOOK)  # the solutions and the visible tests: full marks
-    before = _hashes(course, submitted, PACKAGE)
+    before = file_hashes(course, submitted, PACKAGE)
     processes_before = own_descendants()
     os.environ[SECRET] = SECRET_VALUE
     try:
@@ -139,7 +125,7 @@ def batch(tmp_path_factory):
         os.environ.pop(SECRET, None)
     time.sleep(1.0)
     listener.close()
-    after = _hashes(course, submitted, PACKAGE)
+    after = file_hashes(course, submitted, PACKAGE)
     return {"results": {r.student: r for r in results}, "before": before, "after": after,
             "out": root / "out", "seconds": seconds, "received": listener.received,
             "processes_before": processes_before}

@@ -223,14 +223,9 @@ class Kernel:
         return os.path.join(self.private, "kernel.log")
 
     def last_words(self, size: int = 600) -> str:
-        """The end of what the kernel wrote to stderr, on one line."""
-        try:
-            with open(self.kernel_log, "rb") as handle:
-                handle.seek(max(os.path.getsize(self.kernel_log) - size, 0))
-                text = handle.read().decode("utf-8", "replace")
-        except OSError:
-            return "(none)"
-        return " ".join(text.split()) or "(none)"
+        from .jail import last_words
+
+        return last_words(self.kernel_log, size)
 
     def setup(self) -> None:
         """Before any cell of the submission runs: import the heavy modules the tests use (so that
