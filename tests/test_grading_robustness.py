@@ -7,7 +7,6 @@ submissions get exactly the score they get when graded alone, and no file of the
 or of another student changes.
 """
 import csv
-import os
 import shutil
 import time
 from pathlib import Path
