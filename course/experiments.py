@@ -42,7 +42,7 @@ from .models import Sequential
 from .utils import get_rng
 
 __all__ = [
-    "Subset", "mnist_subset", "mlp", "fresh_optimizer", "compile_update", "landscape_race", "random_restarts",
+    "Subset", "mnist_subset", "mlp", "fresh_optimizer", "landscape_race", "random_restarts",
     "nearest_minimum", "divergence_step", "learning_rate_schedule", "BatchRun", "batch_size_runs", "RaceResult",
     "optimizer_race", "LayerStats", "layer_statistics", "scaled_normal", "SymmetryRun",
     "symmetry_run", "distinct_units", "activation_memory", "Sweep", "load_batch_size_sweep",
@@ -123,18 +123,6 @@ def fresh_optimizer(spec) -> optimizers_module.Optimizer:
         spec = spec()
     return optimizers_module.get(spec)
 
-
-def compile_update(model) -> None:
-    """Run the model's update rule once, on copies of its weights, before a timed run.
-
-    For a large enough layer the update is done by a kernel that numba compiles the first time
-    it is used (see ``course/optimizers/fused.py``), which takes about a second. A fresh
-    optimizer with the same settings updates copies of the weights here, so that the clock of
-    the run that follows measures training, not that one-time compilation. The model, its
-    weights and its optimizer are left as they were.
-    """
-    weights = model.get_weights()                                  # copies
-    fresh_optimizer(model.optimizer).apply_gradients(weights, [np.zeros_like(w) for w in weights])
 
 
 # -- optimizers on landscapes ---------------------------------------------------------------------
@@ -239,7 +227,6 @@ def batch_size_runs(x, y, batch_sizes: dict, epochs: int = 2, hidden=(32,), opti
         model = mlp(hidden, n_inputs=x.shape[1], n_outputs=y.shape[1], seed=seed)
         model.compile(loss="categorical_crossentropy", optimizer=fresh_optimizer(optimizer),
                       metrics=["accuracy"])
-        compile_update(model)
         start_loss = float(model.evaluate(x, y, batch_size=1000)[0])
         logger, epoch_loss = BatchLossLogger(), _EpochLoss(x, y)
         history = model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0,
@@ -264,7 +251,6 @@ def optimizer_race(optimizers: dict, data: Subset, epochs: int = 3, batch_size: 
     """Train the same network (same initial weights, same shuffles) with each optimizer.
 
     optimizers: label -> optimizer spec (see ``fresh_optimizer``). Returns label -> RaceResult.
-    The seconds count training only (see ``compile_update``).
     """
     results = {}
     for label, spec in optimizers.items():
@@ -272,7 +258,6 @@ def optimizer_race(optimizers: dict, data: Subset, epochs: int = 3, batch_size: 
                     n_outputs=data.y_train.shape[1], seed=seed)
         model.compile(loss="categorical_crossentropy", optimizer=fresh_optimizer(spec),
                       metrics=["accuracy"])
-        compile_update(model)
         started = time.perf_counter()
         history = model.fit(data.x_train, data.y_train, batch_size=batch_size, epochs=epochs,
                             verbose=0, validation_data=(data.x_val, data.y_val), seed=seed)
