@@ -36,7 +36,7 @@ import numpy as np
 from . import initializers
 from . import optimizers as optimizers_module
 from .callbacks import BatchLossLogger, Callback
-from .landscapes import Landscape, Trajectory, run_optimizer
+from .landscapes import Landscape, Trajectory, divergence_step, run_optimizer
 from .layers import Dense
 from .models import Sequential
 from .utils import get_rng
@@ -157,21 +157,6 @@ def nearest_minimum(landscape: Landscape, point) -> int:
     """Index in ``landscape.minima`` of the known minimum closest to ``point`` (0 = global)."""
     point = np.asarray(point, dtype=float).reshape(1, -1)
     return int(np.argmin(np.linalg.norm(landscape.minima - point, axis=1)))
-
-
-def divergence_step(losses, factor: float = 1e8) -> int | None:
-    """The first step where a run counts as diverged, or None.
-
-    Diverged: the loss is not finite, or above ``factor`` times the starting loss (at least 1).
-
-    >>> divergence_step([2.0, 1.0, 5e9, np.inf])
-    2
-    """
-    losses = np.asarray(losses, dtype=float)
-    limit = factor * max(abs(float(losses[0])), 1.0)
-    with np.errstate(invalid="ignore"):
-        bad = np.flatnonzero(~(np.abs(losses) <= limit))
-    return int(bad[0]) if bad.size else None
 
 
 def learning_rate_schedule(optimizer, steps: int) -> np.ndarray:

@@ -37,6 +37,7 @@ from . import optimizers
 __all__ = [
     "Landscape", "Quadratic", "Rosenbrock", "WavyBowl", "SixHumpCamel", "bowl", "valley",
     "rosenbrock", "wavy", "six_hump_camel", "LANDSCAPES", "Trajectory", "run_optimizer",
+    "divergence_step",
 ]
 
 
@@ -293,3 +294,18 @@ def run_optimizer(optimizer, landscape: Landscape, start, steps: int = 100) -> T
                 break
             path[k], losses[k] = point, landscape.value(point)
     return Trajectory(path, losses)
+
+
+def divergence_step(losses, factor: float = 1e8) -> int | None:
+    """The first step where a run counts as diverged, or None.
+
+    Diverged: the loss is not finite, or above ``factor`` times the starting loss (at least 1).
+
+    >>> divergence_step([2.0, 1.0, 5e9, np.inf])
+    2
+    """
+    losses = np.asarray(losses, dtype=float)
+    limit = factor * max(abs(float(losses[0])), 1.0)
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(~(np.abs(losses) <= limit))
+    return int(bad[0]) if bad.size else None
