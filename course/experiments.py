@@ -39,7 +39,7 @@ from .callbacks import BatchLossLogger, Callback
 from .landscapes import Landscape, Trajectory, divergence_step, run_optimizer
 from .layers import Dense
 from .models import Sequential
-from .utils import get_rng
+from .utils import check_int, get_rng
 
 __all__ = [
     "Subset", "mnist_subset", "mlp", "fresh_optimizer", "landscape_race", "random_restarts",
@@ -72,8 +72,7 @@ def mnist_subset(n_train: int = 5000, n_val: int = 1000, seed: int = 0, data=Non
     otherwise it is loaded from ``data_dir`` (or COURSE_DATA_DIR).
     """
     for name, value in (("n_train", n_train), ("n_val", n_val)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        check_int(name, value, low=1)
     if data is None:
         from .datasets import mnist
 
@@ -145,8 +144,7 @@ def random_restarts(optimizer, landscape: Landscape, n_starts: int = 8, steps: i
     Returns one Trajectory per start; the best run is the one with the lowest final loss:
     ``min(runs, key=lambda t: t.losses[-1])``.
     """
-    if isinstance(n_starts, bool) or not isinstance(n_starts, numbers.Integral) or n_starts < 1:
-        raise ValueError(f"n_starts must be a positive integer, got {n_starts!r}.")
+    check_int("n_starts", n_starts, low=1)
     rng = get_rng(seed)
     low, high = np.array(landscape.bounds, dtype=float).T
     starts = rng.uniform(low, high, size=(n_starts, landscape.dim))
@@ -218,7 +216,7 @@ def batch_size_runs(x, y, batch_sizes: dict, epochs: int = 2, hidden=(32,), opti
                             callbacks=[logger, epoch_loss], seed=seed)
         runs[label] = BatchRun(int(batch_size), -(-len(x) // int(batch_size)), np.array(logger.losses),
                                np.array([start_loss] + epoch_loss.values),
-                               float(np.mean(history.history["time"])))
+                               float(np.mean(history.epoch_seconds)))
     return runs
 
 
@@ -226,7 +224,7 @@ def batch_size_runs(x, y, batch_sizes: dict, epochs: int = 2, hidden=(32,), opti
 class RaceResult(NamedTuple):
     """One optimizer's run of ``optimizer_race``."""
 
-    history: dict             # 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'time' per epoch
+    history: dict             # 'loss', 'accuracy', 'val_loss', 'val_accuracy' per epoch
     val_accuracy: float       # after the last epoch
     seconds: float            # the whole run
 

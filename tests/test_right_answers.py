@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import warnings
 
 import numpy as np
 import pytest
 
 from course import Dense, Sequential, set_seed
 from course import losses, metrics
-from course.callbacks import Callback, LearningRateScheduler, NaNLossWarning
+from course.callbacks import LearningRateScheduler, NaNLossWarning
 from course.datasets import toy
 from course.gradcheck import check_model_gradients
 from course.optimizers import SGD

@@ -22,10 +22,10 @@ copied into the layer's array (``param[...] = new``), the new state replaces the
 """
 from __future__ import annotations
 
-import math
-import numbers
-
 import numpy as np
+
+from ..utils import check_bool as utils_check_bool
+from ..utils import check_real
 
 __all__ = ["Optimizer", "check_number", "check_bool"]
 
@@ -33,30 +33,21 @@ __all__ = ["Optimizer", "check_number", "check_bool"]
 # -- hyperparameter checks --------------------------------------------------------------------
 def check_number(owner: str, name: str, value, low: float = 0.0, high: float | None = None,
                  default=None) -> float:
-    """Return ``value`` as a Python float if it is a finite number in [low, high).
+    """``course.utils.check_real`` for a hyperparameter in [low, high) of optimizer ``owner``.
 
-    ``high=None`` means no upper limit. Raises TypeError for something that is not a number
-    (a string, None, True/False) and ValueError for NaN, infinity or a number out of range;
-    the message names the argument, the allowed range and the value given.
+    The message names the optimizer, the argument, the allowed range, the value given and
+    (``default``) the Keras 2 default.
     """
-    allowed = f"[{low:g}, {high:g})" if high is not None else f">= {low:g}"
-    hint = f" The Keras 2 default is {name}={default!r}." if default is not None else ""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: {name} must be a number {allowed}, got {value!r} "
-                        f"({type(value).__name__}).{hint}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{owner}: {name} must be a finite number {allowed}, got {value!r}.{hint}")
-    if value < low or (high is not None and value >= high):
-        raise ValueError(f"{owner}: {name} must be {allowed}, got {value!r}.{hint}")
-    return value
+    hint = f"The Keras 2 default is {name}={default!r}." if default is not None else ""
+    try:
+        return check_real(name, value, low=low, high=high, high_open=True, owner=owner)
+    except ValueError as error:          # ArgumentTypeError too: it is also a ValueError
+        raise type(error)(f"{error}{' ' + hint if hint else ''}") from None
 
 
 def check_bool(owner: str, name: str, value) -> bool:
-    """Return ``value`` if it is True or False; anything else (1, 0, 'yes', None) is a TypeError."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{owner}: {name} must be True or False, got {value!r} ({type(value).__name__}).")
-    return bool(value)
+    """``course.utils.check_bool`` for a switch of optimizer ``owner``."""
+    return utils_check_bool(name, value, owner=owner)
 
 
 class _Default(float):
