@@ -36,13 +36,13 @@ import numpy as np
 from . import initializers
 from . import optimizers as optimizers_module
 from .callbacks import BatchLossLogger, Callback
-from .landscapes import Landscape, Trajectory, run_optimizer
+from .landscapes import Landscape, Trajectory, divergence_step, run_optimizer
 from .layers import Dense
 from .models import Sequential
-from .utils import get_rng
+from .utils import check_int, get_rng
 
 __all__ = [
-    "Subset", "mnist_subset", "mlp", "fresh_optimizer", "compile_update", "landscape_race", "random_restarts",
+    "Subset", "mnist_subset", "mlp", "fresh_optimizer", "landscape_race", "random_restarts",
     "nearest_minimum", "divergence_step", "learning_rate_schedule", "BatchRun", "batch_size_runs", "RaceResult",
     "optimizer_race", "LayerStats", "layer_statistics", "scaled_normal", "SymmetryRun",
     "symmetry_run", "distinct_units", "activation_memory", "Sweep", "load_batch_size_sweep",
@@ -72,8 +72,7 @@ def mnist_subset(n_train: int = 5000, n_val: int = 1000, seed: int = 0, data=Non
     otherwise it is loaded from ``data_dir`` (or COURSE_DATA_DIR).
     """
     for name, value in (("n_train", n_train), ("n_val", n_val)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        check_int(name, value, low=1)
     if data is None:
         from .datasets import mnist
 
@@ -124,18 +123,6 @@ def fresh_optimizer(spec) -> optimizers_module.Optimizer:
     return optimizers_module.get(spec)
 
 
-def compile_update(model) -> None:
-    """Run the model's update rule once, on copies of its weights, before a timed run.
-
-    For a large enough layer the update is done by a kernel that numba compiles the first time
-    it is used (see ``course/optimizers/fused.py``), which takes about a second. A fresh
-    optimizer with the same settings updates copies of the weights here, so that the clock of
-    the run that follows measures training, not that one-time compilation. The model, its
-    weights and its optimizer are left as they were.
-    """
-    weights = model.get_weights()                                  # copies
-    fresh_optimizer(model.optimizer).apply_gradients(weights, [np.zeros_like(w) for w in weights])
-
 
 # -- optimizers on landscapes ---------------------------------------------------------------------
 def landscape_race(optimizers: dict, landscape: Landscape, start, steps: int = 100) -> dict:
@@ -157,8 +144,7 @@ def random_restarts(optimizer, landscape: Landscape, n_starts: int = 8, steps: i
     Returns one Trajectory per start; the best run is the one with the lowest final loss:
     ``min(runs, key=lambda t: t.losses[-1])``.
     """
-    if isinstance(n_starts, bool) or not isinstance(n_starts, numbers.Integral) or n_starts < 1:
-        raise ValueError(f"n_starts must be a positive integer, got {n_starts!r}.")
+    check_int("n_starts", n_starts, low=1)
     rng = get_rng(seed)
     low, high = np.array(landscape.bounds, dtype=float).T
     starts = rng.uniform(low, high, size=(n_starts, landscape.dim))
@@ -169,21 +155,6 @@ def nearest_minimum(landscape: Landscape, point) -> int:
     """Index in ``landscape.minima`` of the known minimum closest to ``point`` (0 = global)."""
     point = np.asarray(point, dtype=float).reshape(1, -1)
     return int(np.argmin(np.linalg.norm(landscape.minima - point, axis=1)))
-
-
-def divergence_step(losses, factor: float = 1e8) -> int | None:
-    """The first step where a run counts as diverged, or None.
-
-    Diverged: the loss is not finite, or above ``factor`` times the starting loss (at least 1).
-
-    >>> divergence_step([2.0, 1.0, 5e9, np.inf])
-    2
-    """
-    losses = np.asarray(losses, dtype=float)
-    limit = factor * max(abs(float(losses[0])), 1.0)
-    with np.errstate(invalid="ignore"):
-        bad = np.flatnonzero(~(np.abs(losses) <= limit))
-    return int(bad[0]) if bad.size else None
 
 
 def learning_rate_schedule(optimizer, steps: int) -> np.ndarray:
@@ -239,14 +210,13 @@ def batch_size_runs(x, y, batch_sizes: dict, epochs: int = 2, hidden=(32,), opti
         model = mlp(hidden, n_inputs=x.shape[1], n_outputs=y.shape[1], seed=seed)
         model.compile(loss="categorical_crossentropy", optimizer=fresh_optimizer(optimizer),
                       metrics=["accuracy"])
-        compile_update(model)
         start_loss = float(model.evaluate(x, y, batch_size=1000)[0])
         logger, epoch_loss = BatchLossLogger(), _EpochLoss(x, y)
         history = model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0,
                             callbacks=[logger, epoch_loss], seed=seed)
         runs[label] = BatchRun(int(batch_size), -(-len(x) // int(batch_size)), np.array(logger.losses),
                                np.array([start_loss] + epoch_loss.values),
-                               float(np.mean(history.history["time"])))
+                               float(np.mean(history.epoch_seconds)))
     return runs
 
 
@@ -254,7 +224,7 @@ def batch_size_runs(x, y, batch_sizes: dict, epochs: int = 2, hidden=(32,), opti
 class RaceResult(NamedTuple):
     """One optimizer's run of ``optimizer_race``."""
 
-    history: dict             # 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'time' per epoch
+    history: dict             # 'loss', 'accuracy', 'val_loss', 'val_accuracy' per epoch
     val_accuracy: float       # after the last epoch
     seconds: float            # the whole run
 
@@ -264,7 +234,6 @@ def optimizer_race(optimizers: dict, data: Subset, epochs: int = 3, batch_size: 
     """Train the same network (same initial weights, same shuffles) with each optimizer.
 
     optimizers: label -> optimizer spec (see ``fresh_optimizer``). Returns label -> RaceResult.
-    The seconds count training only (see ``compile_update``).
     """
     results = {}
     for label, spec in optimizers.items():
@@ -272,7 +241,6 @@ def optimizer_race(optimizers: dict, data: Subset, epochs: int = 3, batch_size: 
                     n_outputs=data.y_train.shape[1], seed=seed)
         model.compile(loss="categorical_crossentropy", optimizer=fresh_optimizer(spec),
                       metrics=["accuracy"])
-        compile_update(model)
         started = time.perf_counter()
         history = model.fit(data.x_train, data.y_train, batch_size=batch_size, epochs=epochs,
                             verbose=0, validation_data=(data.x_val, data.y_val), seed=seed)

@@ -24,13 +24,12 @@ Shapes: x (n, d) (n examples, d features); y (n,) of 0/1; weights (d,); bias a f
 """
 from __future__ import annotations
 
-import numbers
 from typing import NamedTuple
 
 import numpy as np
 
 from . import activations
-from .utils import get_rng
+from .utils import check_int, check_real, get_rng
 
 __all__ = [
     "NeuronOutput", "neuron_forward", "perceptron_predict", "PerceptronStep", "perceptron_update",
@@ -160,8 +159,7 @@ def train_perceptron(x, y, learning_rate: float = 0.1, epochs: int = 10, seed=0,
     """
     x, y = _check_data(x, y)
     learning_rate = _check_learning_rate(learning_rate)
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
-        raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}. Pass e.g. epochs=10.")
+    epochs = check_int("epochs", epochs, low=0, example=10)
     rng = get_rng(seed)
     weights = rng.normal(0.0, init_scale, size=x.shape[1])
     bias = 0.0
@@ -248,9 +246,4 @@ def _check_data(x, y):
 
 
 def _check_learning_rate(learning_rate) -> float:
-    ok = isinstance(learning_rate, numbers.Real) and not isinstance(learning_rate, bool) \
-        and np.isfinite(learning_rate) and learning_rate > 0
-    if not ok:
-        raise ValueError(f"learning_rate must be a number > 0, got {learning_rate!r}. "
-                         "Pass e.g. learning_rate=0.1.")
-    return float(learning_rate)
+    return check_real("learning_rate", learning_rate, low=0.0, low_open=True, example=0.1)

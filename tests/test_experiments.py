@@ -272,18 +272,3 @@ def test_compare_with_book_says_where_the_measurements_differ():
     assert long.agrees and "in agreement" in long.sentence
     table = experiments.format_book_table(list(rows.values()))
     assert "784-512(relu)-10, 20 ep" in table and "95.8" in table
-
-
-def test_compile_update_compiles_the_kernel_and_leaves_the_model_as_it_was(monkeypatch):
-    pytest.importorskip("numba")
-    from course.optimizers import fused
-
-    monkeypatch.setattr(fused, "_compiled", set())          # as in a fresh process
-    model = experiments.mlp((64,), n_inputs=784, n_outputs=10, seed=0)   # 784 x 64: fused
-    model.compile(loss="categorical_crossentropy", optimizer=Adam(lr=0.01, amsgrad=True))
-    before = model.get_weights()
-    experiments.compile_update(model)
-    assert ("adam_amsgrad", "f") in fused._compiled
-    for a, b in zip(model.get_weights(), before):
-        np.testing.assert_array_equal(a, b)
-    assert model.optimizer.iterations == 0 and not model.optimizer.built

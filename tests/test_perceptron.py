@@ -135,8 +135,8 @@ def test_perceptron_object_fits_predicts_and_reports_errors():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"learning_rate": 0.0}, "learning_rate must be a number > 0"),
-    ({"learning_rate": -1.0}, "learning_rate must be a number > 0"),
+    ({"learning_rate": 0.0}, "learning_rate must be a finite number > 0"),
+    ({"learning_rate": -1.0}, "learning_rate must be a finite number > 0"),
     ({"epochs": -1}, "epochs must be an integer >= 0"),
     ({"epochs": 2.5}, "epochs must be an integer >= 0"),
 ])

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..experiments import divergence_step
+from ..landscapes import divergence_step
 from .style import COLORS, LINESTYLES, _few_ticks, color, light_figure, log_ticks, new_figure
 
 __all__ = [

@@ -22,12 +22,9 @@ import time
 import traceback
 
 import ipywidgets as widgets
-import matplotlib
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg", force=False)
-from matplotlib.figure import Figure  # noqa: E402
-
-from ..plots.render import render_png  # noqa: E402
+from ..plots.render import render_png
 
 __all__ = ["Dashboard", "figure_to_png"]
 
