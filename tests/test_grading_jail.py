@@ -263,3 +263,30 @@ def test_without_a_jail_the_grader_refuses_and_says_what_to_do(tmp_path, capsys,
     assert code == 2
     assert "apt-get install bubblewrap" in err and "--unsafe-no-jail" in err
     assert not (tmp_path / "out" / "grades.csv").exists()
+
+
+def test_written_answers_are_pending_manual_grading_not_failed(tmp_path):
+    import nbformat
+
+    source_dir = tmp_path / "source"
+    shutil.copytree(ROOT / "exercises" / "source" / ASSIGNMENT, source_dir / ASSIGNMENT)
+    path = source_dir / ASSIGNMENT / NOTEBOOK
+    notebook = nbformat.read(str(path), as_version=4)
+    question = nbformat.v4.new_markdown_cell("Why does the perceptron never separate XOR?\n\n"
+                                             "=== BEGIN MARK SCHEME ===\nNo straight line does.\n=== END MARK SCHEME ===")
+    question.metadata["nbgrader"] = {"grade": True, "solution": True, "locked": False, "points": 2,
+                                     "grade_id": "why_not_xor", "schema_version": 3}
+    notebook.cells.append(question)
+    nbformat.write(notebook, str(path))
+    subs = tmp_path / "subs" / "ann" / ASSIGNMENT
+    subs.mkdir(parents=True)
+    shutil.copy(path, subs / NOTEBOOK)
+    code = runner.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--source", str(source_dir),
+                        "--timeout", "120"])
+    assert code == 0
+    with open(tmp_path / "out" / "grades.csv", newline="", encoding="utf-8") as handle:
+        [row] = list(csv.DictReader(handle))
+    assert (row["score"], row["max_score"], row["pending_manual"], row["status"]) == ("8", "8", "2", "ok")
+    feedback = (tmp_path / "out" / "feedback" / "ann.md").read_text(encoding="utf-8")
+    assert "| `why_not_xor` | pending | a written answer, graded by your instructor |" in feedback
+    assert "failed" not in feedback
