@@ -217,6 +217,8 @@ def build_slides(paths: list[Path], out: Path) -> list[Path]:
 
         nb = nbformat.read(path, as_version=4)
         body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
+        # no diagram in the lessons: drop the mermaid loader, which would reach for a CDN
+        body = re.sub(r'<script type="module">\s*import mermaid from [^<]*</script>', "", body)
         body = body.replace("</head>", DECK_CSS + "</head>", 1)
         target = out / f"{path.stem}.slides.html"
         target.write_text(body, encoding="utf-8")
@@ -224,8 +226,11 @@ def build_slides(paths: list[Path], out: Path) -> list[Path]:
     return written
 
 
-#: Fit a figure in the slide's height; hide what a stored widget has no use for.
-DECK_CSS = """<style>
+#: Fit a figure in the slide's height. No MathJax is loaded (formulas show as TeX): a stand-in
+#: answers the template's calls to it on every slide change.
+DECK_CSS = """<script>window.MathJax = window.MathJax || {Hub: {getAllJax: function () { return null; },
+  Rerender: function () {}, Queue: function () {}}};</script>
+<style>
 .reveal .jp-OutputArea-output img { max-height: 560px; width: auto; max-width: 100%; }
 .reveal .jp-RenderedImage { text-align: center; }
 .reveal section { font-size: 0.72em; }
