@@ -4,8 +4,8 @@ Every cell of a lesson carries ``metadata.slideshow.slide_type``:
 
     slide       starts a slide (the title, every ``##`` section)
     subslide    starts a slide below the previous one (a figure, a dashboard, a long part)
-    fragment    appears on the same slide at the next key press
-    -           continues the current slide
+    fragment    appears on the same slide at the next key press (also what continues a slide:
+                jupyterlab-slideshow shows no cell typed '-')
     skip        never projected (the imports)
     notes       speaker notes of the slide it belongs to: never projected
 
@@ -41,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 VENDOR = ROOT / "lectures" / "vendor"
 
-SLIDE_TYPES = ("slide", "subslide", "fragment", "-", "skip", "notes")
+SLIDE_TYPES = ("slide", "subslide", "fragment", "skip", "notes")
 STARTS = ("slide", "subslide")
 PLUMBING = "plumbing"
 #: The four parts of a speaker note, each a bold label at the start of a line.
@@ -125,6 +125,8 @@ def check(nb, name: str = "notebook") -> list[str]:
         kind = slide_type(cell)
         if kind is None:
             errors.append(f"{name}: cell {i}: no slideshow.slide_type (one of {', '.join(SLIDE_TYPES)})")
+        elif kind == "-":
+            errors.append(f"{name}: cell {i}: slide_type '-' is not shown by jupyterlab-slideshow: use 'fragment'")
         elif kind not in SLIDE_TYPES:
             errors.append(f"{name}: cell {i}: unknown slide_type {kind!r}")
     if not cells:

@@ -68,7 +68,7 @@ def test_the_checker_names_the_cells_that_break_a_rule():
 
 def test_a_dashboard_needs_a_slide_of_its_own_and_plumbing_is_hidden():
     nb = _tiny()
-    dash = {"cell_type": "code", "metadata": {"slideshow": {"slide_type": "-"}}, "source": "dash",
+    dash = {"cell_type": "code", "metadata": {"slideshow": {"slide_type": "fragment"}}, "source": "dash",
             "outputs": [{"output_type": "execute_result", "data": {"text/plain": "Dashboard: " + lecture.DASHBOARD_TEXT + "."}}]}
     nb["cells"].insert(3, dash)
     assert any("cell 3" in e and "dashboard" in e for e in lecture.check(nb, "tiny"))

@@ -62,24 +62,21 @@ def test_the_lesson_presents_live_slide_by_slide(name, lecture_lab, screen, scre
     time.sleep(1.0)
     notes = {i for i, c in enumerate(nb["cells"]) if lecture.slide_type(c) == "notes"}
     plumbing = {i for i, c in enumerate(nb["cells"]) if lecture.is_plumbing(c)}
-    seen, problems, redrawn = [], [], 0
-    for number, expected in enumerate(deck, start=1):
-        if number > 1:
-            lesson.command("deck:forward")
-            time.sleep(0.6)
+    states, problems, redrawn = [], [], 0
+    for step in range(400):                      # every key press: a slide, a subslide or a fragment
         cells = page.evaluate(ONSCREEN)
         shown = sorted(c["index"] for c in cells)
-        seen.append(shown)
-        if shown != sorted(expected.shown):
-            problems.append(f"slide {number}: shows cells {shown}, the metadata says {sorted(expected.shown)}")
+        if states and shown == states[-1]:
+            break                                # the end of the deck
+        states.append(shown)
         if notes & set(shown):
-            problems.append(f"slide {number}: notes cells {sorted(notes & set(shown))} are on the projected slide")
+            problems.append(f"step {step}: notes cells {sorted(notes & set(shown))} are on the projected slide")
         for c in cells:
             if c["bottom"] > SCREEN["height"] + 1 or c["top"] < -1 or c["right"] > SCREEN["width"] + 1:
-                problems.append(f"slide {number}: cell {c['index']} overflows the 1280x720 window "
+                problems.append(f"step {step}: cell {c['index']} overflows the 1280x720 window "
                                 f"(top {c['top']:.0f}, bottom {c['bottom']:.0f} px)")
             if c["index"] in plumbing and c["input"] > 0:
-                problems.append(f"slide {number}: the plumbing code of cell {c['index']} is visible")
+                problems.append(f"step {step}: the plumbing code of cell {c['index']} is visible")
         if any(lecture.is_dashboard(nb["cells"][i]) for i in shown):
             dash = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-deck-mod-onscreen .course-dashboard").first
             before = dash.locator("img").first.get_attribute("src")
@@ -91,15 +88,33 @@ def test_the_lesson_presents_live_slide_by_slide(name, lecture_lab, screen, scre
             while time.monotonic() < deadline and dash.locator("img").first.get_attribute("src") == before:
                 time.sleep(0.05)
             assert dash.locator("img").first.get_attribute("src") != before, (
-                f"{name}: slide {number}: the dashboard did not redraw within {REDRAW_LIMIT_S} s of a slider move")
+                f"{name}: step {step}: the dashboard did not redraw within {REDRAW_LIMIT_S} s of a slider move")
             redrawn += 1
             page.screenshot(path=str(screenshots / f"lecture_{Path(name).stem}.png"))
-    lesson.command("deck:forward")
-    time.sleep(0.6)
-    assert sorted(c["index"] for c in page.evaluate(ONSCREEN)) == seen[-1], \
-        f"{name}: the deck goes on past the {len(deck)} slides of its metadata"
-    assert redrawn >= 1, f"{name}: no dashboard slide"
+        _next_slide(lesson, page)
+    # a slide's steps all start with its first cell; its last step shows all of it
+    slides_seen = {}
+    for shown in states:
+        slides_seen[shown[0]] = shown
+    assert list(slides_seen) == [s.start for s in deck], (
+        f"{name}: presenting shows {len(slides_seen)} slides starting at cells {list(slides_seen)}; "
+        f"the metadata says {len(deck)}: {[s.start for s in deck]}")
+    for s in deck:
+        if slides_seen[s.start] != sorted(s.shown):
+            problems.append(f"slide at cell {s.start}: shows cells {slides_seen[s.start]}, the metadata says {sorted(s.shown)}")
     assert not problems, f"{name}:\n" + "\n".join(problems)
+    assert redrawn >= 1, f"{name}: no dashboard slide"
+
+
+def _next_slide(lesson, page) -> None:
+    """The next slide in reading order: down to the next subslide, else on to the next slide
+    (the deck's arrows: down, then right)."""
+    before = [c["index"] for c in page.evaluate(ONSCREEN)]
+    page.keyboard.press("Space")
+    time.sleep(0.4)
+    if [c["index"] for c in page.evaluate(ONSCREEN)] == before:
+        lesson.command("deck:forward")
+        time.sleep(0.4)
 
 
 @pytest.fixture(scope="module")
@@ -128,9 +143,11 @@ def test_the_static_deck_shows_every_slide_offline(name, decks, browser, screens
         empty = []
         for number in range(1, len(deck) + 1):
             if number > 1:
-                page.keyboard.press("Space")
-                page.wait_for_function("(n) => document.querySelector('.reveal .slide-number').innerText"
-                                       ".split('/')[0].trim() === String(n)", arg=number, timeout=5000)
+                for _ in range(30):              # fragments first, then the next slide
+                    page.keyboard.press("Space")
+                    if page.evaluate("() => document.querySelector('.reveal .slide-number').innerText"
+                                     ".split('/')[0].trim()") == str(number):
+                        break
             visible = page.evaluate("""() => { const s = [...document.querySelectorAll('.reveal .slides section.present')].pop();
                 const r = s.getBoundingClientRect();
                 return r.height > 0 && s.innerText.trim().length + s.querySelectorAll('img').length > 0; }""")
