@@ -64,6 +64,8 @@ vendor:
 	cp build/vendor/node_modules/reveal.js/plugin/notes/notes.js lectures/vendor/reveal.js/plugin/notes/
 	cp build/vendor/node_modules/requirejs/require.js build/vendor/node_modules/jquery/dist/jquery.min.js lectures/vendor/
 	cp build/vendor/node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js lectures/vendor/html-manager/
+	mkdir -p lectures/vendor/mathjax
+	cp build/vendor/node_modules/mathjax/es5/tex-svg.js build/vendor/node_modules/mathjax/LICENSE lectures/vendor/mathjax/
 
 # Everything: the library, the exercises and grader, the notebooks (nbval), JupyterLab in Chromium.
 test: env

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -40,13 +41,16 @@ def measure(lesson: str = "04", timeout: float = 120) -> float:
     process = subprocess.Popen(make, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, start_new_session=True)
     try:
-        url = None
+        url, lines = None, []
         while url is None:
             line = process.stdout.readline()
             if not line:
-                raise RuntimeError("make lecture stopped before printing the lesson's address")
+                raise RuntimeError("make lecture stopped before printing the lesson's address:\n" + "".join(lines))
+            lines.append(line)
             found = re.search(r"(http://127\.0\.0\.1:\d+/lab/tree/\S+)", line)
             url = found.group(1) if found else None
+        # keep reading what the server writes (a full pipe would stop it), and keep it for errors
+        threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True).start()
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             page = browser.new_page(viewport={"width": 1280, "height": 720})
@@ -56,6 +60,8 @@ def measure(lesson: str = "04", timeout: float = 120) -> float:
                     page.goto(url, timeout=timeout * 1000)
                     break
                 except Exception:  # noqa: BLE001
+                    if process.poll() is not None:
+                        raise RuntimeError("make lecture stopped:\n" + "".join(lines[-20:])) from None
                     if time.perf_counter() > deadline:
                         raise
                     time.sleep(0.2)

@@ -12,15 +12,18 @@ Every cell of a lesson carries ``metadata.slideshow.slide_type``:
 Code cells tagged ``plumbing`` (the calls that draw a figure) show only their output on a slide:
 their input is hidden while presenting in JupyterLab (a per-cell style of jupyterlab-slideshow)
 and removed from the static decks. Code without the tag (what the lesson teaches) stays visible.
+A dashboard's picture keeps its size on a slide (another per-cell style), at most the slide's
+height less its controls.
 
     python -m course.lecture check notebooks/*.ipynb      # the rules below, with cell numbers
     python -m course.lecture count notebooks/*.ipynb      # slides per lesson
     python -m course.lecture notes notebooks/04_optimizers.ipynb   # the notes, slide by slide
+    python -m course.lecture style notebooks/*.ipynb      # add the presenting styles below
     python -m course.lecture slides notebooks/*.ipynb --out build/slides   # static decks
     python -m course.lecture lab notebooks/04_optimizers.ipynb     # JupyterLab, presenting
 
 Rules (``check``): a lesson opens with a title slide; every ``##`` section starts a slide; every
-dashboard (a cell that displays a widget) has a slide of its own; every slide has notes, and
+dashboard (a cell that displays a widget) has a slide of its own and fits it; every slide has notes, and
 each note says what to say, what to ask, what to expect and what to demo; plumbing code is
 hidden while presenting.
 """
@@ -50,6 +53,13 @@ FONTS_KEY = "@deathbeds/jupyterlab-fonts"
 PRESENTING = "body[data-jp-deck-mode='presenting'] &"
 #: The per-cell style that hides a plumbing cell's code while presenting (jupyterlab-slideshow).
 HIDE_INPUT_STYLE = {"styles": {"": {f"{PRESENTING} .jp-Cell-inputWrapper": {"display": "none"}}}}
+#: The per-cell style that fits a dashboard's picture in the slide while presenting: the widget
+#: would stretch a picture narrower than the slide to its full width (a 616x418 picture became
+#: 1115x756 px, taller than the screen); this keeps its own size, or less where the slide's
+#: height (less the code line, the title and two rows of controls) runs out.
+FIT_SELECTOR = f"{PRESENTING} .course-dashboard img"
+FIT_RULES = {"width": "auto", "height": "auto", "max-width": "100%", "max-height": "calc(100vh - 250px)",
+             "align-self": "center", "object-fit": "contain"}
 DASHBOARD_TEXT = "run this cell in Jupyter to use the controls"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -83,6 +93,28 @@ def hides_input(cell) -> bool:
     styles = cell.get("metadata", {}).get(FONTS_KEY, {}).get("styles", {}).get("", {})
     return any(PRESENTING in selector and "jp-Cell-inputWrapper" in selector
                and rules.get("display") == "none" for selector, rules in styles.items())
+
+
+def fits_dashboard(cell) -> bool:
+    styles = cell.get("metadata", {}).get(FONTS_KEY, {}).get("styles", {}).get("", {})
+    return styles.get(FIT_SELECTOR) == FIT_RULES
+
+
+def add_presenting_styles(nb) -> int:
+    """Give plumbing cells the style that hides their code and dashboards the style that fits
+    their picture in the slide (while presenting); returns how many cells changed."""
+    changed = 0
+    for cell in nb["cells"]:
+        wanted = {}
+        if is_plumbing(cell) and not hides_input(cell):
+            wanted.update(HIDE_INPUT_STYLE["styles"][""])
+        if is_dashboard(cell) and not fits_dashboard(cell):
+            wanted[FIT_SELECTOR] = dict(FIT_RULES)
+        if wanted:
+            fonts = cell.setdefault("metadata", {}).setdefault(FONTS_KEY, {})
+            fonts.setdefault("styles", {}).setdefault("", {}).update(wanted)
+            changed += 1
+    return changed
 
 
 @dataclass
@@ -150,6 +182,9 @@ def check(nb, name: str = "notebook") -> list[str]:
             if slide_type(cell) not in STARTS:
                 errors.append(f"{name}: cell {i}: a dashboard has a slide of its own: make it start one "
                               "(slide_type 'slide' or 'subslide')")
+            elif not fits_dashboard(cell):
+                errors.append(f"{name}: cell {i}: a dashboard without the style that fits its picture in the "
+                              f"slide while presenting (metadata[{FONTS_KEY!r}]; python -m course.lecture style)")
             elif s and len(s.shown) > 1:
                 errors.append(f"{name}: cell {i}: the dashboard shares its slide with cells "
                               f"{[j for j in s.shown if j != i]}: give them a slide of their own")
@@ -206,7 +241,7 @@ def build_slides(paths: list[Path], out: Path) -> list[Path]:
     config.SlidesExporter.require_js_url = "vendor/require.js"
     config.SlidesExporter.jquery_url = "vendor/jquery.min.js"
     config.SlidesExporter.widget_renderer_url = "vendor/html-manager/embed-amd.js"
-    config.SlidesExporter.mathjax_url = ""
+    config.SlidesExporter.mathjax_url = MATHJAX
     config.SlidesExporter.exclude_input_prompt = True
     config.SlidesExporter.exclude_output_prompt = True
     config.TagRemovePreprocessor.remove_input_tags = {PLUMBING}
@@ -221,6 +256,8 @@ def build_slides(paths: list[Path], out: Path) -> list[Path]:
         body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
         # no diagram in the lessons: drop the mermaid loader, which would reach for a CDN
         body = re.sub(r'<script type="module">\s*import mermaid from [^<]*</script>', "", body)
+        # MathJax 3 (the template is written for MathJax 2): its settings go before it loads
+        body = body.replace(f'<script src="{MATHJAX}">', MATHJAX_CONFIG + f'<script src="{MATHJAX}">', 1)
         body = body.replace("</head>", DECK_CSS + "</head>", 1)
         target = out / f"{path.stem}.slides.html"
         target.write_text(body, encoding="utf-8")
@@ -228,11 +265,24 @@ def build_slides(paths: list[Path], out: Path) -> list[Path]:
     return written
 
 
-#: Fit a figure in the slide's height. No MathJax is loaded (formulas show as TeX): a stand-in
-#: answers the template's calls to it on every slide change.
-DECK_CSS = """<script>window.MathJax = window.MathJax || {Hub: {getAllJax: function () { return null; },
-  Rerender: function () {}, Queue: function () {}}};</script>
-<style>
+#: MathJax 3, TeX to SVG, served with the deck: formulas need neither the network nor a font file.
+MATHJAX = "vendor/mathjax/tex-svg.js"
+#: Its settings: the lessons' $...$ and $$...$$. The template (written for MathJax 2) calls
+#: ``MathJax.Hub`` on every slide change: a stand-in answers (MathJax 3 typesets the whole deck
+#: once, hidden slides included).
+MATHJAX_CONFIG = """<script>window.MathJax = {
+  tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']],
+        processEscapes: true, processEnvironments: true},
+  svg: {fontCache: 'global'},
+  startup: {ready: function () {
+    MathJax.startup.defaultReady();
+    MathJax.Hub = {getAllJax: function () { return null; }, Rerender: function () {}, Queue: function () {}};
+  }}
+};</script>
+"""
+
+#: Fit a figure in the slide's height.
+DECK_CSS = """<style>
 .reveal .jp-OutputArea-output img { max-height: 560px; width: auto; max-width: 100%; }
 .reveal .jp-RenderedImage { text-align: center; }
 .reveal section { font-size: 0.72em; }
@@ -251,7 +301,12 @@ def lab_command(lesson: Path, settings: Path, port: int, token: str, open_browse
     return [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
             f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}",
             f"--LabApp.user_settings_dir={settings}", f"--ServerApp.open_browser={open_browser}",
-            f"--LabApp.default_url=/lab/tree/{lesson.resolve().relative_to(ROOT).as_posix()}"]
+            f"--LabApp.default_url=/lab/tree/{lesson.resolve().relative_to(ROOT).as_posix()}",
+            # nothing pops up in front of the room: no news, no update check
+            "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            # a classroom machine or a container where the instructor is root: Jupyter refuses
+            # to start as root without this
+            *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])]
 
 
 def prepare_settings(folder: Path, presenting: bool = True) -> Path:
@@ -304,6 +359,8 @@ def main(argv=None) -> int:
     for name in ("check", "count", "notes"):
         p = sub.add_parser(name)
         p.add_argument("notebooks", nargs="+", type=Path)
+    p = sub.add_parser("style")
+    p.add_argument("notebooks", nargs="+", type=Path)
     p = sub.add_parser("slides")
     p.add_argument("notebooks", nargs="+", type=Path)
     p.add_argument("--out", type=Path, default=ROOT / "build" / "slides")
@@ -327,6 +384,14 @@ def main(argv=None) -> int:
     if args.command == "notes":
         for path in args.notebooks:
             print(notes_text(_load(path), path.name))
+        return 0
+    if args.command == "style":
+        for path in args.notebooks:
+            nb = _load(path)
+            changed = add_presenting_styles(nb)
+            if changed:
+                path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            print(f"{path.name}: {changed} cell(s) styled")
         return 0
     if args.command == "slides":
         for target in build_slides(args.notebooks, args.out):

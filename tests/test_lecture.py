@@ -82,6 +82,17 @@ def test_a_dashboard_needs_a_slide_of_its_own_and_plumbing_is_hidden():
     assert lecture.check(nb, "tiny") == []
 
 
+def test_a_dashboard_picture_is_fitted_to_its_slide():
+    nb = _tiny()
+    dash = {"cell_type": "code", "metadata": {"slideshow": {"slide_type": "subslide"}}, "source": "dash",
+            "outputs": [{"output_type": "execute_result", "data": {"text/plain": "Dashboard: " + lecture.DASHBOARD_TEXT + "."}}]}
+    note = copy.deepcopy(nb["cells"][1])
+    nb["cells"] += [dash, note]
+    assert any("cell 4" in e and "fits its picture" in e for e in lecture.check(nb, "tiny"))
+    assert lecture.add_presenting_styles(nb) == 1 and lecture.add_presenting_styles(nb) == 0
+    assert lecture.check(nb, "tiny") == []
+
+
 def test_each_lesson_has_a_lecture_plan():
     for path in LESSONS:
         plan = ROOT / "lectures" / f"{path.stem}.md"

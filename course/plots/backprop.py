@@ -15,7 +15,7 @@ from matplotlib.ticker import MaxNLocator
 
 from .network import draw_network
 from .perceptron import CLASS_STYLE, update_class_points
-from .style import COLORS, LINESTYLES, color, light_figure, log_ticks, new_figure, fs, lw
+from .style import COLORS, LINESTYLES, color, light_figure, log_ticks, new_figure, fs, lw, presenting
 
 __all__ = ["plot_losses_vs_prediction", "plot_error_shares", "plot_gradient_check",
            "plot_gradient_norms", "stack_heatmaps", "plot_backprop_step", "BackpropFigure"]
@@ -167,6 +167,13 @@ def stack_heatmaps(arrays, gap: int = 1):
     return canvas, spans, scales
 
 
+def _short(name: str) -> str:
+    """hidden_1 -> h1, output -> out: a layer's name under a narrow heat-map column."""
+    if name.startswith("hidden_"):
+        return "h" + name[len("hidden_"):]
+    return {"output": "out"}.get(name, name)
+
+
 class BackpropFigure:
     """The backprop stepper's figure, one row of four panels, built once and updated each step:
 
@@ -178,7 +185,8 @@ class BackpropFigure:
 
     def __init__(self, layer_names, title: bool = True):
         self.layer_names = list(layer_names)
-        self.fig, axes = light_figure(4, width=2.9, height=3.1, top=0.75 if title else 0.45,
+        # wider on a projector: three layers' names and scales under the heat map
+        self.fig, axes = light_figure(4, width=3.4 if presenting() else 2.9, height=3.1, top=0.75 if title else 0.45,
                                       bottom=0.75, wspace=1.2)
         self.loss_ax, self.norm_ax, self.heat_ax, self.region_ax = loss_ax, norm_ax, heat_ax, region_ax = axes
         self.loss, = loss_ax.plot([], [], color=COLORS["blue"])
@@ -253,8 +261,11 @@ class BackpropFigure:
             self.heat_ax.set_xticks([(a + b - 1) / 2 for a, b in spans])
         else:
             self.heat.set_data(data)
-        self.heat_ax.set_xticklabels([f"{name}\nmax {scale:.0e}" for name, scale in zip(self.layer_names, scales)],
-                                     fontsize=fs(7.5))
+        if presenting():    # larger text, the same room: short names ("h1", "out") over the scale
+            labels = [f"{_short(name)}\n{scale:.0e}" for name, scale in zip(self.layer_names, scales)]
+        else:
+            labels = [f"{name}\nmax {scale:.0e}" for name, scale in zip(self.layer_names, scales)]
+        self.heat_ax.set_xticklabels(labels, fontsize=fs(7.5))
 
     def _show_points(self, x, y) -> None:
         update_class_points(self.region_ax, self.points, x, y, size=10)

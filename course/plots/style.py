@@ -134,6 +134,13 @@ def light_figure(ncols: int = 2, width: float = 4.0, height: float = 3.0, left: 
     for one line of tick labels) instead of being placed again after measuring the tick labels
     at every draw. Returns (fig, axes).
     """
+    # the projector's text is larger: so are the margins, added to the figure (the axes keep
+    # their size), or the labels would run into the ticks and off the figure
+    k = _TEXT[_state["on"]][1]
+    extra_w = (k - 1) * (left + right + wspace * (ncols - 1))
+    extra_h = (k - 1) * (top + bottom)
+    left, right, bottom, top, wspace = (v * k for v in (left, right, bottom, top, wspace))
+    width, height = width + extra_w / ncols, height + extra_h
     with matplotlib.rc_context({**RC, "axes.titley": 1.0}):    # a fixed title position
         fig = Figure(figsize=(width * ncols, height))
         axes = fig.subplots(1, ncols, squeeze=False)[0]
