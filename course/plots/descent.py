@@ -15,10 +15,12 @@ that ``run_optimizer`` returns) and gives back a matplotlib Figure.
 """
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 from ..experiments import divergence_step
-from .style import COLORS, LINESTYLES, _few_ticks, color, light_figure, log_ticks, new_figure, fs, lw
+from .style import COLORS, LINESTYLES, _few_ticks, color, light_figure, log_ticks, new_figure, fs, lw, presenting
 
 __all__ = [
     "plot_gradient_step", "plot_descent_1d", "plot_learning_rates", "plot_paths_2d", "plot_race",
@@ -248,7 +250,9 @@ class DescentFigure:
 
     def __init__(self, landscape, grids: dict | None = None, width: float = 4.0, height: float = 3.0):
         self.grids = grids
-        self.fig, (self.left, self.right) = light_figure(ncols=2, width=width, height=height)
+        # on a projector the long title (optimizer, landscape, loss, where) takes two lines
+        self.fig, (self.left, self.right) = light_figure(ncols=2, width=width, height=height,
+                                                         top=0.8 if presenting() else 0.6)
         # zorder 3: above the curve or the contours, whichever landscape is shown
         self.path, = self.left.plot([], [], color=color(0), linewidth=lw(1.4), marker="o", markersize=3, zorder=3)
         self.start, = self.left.plot([], [], "s", color=color(0), markersize=7, zorder=3)
@@ -313,6 +317,9 @@ class DescentFigure:
             self.right.set_ylim(low - pad, high + pad)
         self.right.set_xlim(0, max(len(capped) - 1, 1))
         self.right.set_ylabel("loss (log scale)" if log else "loss")
+        if presenting():    # the characters that fit the figure's width at the title's size
+            fits = int(self.fig.get_figwidth() * 72 / (0.6 * self.title.get_fontsize()))
+            title = "\n".join(textwrap.wrap(title, width=fits)) if title else title
         self.title.set_text(title)
         return self.fig
 
