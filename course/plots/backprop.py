@@ -186,7 +186,7 @@ class BackpropFigure:
     def __init__(self, layer_names, title: bool = True):
         self.layer_names = list(layer_names)
         # wider on a projector: three layers' names and scales under the heat map
-        self.fig, axes = light_figure(4, width=3.4 if presenting() else 2.9, height=3.1, top=0.75 if title else 0.45,
+        self.fig, axes = light_figure(4, width=3.2 if presenting() else 2.9, height=3.1, top=0.75 if title else 0.45,
                                       bottom=0.75, wspace=1.2)
         self.loss_ax, self.norm_ax, self.heat_ax, self.region_ax = loss_ax, norm_ax, heat_ax, region_ax = axes
         self.loss, = loss_ax.plot([], [], color=COLORS["blue"])
