@@ -4,7 +4,8 @@ The batch grader (``runner.py``) starts one of these per notebook, in a new proc
 writes the job as JSON to its standard input and reads its report, one JSON object per line,
 from its standard output:
 
-    {"event": "kernel", "pid": ..., "seconds": ...}   a kernel was started (and answered after seconds)
+    {"event": "kernel", "pid": ...}           a kernel was started (the grader kills its group on timeout)
+    {"event": "ready", "seconds": ...}        the kernel first answered, seconds after it was started
     {"event": "note", "text": ...}            something the instructor should know
     {"event": "error", "text": ...}           an answer cell raised an error (a learner's mistake)
     {"event": "blocked", "text": ...}         the sandbox refused something ("read <path>", ...)
@@ -214,8 +215,7 @@ class Kernel:
             self.kc.start_channels()
             try:
                 self.kc.wait_for_ready(timeout=self.job.get("startup_timeout", 60))
-                self.report("kernel", pid=self.km.provisioner.process.pid,
-                            seconds=round(time.monotonic() - started, 3))
+                self.report("ready", seconds=round(time.monotonic() - started, 3))
                 break
             except RuntimeError as error:
                 self.shutdown()
@@ -568,7 +568,8 @@ def grade_jailed(job: dict, report: Reporter) -> None:
 
     def start_jail() -> None:
         seconds = jail.start(job.get("startup_timeout", 60))
-        report("kernel", pid=jail.process.pid, seconds=round(seconds, 3))
+        report("kernel", pid=jail.process.pid)
+        report("ready", seconds=round(seconds, 3))
 
     def restart() -> bool:
         nonlocal restarts

@@ -425,7 +425,7 @@ def score(job: Job, events: list[dict], settings: Settings, killed: bool = False
                     "ok", "", seconds=round(seconds, 2))
     result.jailed = settings.jail
     result.pending_manual, result.manual = template.manual_points, list(template.manual)
-    starts = [e["seconds"] for e in events if e.get("event") == "kernel" and isinstance(e.get("seconds"), (int, float))]
+    starts = [e["seconds"] for e in events if e.get("event") == "ready" and isinstance(e.get("seconds"), (int, float))]
     result.kernel_start = float(starts[0]) if starts else None
     invalid = [e for e in events if e.get("event") == "invalid"]
     if invalid or job.problem:
