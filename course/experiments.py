@@ -20,6 +20,7 @@ implemented a second time. NumPy only, like the rest of the core.
     load_batch_size_sweep   the stored CPU/GPU timing sweep (benchmarks/bench_gpu.py)
     load_book_runs          the stored MNIST runs of the book (benchmarks/mnist_book_runs.py)
     compare_with_book       the book's claims next to the measured numbers, in sentences
+    keras_sentences         how far Keras lands from the course, with the number of seeds
 """
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ __all__ = [
     "optimizer_race", "LayerStats", "layer_statistics", "scaled_normal", "SymmetryRun",
     "symmetry_run", "distinct_units", "activation_memory", "Sweep", "load_batch_size_sweep",
     "RESULTS_DIR", "BOOK_CLAIMS", "load_book_runs", "BookRow", "compare_with_book", "format_book_table",
+    "keras_sentences",
 ]
 
 #: Where the benchmarks store their results (``benchmarks/results`` of the repository).
@@ -477,9 +479,13 @@ class BookRow(NamedTuple):
     accuracy_std: float
     seconds_per_epoch: float
     keras_accuracy: float | None
-    claimed_accuracy: float | None  # the accuracy the book's claim implies (None: no number)
+    claimed_accuracy: float | None  # the accuracy the book states (None: no number)
     agrees: bool | None      # None for a run the chapter claims nothing about
     sentence: str
+    claim_is_lower_bound: bool = False  # the book states "more than" this accuracy
+    seeds: int | None = None            # course seeds behind accuracy and accuracy_std
+    keras_seeds: int | None = None      # Keras seeds behind keras_accuracy
+    keras_std: float | None = None
 
 
 def _points(difference: float) -> str:
@@ -490,18 +496,24 @@ def _points(difference: float) -> str:
 def compare_with_book(records: list[dict], tolerance: float = 0.01) -> list[BookRow]:
     """Put each stored run next to the chapter's claim and say, in a sentence, whether they agree.
 
-    A claimed accuracy agrees when the measured mean is within ``tolerance`` (one point) of
-    it; a lower bound ("more than 90 %") when the mean exceeds it; the claimed gain of ReLU over sigmoid agrees when the measured gain is within
-    ``tolerance`` of two points and the time per epoch stays within 50 % of the sigmoid run's.
+    Every claim is drawn as the chapter states it, against the chapter's own runs, never against
+    the course's measurements: the first network "exceeded 90 %" (a lower bound); ReLU gives
+    "2 % more accuracy" than that sigmoid run, so more than 92 %; the wide network reaches 94 % and
+    96 %. A claimed accuracy agrees when the measured mean is within ``tolerance`` (one point) of
+    it; a lower bound when the mean exceeds it; the claimed gain of ReLU when the course's run
+    passes the book's level (minus ``tolerance``) and its time per epoch stays within 50 % of
+    the sigmoid run's. The sentence of the ReLU run also gives the gain the course measures over
+    its own sigmoid run, which is what the book's "2 % more" compares in its own setting.
     """
     by_key = {(r["hidden"], r["activation"], r["epochs"]): r for r in records}
     baseline = by_key.get((10, "sigmoid", 5))
+    book_baseline = BOOK_CLAIMS[(10, "sigmoid", 5)][1]
     rows = []
     for r in records:
         kind, value = BOOK_CLAIMS.get((r["hidden"], r["activation"], r["epochs"]), (None, None))
         acc, seconds = r["course_acc_mean"], r["course_s_per_epoch"]
         measured = f"{100 * acc:.1f}%"
-        claimed = None
+        claimed, lower_bound = None, False
         if kind == "accuracy":
             claimed = value
             gap = acc - value
@@ -513,16 +525,21 @@ def compare_with_book(records: list[dict], tolerance: float = 0.01) -> list[Book
             if small is not None and r["hidden"] > small["hidden"]:
                 sentence += (f" An epoch takes {seconds / small['course_s_per_epoch']:.1f}x as long as with "
                              f"{small['hidden']} units (the book: noticeably longer).")
-        elif kind == "gain" and baseline is not None:
-            gain = acc - baseline["course_acc_mean"]
-            claimed = baseline["course_acc_mean"] + value
-            ratio = seconds / baseline["course_s_per_epoch"]
-            agrees = abs(gain - value) <= tolerance and 0.67 <= ratio <= 1.5
-            sentence = (f"The book reports about +{100 * value:.0f} points over sigmoid at about the "
-                        f"same time; the course measures {100 * gain:+.1f} points at {ratio:.2f}x the "
-                        f"time per epoch" + (", in agreement." if agrees else ", which differs."))
+        elif kind == "gain":
+            claimed, lower_bound = book_baseline + value, True
+            agrees = acc > claimed - tolerance
+            sentence = (f"The book reports about {100 * value:.0f} points more than its sigmoid run "
+                        f"(which passed {100 * book_baseline:.0f}%), so more than {100 * claimed:.0f}%, "
+                        f"at about the same time; the course measures {measured}"
+                        + (", in agreement." if agrees else f", {_points(100 * (claimed - acc))} short."))
+            if baseline is not None:
+                gain = acc - baseline["course_acc_mean"]
+                ratio = seconds / baseline["course_s_per_epoch"]
+                agrees = agrees and 0.67 <= ratio <= 1.5
+                sentence += (f" Over the course's own sigmoid run the gain is {100 * gain:+.1f} points, "
+                             f"at {ratio:.2f}x the time per epoch.")
         elif kind == "above":
-            claimed = value
+            claimed, lower_bound = value, True
             agrees = acc > value
             sentence = (f"The book expects more than {100 * value:.0f}%; the course measures {measured}"
                         + (", in agreement." if agrees else f", {_points(100 * (value - acc))} short."))
@@ -530,11 +547,38 @@ def compare_with_book(records: list[dict], tolerance: float = 0.01) -> list[Book
             agrees = None
             sentence = f"The chapter makes no claim about this run; the course measures {measured}."
         claim_text = {"above": f"more than {100 * (value or 0):.0f}%",
-                      "gain": f"+{100 * (value or 0):.0f} points, same time",
+                      "gain": f"more than {100 * (claimed or 0):.0f}% (+{100 * (value or 0):.0f})",
                       "accuracy": f"{100 * (value or 0):.0f}%"}.get(kind, r["book_claim"])
         rows.append(BookRow(r["run"], claim_text, acc, r["course_acc_std"], seconds,
-                            r.get("keras_acc_mean"), claimed, agrees, sentence))
+                            r.get("keras_acc_mean"), claimed, agrees, sentence, lower_bound,
+                            r.get("seeds"), r.get("keras_seeds"), r.get("keras_acc_std")))
     return rows
+
+
+def keras_sentences(rows: list[BookRow]) -> list[str]:
+    """For each run with a Keras measurement, how far Keras lands from the course, in sentences.
+
+    The distance is given in points and in course standard deviations, with the number of seeds
+    behind each mean, so that the sentence claims no more than the numbers show.
+    """
+    out = []
+    for row in rows:
+        if row.keras_accuracy is None:
+            continue
+        gap = 100 * (row.keras_accuracy - row.accuracy)
+        std = 100 * row.accuracy_std
+        seeds = f"{row.seeds} seeds" if row.seeds else "the course's seeds"
+        kseeds = f"{row.keras_seeds} seed{'s' if row.keras_seeds != 1 else ''}" if row.keras_seeds else "its seeds"
+        if std > 0:
+            sigmas = abs(gap) / std
+            where = ("within one standard deviation of" if sigmas <= 1 else
+                     f"{sigmas:.1f} standard deviations {'above' if gap > 0 else 'below'}")
+        else:
+            where = "next to"
+        out.append(f"{row.run}: Keras ({kseeds}) {100 * row.keras_accuracy:.2f}%, the course "
+                   f"({seeds}) {100 * row.accuracy:.2f} ± {std:.2f}%: Keras is {gap:+.2f} points, "
+                   f"{where} the course's mean.")
+    return out
 
 
 def format_book_table(rows: list[BookRow]) -> str:

@@ -217,8 +217,18 @@ def plot_book_comparison(rows, title: str = "The book's MNIST runs, measured aga
                 color=COLORS["green"], markersize=7, label="Keras (mean)")
     claimed = np.array([100 * r.claimed_accuracy if r.claimed_accuracy is not None else np.nan
                         for r in rows])
-    ax.plot(positions, claimed, "_", color=COLORS["vermillion"], markersize=30, markeredgewidth=3,
-            label="the book's claim")
+    bound = np.array([bool(getattr(r, "claim_is_lower_bound", False)) for r in rows])
+    exact = np.where(bound, np.nan, claimed)
+    if np.isfinite(exact).any():
+        ax.plot(positions, exact, "_", color=COLORS["vermillion"], markersize=30, markeredgewidth=3,
+                label="the book's claim")
+    if bound.any():
+        at_least = np.where(bound, claimed, np.nan)
+        ax.plot(positions, at_least, "_", color=COLORS["orange"], markersize=30, markeredgewidth=3,
+                label="the book's claim: more than this")
+        for x, y in zip(positions[bound], at_least[bound]):
+            ax.annotate("", xy=(x - 0.2, y + 2.5), xytext=(x - 0.2, y),
+                        arrowprops=dict(arrowstyle="->", color=COLORS["orange"], lw=2))
     low = np.nanmin(np.concatenate([acc - err, claimed])) - 3
     ax.set_ylim(max(0, low), 100)
     ax.set_xlim(-0.5, len(rows) - 0.5)
@@ -226,5 +236,5 @@ def plot_book_comparison(rows, title: str = "The book's MNIST runs, measured aga
     ax.set_ylabel("test accuracy on MNIST (%)")
     ax.set_xlabel("run")
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="lower right")
     return fig
