@@ -13,6 +13,8 @@ implemented a second time. NumPy only, like the rest of the core.
     random_restarts         one optimizer from many random start points
     learning_rate_schedule  the learning rate an optimizer uses at each update (decay)
     batch_size_runs         online, mini-batch and batch gradient descent: loss of every update
+    overfitting_run         a wide network on few, partly mislabelled examples: validation accuracy falls
+    early_stopping_replay   where EarlyStopping would stop on a recorded curve
     optimizer_race          several optimizers training the same network on the same data
     layer_statistics        activations and gradients of every layer of a deep network at init
     symmetry_run            how the first-layer weights move during training (zeros vs random)
@@ -48,7 +50,8 @@ __all__ = [
     "optimizer_race", "LayerStats", "layer_statistics", "scaled_normal", "SymmetryRun",
     "symmetry_run", "distinct_units", "activation_memory", "Sweep", "load_batch_size_sweep",
     "RESULTS_DIR", "BOOK_CLAIMS", "load_book_runs", "BookRow", "compare_with_book", "format_book_table",
-    "keras_sentences",
+    "keras_sentences", "OverfitRun", "early_stopping_replay", "noisy_labels", "overfitting_run",
+    "overfitting_sentence",
 ]
 
 #: Where the benchmarks store their results (``benchmarks/results`` of the repository).
@@ -220,6 +223,94 @@ def batch_size_runs(x, y, batch_sizes: dict, epochs: int = 2, hidden=(32,), opti
                                np.array([start_loss] + epoch_loss.values),
                                float(np.mean(history.epoch_seconds)))
     return runs
+
+
+# -- overfitting and early stopping ---------------------------------------------------------------
+class OverfitRun(NamedTuple):
+    """One run of ``overfitting_run``: what training and validation accuracy did, epoch by epoch."""
+
+    history: dict            # 'loss', 'accuracy', 'val_loss', 'val_accuracy' per epoch
+    best_epoch: int          # 1-based epoch of the highest validation accuracy
+    stopped_epoch: int | None  # 1-based epoch at which EarlyStopping(patience) stops (None: never)
+    patience: int
+    n_train: int
+    label_noise: float       # fraction of training labels replaced by random ones
+
+
+def early_stopping_replay(values, patience: int = 3, monitor: str = "val_accuracy",
+                          mode: str = "auto") -> tuple[int | None, int | None]:
+    """Where ``course.callbacks.EarlyStopping`` would stop on these per-epoch values.
+
+    Feeds the values to the callback itself, one epoch at a time, and returns
+    ``(best_epoch, stopped_epoch)``, 1-based (``stopped_epoch`` None: it never stops).
+
+    >>> early_stopping_replay([0.5, 0.7, 0.6, 0.65, 0.6, 0.5], patience=2)
+    (2, 5)
+    """
+    from types import SimpleNamespace
+
+    from .callbacks import EarlyStopping
+
+    callback = EarlyStopping(monitor=monitor, patience=patience, mode=mode)
+    callback.set_model(SimpleNamespace(stop_training=False))
+    callback.on_train_begin()
+    for epoch, value in enumerate(values):
+        callback.on_epoch_end(epoch, {monitor: float(value)})
+        if callback.model.stop_training:
+            break
+    best = None if callback.best_epoch is None else callback.best_epoch + 1
+    stopped = None if callback.stopped_epoch is None else callback.stopped_epoch + 1
+    return best, stopped
+
+
+def noisy_labels(y, fraction: float, seed: int = 0) -> np.ndarray:
+    """A copy of the one-hot labels ``y`` in which ``fraction`` of the rows get a random class."""
+    rng = get_rng(seed)
+    y = np.array(y, copy=True)
+    replaced = rng.random(len(y)) < fraction
+    y[replaced] = np.eye(y.shape[1], dtype=y.dtype)[rng.integers(0, y.shape[1], replaced.sum())]
+    return y
+
+
+def overfitting_run(data: Subset, label_noise: float = 0.3, hidden=(512,), epochs: int = 30,
+                    batch_size: int = 32, optimizer="adam", patience: int = 3,
+                    seed: int = 0) -> OverfitRun:
+    """Train a wide network on a small training set until it overfits; OverfitRun.
+
+    The setting makes the book's signal of overfitting plain: few training examples, many
+    weights, and ``label_noise`` of the training labels replaced by random classes (real data
+    sets have wrong labels too). The network first learns what the images have in common
+    (validation accuracy rises), then memorises the individual examples, wrong labels included:
+    training accuracy keeps rising to 100 % while validation accuracy falls. All ``epochs`` are
+    run; ``stopped_epoch`` says where ``EarlyStopping(monitor='val_accuracy', patience)`` would
+    have stopped, ``best_epoch`` which weights ``restore_best_weights`` would keep.
+    """
+    check_int("epochs", epochs, low=1)
+    y_train = noisy_labels(data.y_train, label_noise, seed=seed)
+    model = mlp(hidden, n_inputs=data.x_train.shape[1], n_outputs=data.y_train.shape[1], seed=seed)
+    model.compile(loss="categorical_crossentropy", optimizer=fresh_optimizer(optimizer),
+                  metrics=["accuracy"])
+    history = model.fit(data.x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=0,
+                        validation_data=(data.x_val, data.y_val), seed=seed)
+    h = {k: [float(v) for v in values] for k, values in history.history.items()}
+    _, stopped = early_stopping_replay(h["val_accuracy"], patience=patience)
+    best = int(np.argmax(h["val_accuracy"])) + 1
+    return OverfitRun(h, best, stopped, patience, len(data.x_train), float(label_noise))
+
+
+def overfitting_sentence(run: OverfitRun) -> str:
+    """What the run shows, in one sentence built from its numbers."""
+    h = run.history
+    last = len(h["val_accuracy"])
+    text = (f"Validation accuracy peaks at {100 * h['val_accuracy'][run.best_epoch - 1]:.1f}% in epoch "
+            f"{run.best_epoch} and falls to {100 * h['val_accuracy'][-1]:.1f}% by epoch {last}, while "
+            f"training accuracy rises from {100 * h['accuracy'][run.best_epoch - 1]:.1f}% to "
+            f"{100 * h['accuracy'][-1]:.1f}%.")
+    if run.stopped_epoch is not None:
+        text += (f" EarlyStopping(monitor='val_accuracy', patience={run.patience}) stops after epoch "
+                 f"{run.stopped_epoch}; with restore_best_weights=True it keeps the weights of epoch "
+                 f"{run.best_epoch}.")
+    return text
 
 
 # -- optimizers on MNIST --------------------------------------------------------------------------

@@ -304,3 +304,33 @@ def test_keras_sentences_on_the_stored_runs_do_not_claim_every_run_is_within_the
     assert len(sentences) == sum(r.keras_accuracy is not None for r in rows)
     wide = next(s for s in sentences if s.startswith("784-512(relu)-10, 5 ep"))
     assert "standard deviations below" in wide, wide
+
+
+# -- overfitting and early stopping ---------------------------------------------------------------
+def test_early_stopping_replay_uses_the_callback_rule():
+    assert experiments.early_stopping_replay([0.5, 0.7, 0.6, 0.65, 0.6, 0.5], patience=2) == (2, 5)
+    assert experiments.early_stopping_replay([0.1, 0.2, 0.3], patience=0) == (3, None)
+    assert experiments.early_stopping_replay([1.0, 0.8, 0.9], patience=0, monitor="val_loss") == (2, 3)
+
+
+def test_noisy_labels_replaces_about_the_fraction_and_keeps_one_hot(rng):
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 2000)]
+    noisy = experiments.noisy_labels(y, 0.3, seed=1)
+    assert noisy.shape == y.shape and np.all(noisy.sum(axis=1) == 1)
+    changed = np.mean(noisy.argmax(1) != y.argmax(1))
+    assert 0.22 < changed < 0.32, changed       # 30 % redrawn, a tenth of them land on the same class
+    assert np.array_equal(experiments.noisy_labels(y, 0.0), y)
+
+
+def test_overfitting_run_reports_the_best_epoch_and_where_early_stopping_stops(toy_classes):
+    x, y = toy_classes
+    data = experiments.Subset(x[:40], y[:40], x[40:], y[40:])
+    run = experiments.overfitting_run(data, label_noise=0.5, hidden=(64,), epochs=12, batch_size=8,
+                                      patience=2)
+    val = run.history["val_accuracy"]
+    assert len(val) == 12 and run.n_train == 40
+    assert val[run.best_epoch - 1] == max(val)
+    if run.stopped_epoch is not None:
+        assert run.stopped_epoch >= run.best_epoch + run.patience
+    sentence = experiments.overfitting_sentence(run)
+    assert f"{100 * max(val):.1f}%" in sentence and f"epoch {run.best_epoch}" in sentence

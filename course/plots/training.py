@@ -16,7 +16,7 @@ from .style import light_figure
 from .style import COLORS, LINESTYLES, color, new_figure
 
 __all__ = ["plot_history", "plot_histories", "plot_decision_boundary", "plot_training", "TrainingFigure",
-           "plot_batch_size_sweep", "plot_book_comparison"]
+           "plot_batch_size_sweep", "plot_book_comparison", "plot_overfitting"]
 
 
 def _history_dict(history) -> dict:
@@ -235,6 +235,28 @@ def plot_book_comparison(rows, title: str = "The book's MNIST runs, measured aga
     ax.set_xticks(positions, [r.run for r in rows], fontsize=8)
     ax.set_ylabel("test accuracy on MNIST (%)")
     ax.set_xlabel("run")
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="lower right")
+    return fig
+
+
+def plot_overfitting(run, title: str = "Overfitting: validation accuracy falls while training accuracy rises"):
+    """Training and validation accuracy of ``course.experiments.overfitting_run``, with the epoch of
+    the best validation accuracy and the epoch where early stopping stops."""
+    h = run.history
+    fig, ax = new_figure(width=7.0, height=3.8)
+    epochs = _epochs(h["accuracy"])
+    ax.plot(epochs, 100 * np.asarray(h["accuracy"]), color=COLORS["blue"], marker="o", markersize=3,
+            label="training accuracy")
+    ax.plot(epochs, 100 * np.asarray(h["val_accuracy"]), color=COLORS["vermillion"], linestyle="--",
+            marker="s", markersize=3, label="validation accuracy")
+    ax.axvline(run.best_epoch, color=COLORS["green"], linestyle=":", linewidth=2,
+               label=f"best validation accuracy (epoch {run.best_epoch})")
+    if run.stopped_epoch is not None:
+        ax.axvline(run.stopped_epoch, color=COLORS["black"], linestyle="-.", linewidth=1.5,
+                   label=f"early stopping stops (patience {run.patience}, epoch {run.stopped_epoch})")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy (%)")
     ax.set_title(title)
     ax.legend(fontsize=8, loc="lower right")
     return fig
