@@ -6,6 +6,9 @@ computation graph of a 2-2-1 network worked by hand.
     show_update        the rule and its lines side by side, as Markdown for a notebook cell
     step_sizes         how far each weight moved at each step of a trajectory
     valley_steps       SGD, Adagrad, RMSprop ... on an elongated valley: paths and step per weight
+    backprop_by_hand   a 2-2-1 sigmoid network, one example, squared error: the chain rule
+                       written out number by number, values forward and gradients backward
+    kernel_gradients   the same gradients from the course's kernels (``analysis.backprop_trace``)
 
 The rules are not written a second time here: ``update_lines`` reads them from the step
 functions of ``course.optimizers`` (``sgd_step``, ``adagrad_step``, ...), so what the lesson
@@ -22,7 +25,7 @@ from . import optimizers as opt
 from .landscapes import Landscape, Trajectory, run_optimizer, valley
 
 __all__ = ["ChainStep", "OPTIMIZER_CHAIN", "update_lines", "show_update", "step_sizes",
-           "valley_steps"]
+           "valley_steps", "HandGraph", "backprop_by_hand", "kernel_gradients", "EXAMPLE_221"]
 
 
 class ChainStep(NamedTuple):
@@ -129,3 +132,108 @@ def valley_steps(names=("momentum", "Adagrad", "RMSprop", "Adam"), landscape: La
     for name in names:
         runs[name] = run_optimizer(_chain_step(name).make(), landscape, start, steps)
     return runs
+
+
+# -- backpropagation by hand on a 2-2-1 network ------------------------------------------------------
+class HandGraph(NamedTuple):
+    """The computation graph of a 2-2-1 network for one example, every node with its numbers.
+
+    value: node -> its value in the forward pass ('x1', 'x2', 'z1', 'z2', 'h1', 'h2', 'z3',
+    'p', 'L'; and the label 'y'). grad: node -> dL/dnode in the backward pass (the same nodes but the inputs).
+    weight_grad: weight -> dL/dweight ('w11' .. 'w22', 'b1', 'b2', 'v1', 'v2', 'c'). weights:
+    the weights used. ``lines``: the chain rule, one line per gradient, with its numbers.
+    """
+
+    value: dict
+    grad: dict
+    weight_grad: dict
+    weights: dict
+    lines: list
+
+
+#: The lesson's example: inputs, label and weights (w_ij: input i to hidden unit j; v_j: hidden j
+#: to the output; b, c: biases).
+EXAMPLE_221 = {"x": (1.0, 0.5), "y": 1.0,
+               "weights": {"w11": 0.4, "w12": -0.6, "w21": 0.3, "w22": 0.8, "b1": 0.1, "b2": -0.1,
+                           "v1": 0.7, "v2": -0.5, "c": 0.2}}
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + float(np.exp(-z)))
+
+
+def backprop_by_hand(x=EXAMPLE_221["x"], y: float = EXAMPLE_221["y"],
+                     weights: dict | None = None) -> HandGraph:
+    """One forward and one backward pass through a 2-2-1 network with scalars only.
+
+    Going:  z_j = x1 w1j + x2 w2j + b_j,  h_j = sigmoid(z_j)  (j = 1, 2)
+            z3 = h1 v1 + h2 v2 + c,  p = sigmoid(z3),  L = (p - y)^2
+    Return: dL/dp = 2 (p - y);  dL/dz3 = dL/dp * p (1 - p);  dL/dv_j = dL/dz3 * h_j;
+            dL/dh_j = dL/dz3 * v_j;  dL/dz_j = dL/dh_j * h_j (1 - h_j);  dL/dw_ij = dL/dz_j * x_i
+
+    Every line is one use of the chain rule: the gradient arriving at a node times the local
+    derivative of that node. The numbers are those of ``kernel_gradients`` for the same network.
+    """
+    w = dict(EXAMPLE_221["weights"] if weights is None else weights)
+    x1, x2 = (float(v) for v in x)
+    value = {"x1": x1, "x2": x2, "y": float(y)}
+    for j in (1, 2):
+        value[f"z{j}"] = x1 * w[f"w1{j}"] + x2 * w[f"w2{j}"] + w[f"b{j}"]
+        value[f"h{j}"] = _sigmoid(value[f"z{j}"])
+    value["z3"] = value["h1"] * w["v1"] + value["h2"] * w["v2"] + w["c"]
+    value["p"] = _sigmoid(value["z3"])
+    value["L"] = (value["p"] - y) ** 2
+    grad, weight_grad, lines = {"L": 1.0}, {}, []
+
+    def say(name, formula, result):
+        lines.append(f"{name} = {formula} = {result:+.4f}")
+
+    p = value["p"]
+    grad["p"] = 2 * (p - y)
+    say("dL/dp", f"2 (p - y) = 2 ({p:.4f} - {y:g})", grad["p"])
+    grad["z3"] = grad["p"] * p * (1 - p)
+    say("dL/dz3", f"dL/dp * p (1 - p) = {grad['p']:+.4f} * {p * (1 - p):.4f}", grad["z3"])
+    weight_grad["c"] = grad["z3"]
+    say("dL/dc", "dL/dz3 * 1", weight_grad["c"])
+    for j in (1, 2):
+        h = value[f"h{j}"]
+        weight_grad[f"v{j}"] = grad["z3"] * h
+        say(f"dL/dv{j}", f"dL/dz3 * h{j} = {grad['z3']:+.4f} * {h:.4f}", weight_grad[f"v{j}"])
+    for j in (1, 2):
+        h = value[f"h{j}"]
+        grad[f"h{j}"] = grad["z3"] * w[f"v{j}"]
+        say(f"dL/dh{j}", f"dL/dz3 * v{j} = {grad['z3']:+.4f} * {w[f'v{j}']:+.2f}", grad[f"h{j}"])
+        grad[f"z{j}"] = grad[f"h{j}"] * h * (1 - h)
+        say(f"dL/dz{j}", f"dL/dh{j} * h{j} (1 - h{j}) = {grad[f'h{j}']:+.4f} * {h * (1 - h):.4f}",
+            grad[f"z{j}"])
+        for i, xi in ((1, x1), (2, x2)):
+            weight_grad[f"w{i}{j}"] = grad[f"z{j}"] * xi
+            say(f"dL/dw{i}{j}", f"dL/dz{j} * x{i} = {grad[f'z{j}']:+.4f} * {xi:g}",
+                weight_grad[f"w{i}{j}"])
+        weight_grad[f"b{j}"] = grad[f"z{j}"]
+        say(f"dL/db{j}", f"dL/dz{j} * 1", weight_grad[f"b{j}"])
+    return HandGraph(value, grad, weight_grad, w, lines)
+
+
+def kernel_gradients(graph: HandGraph) -> dict:
+    """The same gradients from the course's kernels: a ``Sequential`` 2-2-1 with the graph's
+    weights, loss 'mse', traced by ``course.analysis.backprop_trace``; weight name -> gradient.
+    """
+    from .analysis import backprop_trace
+    from .layers import Dense
+    from .models import Sequential
+
+    w = graph.weights
+    model = Sequential([Dense(2, activation="sigmoid", input_shape=(2,)), Dense(1, activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="mse")
+    model.set_weights([np.array([[w["w11"], w["w12"]], [w["w21"], w["w22"]]]), np.array([w["b1"], w["b2"]]),
+                       np.array([[w["v1"]], [w["v2"]]]), np.array([w["c"]])])
+    x = np.array([[graph.value["x1"], graph.value["x2"]]])
+    y = np.array([[graph.value["y"]]])
+    trace = backprop_trace(model, x, y)
+    hidden, out = trace.layers
+    grads = {f"w{i + 1}{j + 1}": float(hidden.dkernel[i, j]) for i in range(2) for j in range(2)}
+    grads.update(b1=float(hidden.dbias[0]), b2=float(hidden.dbias[1]), v1=float(out.dkernel[0, 0]),
+                 v2=float(out.dkernel[1, 0]), c=float(out.dbias[0]))
+    grads["loss"] = trace.loss
+    return grads

@@ -51,3 +51,44 @@ def test_step_per_weight_figure():
     assert right.get_yscale() == "log" and right.get_xlabel() and right.get_ylabel()
     assert len(right.get_legend_handles_labels()[1]) == 2 * len(runs)
     assert fig._suptitle is not None and left.get_title()
+
+
+# -- backpropagation by hand on a 2-2-1 network ------------------------------------------------------
+def test_backprop_by_hand_matches_the_course_kernels():
+    graph = derivations.backprop_by_hand()
+    kernels = derivations.kernel_gradients(graph)
+    assert set(graph.weight_grad) == set(kernels) - {"loss"}
+    for name, value in graph.weight_grad.items():
+        assert np.isclose(value, kernels[name], rtol=1e-5, atol=1e-7), (name, value, kernels[name])
+    assert np.isclose(graph.value["L"], kernels["loss"], rtol=1e-5)
+
+
+def test_backprop_by_hand_on_other_weights_too(rng):
+    names = ["w11", "w12", "w21", "w22", "b1", "b2", "v1", "v2", "c"]
+    weights = dict(zip(names, rng.normal(size=9)))
+    graph = derivations.backprop_by_hand(x=(-0.3, 2.0), y=0.0, weights=weights)
+    kernels = derivations.kernel_gradients(graph)
+    for name in names:
+        assert np.isclose(graph.weight_grad[name], kernels[name], rtol=1e-4, atol=1e-6), name
+
+
+def test_each_hand_line_is_one_chain_rule_step_with_its_number():
+    graph = derivations.backprop_by_hand()
+    by_name = {line.split(" = ")[0]: line for line in graph.lines}
+    assert by_name["dL/dz3"].startswith("dL/dz3 = dL/dp * p (1 - p)")
+    assert by_name["dL/dw21"].endswith(f"{graph.weight_grad['w21']:+.4f}")
+    assert len(graph.lines) == 9 + 6       # nine weights, and the nodes p, z3, h1, h2, z1, z2
+
+
+def test_computation_graph_figure_shows_every_value_and_gradient():
+    from course.plots import backprop
+
+    graph = derivations.backprop_by_hand()
+    fig = backprop.plot_computation_graph(graph)
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    for name in ("z1", "h2", "z3", "p"):
+        assert f"{graph.value[name]:+.4f}" in texts and f"{graph.grad[name]:+.4f}" in texts, name
+    for name, value in graph.weight_grad.items():
+        assert f"∂L/∂{name} = {value:+.4f}" in texts, name
+    ax = fig.axes[0]
+    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
