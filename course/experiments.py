@@ -51,7 +51,7 @@ __all__ = [
     "symmetry_run", "distinct_units", "activation_memory", "Sweep", "load_batch_size_sweep",
     "RESULTS_DIR", "BOOK_CLAIMS", "load_book_runs", "BookRow", "compare_with_book", "format_book_table",
     "keras_sentences", "OverfitRun", "early_stopping_replay", "noisy_labels", "overfitting_run",
-    "overfitting_sentence",
+    "overfitting_sentence", "tanh_saturation", "explain_large_tanh_init",
 ]
 
 #: Where the benchmarks store their results (``benchmarks/results`` of the repository).
@@ -376,6 +376,36 @@ def layer_statistics(x, y, initializer, activation: str = "tanh", depth: int = 8
     outputs = [layer.output.copy() for layer in hidden]
     return LayerStats(outputs, np.array([float(np.std(a)) for a in outputs]),
                       np.array([float(np.std(layer.dkernel)) for layer in hidden]))
+
+
+def tanh_saturation(stats: LayerStats, threshold: float = 0.99) -> tuple[np.ndarray, np.ndarray]:
+    """Per hidden layer of a tanh network: the fraction of outputs beyond +-threshold (saturated)
+    and the mean slope of tanh there, 1 - out**2 (1 at 0, 0.02 at 0.99)."""
+    saturated = np.array([float(np.mean(np.abs(a) > threshold)) for a in stats.activations])
+    slope = np.array([float(np.mean(1.0 - np.asarray(a, dtype=np.float64) ** 2)) for a in stats.activations])
+    return saturated, slope
+
+
+def explain_large_tanh_init(large: LayerStats, reference: LayerStats, reference_name: str = "Glorot") -> str:
+    """What the numbers of a tanh network with too large initial weights show, in sentences.
+
+    The text names the saturated fraction and mean slope of layer 1, the layer-1 gradient next
+    to the reference's, and how much the gradient grows per layer on its way back.
+    """
+    saturated, slope = tanh_saturation(large)
+    _, ref_slope = tanh_saturation(reference)
+    g, ref_g = large.gradient_std, reference.gradient_std
+    depth = len(g)
+    growth = (g[0] / g[-1]) ** (1.0 / (depth - 1)) if depth > 1 and g[-1] > 0 else float("nan")
+    return (f"In layer 1, {100 * saturated[0]:.0f}% of the outputs are saturated (beyond ±0.99) and "
+            f"tanh's mean slope is {slope[0]:.2f} ({reference_name}: {ref_slope[0]:.2f}). Yet the "
+            f"gradient of layer 1 has standard deviation {g[0]:.1f}, {g[0] / ref_g[0]:,.0f} times "
+            f"{reference_name}'s {ref_g[0]:.1e}: on its way back from layer {depth} it grows about "
+            f"{growth:.1f}x per layer, because the units still on the steep part of tanh "
+            f"({100 * (1 - saturated[0]):.0f}% in layer 1) pass it back through weights far larger "
+            f"than {reference_name}'s, summed over many units. The gradients explode; they do not "
+            f"vanish. The first updates are huge and depend on those few units: learning is erratic "
+            f"rather than slow, and the large weights keep most units saturated.")
 
 
 class SymmetryRun(NamedTuple):

@@ -334,3 +334,16 @@ def test_overfitting_run_reports_the_best_epoch_and_where_early_stopping_stops(t
         assert run.stopped_epoch >= run.best_epoch + run.patience
     sentence = experiments.overfitting_sentence(run)
     assert f"{100 * max(val):.1f}%" in sentence and f"epoch {run.best_epoch}" in sentence
+
+
+def test_tanh_saturation_and_the_explanation_of_too_large_weights(rng):
+    x = rng.normal(size=(64, 30)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 64)]
+    large = experiments.layer_statistics(x, y, experiments.scaled_normal(1.0), "tanh", depth=4, width=64)
+    glorot = experiments.layer_statistics(x, y, "glorot_uniform", "tanh", depth=4, width=64)
+    saturated, slope = experiments.tanh_saturation(large)
+    ref_saturated, ref_slope = experiments.tanh_saturation(glorot)
+    assert saturated.shape == (4,) and np.all(saturated > ref_saturated) and np.all(slope < ref_slope)
+    text = experiments.explain_large_tanh_init(large, glorot)
+    assert f"{large.gradient_std[0]:.1f}" in text and "explode" in text
+    assert f"{large.gradient_std[0] / glorot.gradient_std[0]:,.0f} times" in text
