@@ -20,6 +20,8 @@ implemented a second time. NumPy only, like the rest of the core.
     symmetry_run            how the first-layer weights move during training (zeros vs random)
     activation_memory       bytes of activations one batch keeps for the backward pass
     load_batch_size_sweep   the stored CPU/GPU timing sweep (benchmarks/bench_gpu.py)
+    rerun_cpu_sweep         the CPU half of that sweep, measured again on this computer
+    combine_sweeps          several sweeps in one figure, each line saying where it was measured
     load_book_runs          the stored MNIST runs of the book (benchmarks/mnist_book_runs.py)
     compare_with_book       the book's claims next to the measured numbers, in sentences
     keras_sentences         how far Keras lands from the course, with the number of seeds
@@ -51,7 +53,8 @@ __all__ = [
     "symmetry_run", "distinct_units", "activation_memory", "Sweep", "load_batch_size_sweep",
     "RESULTS_DIR", "BOOK_CLAIMS", "load_book_runs", "BookRow", "compare_with_book", "format_book_table",
     "keras_sentences", "OverfitRun", "early_stopping_replay", "noisy_labels", "overfitting_run",
-    "overfitting_sentence", "tanh_saturation", "explain_large_tanh_init",
+    "overfitting_sentence", "tanh_saturation", "explain_large_tanh_init", "this_machine",
+    "rerun_cpu_sweep", "combine_sweeps",
 ]
 
 #: Where the benchmarks store their results (``benchmarks/results`` of the repository).
@@ -553,6 +556,77 @@ def _machine(rows, columns) -> str:
         if values:
             parts.append(template.format(" / ".join(values)))
     return ", ".join(parts)
+
+
+def this_machine(torch_version: str | None = None) -> str:
+    """A line naming the computer this runs on: processor, CPU threads, NumPy (and torch)."""
+    import os
+    import platform
+
+    processor = platform.processor() or platform.machine() or "unknown processor"
+    text = f"this computer ({processor}, {os.cpu_count()} CPU threads, NumPy {np.__version__}"
+    return text + (f", torch {torch_version})" if torch_version else ")")
+
+
+def rerun_cpu_sweep(data=None, batch_sizes=(10, 100, 1000), max_steps: int = 60, repeats: int = 1,
+                    torch_too: bool = False, hidden=(512,)) -> Sweep:
+    """Time one epoch of the book's 784-512-10 network on THIS computer's CPU, per batch size.
+
+    The CPU half of ``benchmarks/bench_gpu.py`` part (b), with the same method, small enough for a
+    lesson: an epoch of more than ``max_steps`` steps is timed on its first ``max_steps`` steps and
+    scaled to the whole epoch; each configuration trains 1 + ``repeats`` epochs and the fastest
+    after the first (warm-up) counts. Columns: the course's NumPy code, and PyTorch on the CPU when
+    ``torch_too`` and torch is installed. data: ``mnist.load_flat()`` or anything shaped like it
+    (loaded when None). The returned Sweep's ``machine`` names this computer.
+    """
+    check_int("max_steps", max_steps, low=1)
+    check_int("repeats", repeats, low=1)
+    if data is None:
+        from .datasets import mnist
+
+        data = mnist.load_flat()
+    (x, y), _ = data
+    backends = [("NumPy (course), CPU", None)]
+    torch_version = None
+    if torch_too:
+        try:
+            import torch
+        except ImportError:
+            pass
+        else:
+            torch_version = torch.__version__
+            backends.append(("PyTorch, CPU", "cpu"))
+    sizes = np.array(sorted(int(b) for b in batch_sizes))
+    seconds = {label: np.full(len(sizes), np.nan) for label, _ in backends}
+    for k, batch_size in enumerate(sizes):
+        steps = -(-len(x) // int(batch_size))
+        timed = min(steps, max_steps)
+        n = min(len(x), timed * int(batch_size))
+        for label, device in backends:
+            model = mlp(hidden, n_inputs=x.shape[1], n_outputs=y.shape[1], seed=0)
+            model.compile(loss="categorical_crossentropy", optimizer=optimizers_module.SGD(lr=0.01),
+                          metrics=["accuracy"])
+            kwargs = {"device": device} if device else {}
+            history = model.fit(x[:n], y[:n], epochs=1 + repeats, batch_size=int(batch_size), verbose=0,
+                                seed=0, **kwargs)
+            seconds[label][k] = min(history.epoch_seconds[1:]) * steps / timed
+    return Sweep(sizes, seconds, Path("(measured now)"), this_machine(torch_version))
+
+
+def combine_sweeps(sweeps: dict) -> Sweep:
+    """Several sweeps in one, each line labelled with where it was measured.
+
+    sweeps: name -> Sweep, e.g. {"stored": load_batch_size_sweep(), "here": rerun_cpu_sweep()}.
+    Labels become "<backend> (<name>)"; ``machine`` lists "<name>: <machine>" for each sweep.
+    """
+    sizes = np.array(sorted({int(b) for sweep in sweeps.values() for b in sweep.batch_sizes}))
+    seconds, machines = {}, []
+    for name, sweep in sweeps.items():
+        index = {int(b): i for i, b in enumerate(sweep.batch_sizes)}
+        for label, values in sweep.seconds.items():
+            seconds[f"{label} ({name})"] = np.array([values[index[b]] if b in index else np.nan for b in sizes])
+        machines.append(f"{name}: {sweep.machine or 'machine not recorded'}")
+    return Sweep(sizes, seconds, Path("(combined)"), "; ".join(machines))
 
 
 #: What the chapter says about its four MNIST runs, keyed by (hidden units, activation, epochs).

@@ -347,3 +347,24 @@ def test_tanh_saturation_and_the_explanation_of_too_large_weights(rng):
     text = experiments.explain_large_tanh_init(large, glorot)
     assert f"{large.gradient_std[0]:.1f}" in text and "explode" in text
     assert f"{large.gradient_std[0] / glorot.gradient_std[0]:,.0f} times" in text
+
+
+def test_rerun_cpu_sweep_times_this_computer_and_says_so(fake_mnist):
+    sweep = experiments.rerun_cpu_sweep(fake_mnist, batch_sizes=(100, 10), max_steps=3, hidden=(8,))
+    assert sweep.batch_sizes.tolist() == [10, 100]
+    (label, seconds), = sweep.seconds.items()
+    assert label == "NumPy (course), CPU" and np.all(seconds > 0)
+    assert sweep.machine.startswith("this computer") and "CPU threads" in sweep.machine
+    assert not sweep.has_gpu
+
+
+def test_combine_sweeps_labels_every_line_with_its_machine(tmp_path, fake_mnist):
+    path = tmp_path / "sweep.csv"
+    path.write_text("batch_size,numpy_cpu_s,torch_cuda_s,cuda_device\n10,2.0,0.1,H200\n1000,1.0,0.01,H200\n")
+    stored = experiments.load_batch_size_sweep(path)
+    here = experiments.Sweep(np.array([10, 100]), {"NumPy (course), CPU": np.array([3.0, 1.5])}, path, "laptop")
+    both = experiments.combine_sweeps({"stored": stored, "here": here})
+    assert both.batch_sizes.tolist() == [10, 100, 1000]
+    assert np.isnan(both.seconds["NumPy (course), CPU (here)"][2])
+    assert both.seconds["PyTorch, GPU (CUDA) (stored)"][0] == 0.1
+    assert both.machine == "stored: GPU H200; here: laptop" and both.has_gpu

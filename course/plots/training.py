@@ -196,7 +196,11 @@ def plot_batch_size_sweep(sweep, title: str = "Time per epoch against batch size
     ax.set_xlabel("batch size (examples per update)")
     ax.set_ylabel("seconds per epoch (log scale)")
     ax.set_title(title)
-    ax.legend()
+    if len(sweep.seconds) > 3:     # several machines: the legend beside the axes, not over the lines
+        fig.set_size_inches(9.0, 3.8)
+        ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    else:
+        ax.legend()
     return fig
 
 
