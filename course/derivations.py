@@ -3,6 +3,7 @@ computation graph of a 2-2-1 network worked by hand.
 
     OPTIMIZER_CHAIN    the seven steps: name, the new idea, the update rule (LaTeX), the step function
     update_lines       the few lines of ``course.optimizers`` that implement one step of the chain
+    implementation     the same lines with the function's name, to print in a lesson
     show_update        the rule and its lines side by side, as Markdown for a notebook cell
     step_sizes         how far each weight moved at each step of a trajectory
     valley_steps       SGD, Adagrad, RMSprop ... on an elongated valley: paths and step per weight
@@ -24,7 +25,7 @@ import numpy as np
 from . import optimizers as opt
 from .landscapes import Landscape, Trajectory, run_optimizer, valley
 
-__all__ = ["ChainStep", "OPTIMIZER_CHAIN", "update_lines", "show_update", "step_sizes",
+__all__ = ["ChainStep", "OPTIMIZER_CHAIN", "update_lines", "implementation", "show_update", "step_sizes",
            "valley_steps", "HandGraph", "backprop_by_hand", "kernel_gradients", "EXAMPLE_221"]
 
 
@@ -103,6 +104,13 @@ def update_lines(name: str) -> list[str]:
     body = lines[quotes[1] + 1:] if len(quotes) >= 2 else lines[1:]
     return [line.strip() if line.startswith("    ") and not line.startswith("        ") else
             line[4:] for line in body if line.strip()]
+
+
+def implementation(name: str) -> str:
+    """The step function's name and its update lines, as plain text for a notebook cell to print."""
+    step = _chain_step(name).step
+    lines = "\n".join("    " + line for line in update_lines(name))
+    return f"{step.__module__}.{step.__name__}(...):\n{lines}"
 
 
 def show_update(name: str) -> str:

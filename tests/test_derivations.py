@@ -92,3 +92,8 @@ def test_computation_graph_figure_shows_every_value_and_gradient():
         assert f"∂L/∂{name} = {value:+.4f}" in texts, name
     ax = fig.axes[0]
     assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+
+
+def test_implementation_names_the_function_and_indents_its_lines():
+    text = derivations.implementation("Adamax")
+    assert text.startswith("course.optimizers.adamax.adamax_step(...):\n    lr_t = ")
