@@ -188,7 +188,9 @@ def main(argv=None):
           f"{next(iter(keras.values()), {}).get('keras_version', 'not measured')}.")
     print("goals: course / torch at most 1.0x for the 10-unit networks, at most 1.25x for 512 units "
           "(SGD); Adam has no goal.")
-    print(f"(measured in {time.perf_counter() - started:.0f} s)")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"(measured in {time.perf_counter() - started:.0f} s on {os.cpu_count()} cores; load average "
+          f"at the end {load}: above the core count, other work shared the machine)")
     # the larger ratio of the two 10-unit networks; the 512-unit epochs of both of its runs
     small = max(per_epoch(sgd[label]["course"]) / per_epoch(sgd[label]["torch"]) for label, *_ in RUNS[:2])
     course_512 = per_epoch(sgd[RUNS[2][0]]["course"] + sgd[RUNS[3][0]]["course"])

@@ -4,7 +4,7 @@ The batch grader (``runner.py``) starts one of these per notebook, in a new proc
 writes the job as JSON to its standard input and reads its report, one JSON object per line,
 from its standard output:
 
-    {"event": "kernel", "pid": ...}           a kernel was started (the grader kills its group on timeout)
+    {"event": "kernel", "pid": ..., "seconds": ...}   a kernel was started (and answered after seconds)
     {"event": "note", "text": ...}            something the instructor should know
     {"event": "error", "text": ...}           an answer cell raised an error (a learner's mistake)
     {"event": "blocked", "text": ...}         the sandbox refused something ("read <path>", ...)
@@ -12,12 +12,18 @@ from its standard output:
     {"event": "invalid", "reason": ...}       the file is not a notebook
     {"event": "done"}                         every cell has run
 
-This process first limits itself (address space, file size, no core file, one CPU), and the
-kernel it starts inherits those limits. It reads the submission itself, so a broken or huge
-file costs this process only. It runs the cells with jupyter_client, one at a time, each with
-a time limit: a cell that runs too long is interrupted (SIGINT); a kernel that ignores the
-interrupt, or dies, is restarted, the cells that had worked are run again, and grading goes on
-with the next cell. The text a cell prints is capped, so a cell printing 100 MB costs no memory.
+This process first limits itself (address space, file size, no core file, one CPU). It reads
+the submission itself, so a broken or huge file costs this process only, and clears its
+outputs. Then, by default (``grade_jailed``), it starts the submission's kernel in a jail
+(``jail.py``), runs the setup cells and the answers there one at a time, and runs each test
+cell itself (``TrustedTests``), with the learner's names as proxies into the jail: this is the
+trusted process, and the only one whose word counts. With ``--unsafe-no-jail`` (``grade``) it
+runs every cell in a Jupyter kernel of its own instead, behind the audit hook of sandbox.py.
+
+Either way each cell has a time limit: a cell that runs too long is interrupted (SIGINT); a
+kernel that ignores the interrupt, or dies, is restarted, the cells that had worked are run
+again, and grading goes on with the next cell. The text a cell prints is capped, so a cell
+printing 100 MB costs no memory.
 """
 from __future__ import annotations
 

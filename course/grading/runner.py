@@ -24,11 +24,15 @@ How a notebook is graded (the steps nbgrader's ``autograde`` takes, without a da
    (``assemble.py``). Points come from the source's metadata, never from the submission's.
    (nbgrader gives 0 for a deleted test cell; here the source's cell runs, and the reason says
    it was deleted.)
-2. A process of its own (``child.py``) runs them in a fresh kernel whose working folder is an
-   empty temporary folder, under limits on memory, file size, CPU and time, and in a sandbox
-   that refuses to read the course's folders or the other submissions and to write anywhere
-   but that temporary folder (``sandbox.py``).
-3. Each test cell is scored by nbgrader's own rule (``nbgrader.utils.determine_grade``): full
+2. A process of its own (``child.py``, the trusted process) clears the notebook's outputs and
+   starts a jail (``jail.py``): bubblewrap with no network, its own PID namespace, a read-only
+   system, two small writable folders and limits on memory, processes, files and CPU time.
+   The setup cells and the learner's answers run there, in an IPython kernel (``kernel.py``).
+   The test cells run in the trusted process, where the learner's names are proxies that call
+   into the jail with plain data (``plain.py``): nothing the submission does changes what a
+   test computes, and the hidden tests never enter the jail. ``--unsafe-no-jail`` runs the
+   kernel beside the tests instead, behind the audit hook of ``sandbox.py``.
+3. Each test cell is scored by nbgrader's rule (``nbgrader.utils.determine_grade``): full
    points unless its output holds an error or text on stderr.
 
 A submission that loops, eats memory, prints without end, crashes its kernel or is not a

@@ -25,18 +25,19 @@ import ipywidgets as widgets
 from matplotlib.figure import Figure
 
 from ..plots.render import render_png
+from ..plots.style import figure_dpi
 
 __all__ = ["Dashboard", "figure_to_png"]
 
 
-def figure_to_png(fig: Figure, dpi: int = 80) -> bytes:
+def figure_to_png(fig: Figure, dpi: int | None = None) -> bytes:
     """Render a matplotlib Figure to PNG bytes.
 
     Drawn on a canvas that keeps the pixels of every string it has drawn (text is most of a
     redraw) and encoded with light compression: see ``course.plots.render``. Course figures lay
     themselves out: no "tight" pass.
     """
-    return render_png(fig, dpi)
+    return render_png(fig, figure_dpi() if dpi is None else dpi)
 
 
 class Dashboard:
@@ -51,11 +52,11 @@ class Dashboard:
     (a counter), ``last_error`` (None, or the text of the exception).
     """
 
-    def __init__(self, controls: dict, compute, draw, title: str = "", dpi: int = 80,
+    def __init__(self, controls: dict, compute, draw, title: str = "", dpi: int | None = None,
                  columns: int = 3, auto: bool = True):
         self.controls = dict(controls)
         self._compute, self._draw = compute, draw
-        self.dpi = dpi
+        self.dpi = figure_dpi() if dpi is None else dpi     # the projector look draws larger
         self.state = None
         self.figure: Figure | None = None
         self.redraw_seconds = float("nan")
