@@ -342,7 +342,7 @@ def plot_computation_graph(graph, title: str | None = None):
             va="bottom", fontsize=fs(9))
     ax.annotate("", xy=(0.5, -1.1), xytext=(7.4, -1.1),
                 arrowprops=dict(arrowstyle="->", color=COLORS["vermillion"], lw=2))
-    ax.text(4.0, -1.14, "backward: gradients ∂L/∂node (vermillion, below each node); each is the "
+    ax.text(4.0, -1.14, "backward: gradients ∂L/∂node (orange, below each node); each is the "
             "gradient arriving times the node's local derivative", color=COLORS["vermillion"],
             ha="center", va="top", fontsize=fs(9))
     ax.set_xlim(-0.6, 8.5)
