@@ -563,9 +563,9 @@ def this_machine(torch_version: str | None = None) -> str:
     import os
     import platform
 
-    processor = platform.processor() or platform.machine() or "unknown processor"
-    text = f"this computer ({processor}, {os.cpu_count()} CPU threads, NumPy {np.__version__}"
-    return text + (f", torch {torch_version})" if torch_version else ")")
+    processor = platform.processor() or platform.machine() or "unknown"
+    text = f"{processor} processor, {os.cpu_count()} CPU threads, NumPy {np.__version__}"
+    return text + (f", torch {torch_version}" if torch_version else "")
 
 
 def rerun_cpu_sweep(data=None, batch_sizes=(10, 100, 1000), max_steps: int = 60, repeats: int = 1,

@@ -297,7 +297,7 @@ _GRAPH_EDGES = [("x1", "z1", "w11"), ("x2", "z1", "w21"), ("x1", "z2", "w12"), (
                 ("z1", "h1", "σ"), ("z2", "h2", "σ"), ("h1", "z3", "v1"), ("h2", "z3", "v2"),
                 ("z3", "p", "σ"), ("p", "L", "(p-y)²")]
 #: where each weight's label sits: fraction along its edge, and a vertical offset
-_LABEL_AT = {"w11": (0.5, 0.16), "w22": (0.5, -0.16), "w21": (0.3, 0.0), "w12": (0.3, 0.0),
+_LABEL_AT = {"w11": (0.5, 0.16), "w22": (0.5, -0.16), "w21": (0.36, 0.0), "w12": (0.36, 0.0),
              "v1": (0.62, 0.2), "v2": (0.45, -0.2)}
 _BOX = {"fc": "white", "ec": COLORS["vermillion"], "pad": 0.25, "alpha": 0.95, "lw": 0.6}
 
