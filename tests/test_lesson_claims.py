@@ -46,3 +46,29 @@ def test_the_perceptron_things_to_try_of_lesson_1():
     x, y = _data("xor", 0)
     errors = train_perceptron(x, y, learning_rate=0.1, epochs=30, seed=0).errors
     assert errors.min() > len(x) / 4
+
+
+def _toy_run(dataset="moons", units=8, activation="tanh", initializer="glorot_uniform", optimizer="Adam",
+             lr=0.03, batch_size=32, epochs=40):
+    """What the training dashboard of lesson 5 trains for these settings: the loss per epoch."""
+    from course.experiments import fresh_optimizer, mlp
+    from course.widgets.training import DATASETS, INITIALIZERS
+
+    x, y = DATASETS[dataset](0)
+    model = mlp((units,) * 2, activation=activation, n_inputs=2, n_outputs=1, output_activation="sigmoid",
+                kernel_initializer=INITIALIZERS[initializer], seed=0)
+    model.compile(loss="binary_crossentropy", optimizer=fresh_optimizer({"class_name": optimizer,
+                                                                         "config": {"lr": lr}}))
+    y = y.reshape(-1, 1) if y.ndim == 1 else y
+    return np.array(model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0, seed=0).history["loss"])
+
+
+def test_the_training_dashboard_things_to_try_of_lesson_5():
+    zeros = _toy_run(initializer="zeros (no symmetry breaking)")
+    assert abs(zeros[-1] - zeros[0]) < 0.01, "tanh from zeros learns nothing"
+    large, glorot = _toy_run(initializer="normal, std 1 (too large)"), _toy_run()
+    assert abs(large[-1] - glorot[-1]) < 0.1, "on this small network std 1 learns about as fast"
+    online, full = _toy_run(batch_size=1), _toy_run(batch_size=200)
+    assert online[2] < full[2] - 0.2 and full[-1] > online[-1] + 0.05
+    slow, fast = _toy_run(optimizer="SGD", lr=0.01), _toy_run(optimizer="SGD", lr=1.0)
+    assert slow[-1] > fast[-1] + 0.1 and slow[-2] > slow[-1], "0.01 creeps and is still falling"

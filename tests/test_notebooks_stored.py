@@ -158,3 +158,19 @@ def test_lesson_5_shows_validation_accuracy_falling_and_where_early_stopping_sto
     peak, last = (float(v) for v in re.findall(r"peaks at ([\d.]+)% .* falls to ([\d.]+)%", printed)[0])
     assert last < peak - 3, printed
     assert "EarlyStopping" in printed and "stops after epoch" in printed
+
+
+def test_lesson_5_describes_the_overfitting_run_it_makes():
+    cells = load(_lesson("05"))["cells"]
+    call = _text(cells[_first(cells, "experiments.overfitting_run(small")])
+    args = dict(re.findall(r"(\w+)=\(?([\d.]+)", call))
+    prose = " ".join(_text(cells[_first(cells, "### The book's signal")]).split())
+    assert f"{float(args['label_noise']) * 100:.0f} % of their labels" in prose
+    assert f"{args['hidden']} ReLU units" in prose and f"for {args['epochs']} epochs" in prose
+    assert f"patience={args['patience']}" in prose and "500 images" in prose
+    assert "n_train=500" in _text(cells[_first(cells, "small = experiments.mnist_subset(")])
+
+
+def test_lesson_4_quotes_the_rosenbrock_limit_that_the_claims_test_checks():
+    text = " ".join(" ".join(_text(c).split()) for c in load(_lesson("04"))["cells"])
+    assert "About 0.002 from the default start: at 0.003 the loss turns into `nan`" in text
