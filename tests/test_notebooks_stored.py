@@ -174,3 +174,15 @@ def test_lesson_5_describes_the_overfitting_run_it_makes():
 def test_lesson_4_quotes_the_rosenbrock_limit_that_the_claims_test_checks():
     text = " ".join(" ".join(_text(c).split()) for c in load(_lesson("04"))["cells"])
     assert "About 0.002 from the default start: at 0.003 the loss turns into `nan`" in text
+
+
+def test_lesson_5_words_the_keras_gap_as_the_stored_runs_measure_it():
+    from course.experiments import compare_with_book, load_book_runs
+
+    rows = [r for r in compare_with_book(load_book_runs()) if r.keras_accuracy is not None]
+    sigmas = [abs(r.keras_accuracy - r.accuracy) / r.accuracy_std for r in rows]
+    text = " ".join(" ".join(_text(c).split()) for c in load(_lesson("05"))["cells"])
+    assert "a distance of about two standard deviations is weak evidence" in text
+    assert round(max(sigmas)) == 2, "the prose speaks of about two standard deviations at most"
+    assert max(max(r.seeds, r.keras_seeds) for r in rows) <= 3, "and of two or three seeds on each side"
+    assert "with only two or three seeds on each side" in text
