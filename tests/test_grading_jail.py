@@ -272,6 +272,8 @@ def test_written_answers_are_pending_manual_grading_not_failed(tmp_path):
     shutil.copytree(ROOT / "exercises" / "source" / ASSIGNMENT, source_dir / ASSIGNMENT)
     path = source_dir / ASSIGNMENT / NOTEBOOK
     notebook = nbformat.read(str(path), as_version=4)
+    already = sum(c.metadata.get("nbgrader", {}).get("points", 0) for c in notebook.cells
+                  if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade"))
     question = nbformat.v4.new_markdown_cell("Why does the perceptron never separate XOR?\n\n"
                                              "=== BEGIN MARK SCHEME ===\nNo straight line does.\n=== END MARK SCHEME ===")
     question.metadata["nbgrader"] = {"grade": True, "solution": True, "locked": False, "points": 2,
@@ -286,7 +288,8 @@ def test_written_answers_are_pending_manual_grading_not_failed(tmp_path):
     assert code == 0
     with open(tmp_path / "out" / "grades.csv", newline="", encoding="utf-8") as handle:
         [row] = list(csv.DictReader(handle))
-    assert (row["score"], row["max_score"], row["pending_manual"], row["status"]) == ("8", "8", "2", "ok")
+    assert (row["score"], row["max_score"], row["pending_manual"], row["status"]) == ("8", "8", f"{already + 2:g}", "ok")
     feedback = (tmp_path / "out" / "feedback" / "ann.md").read_text(encoding="utf-8")
     assert "| `why_not_xor` | pending | a written answer, graded by your instructor |" in feedback
+    assert "| `why-xor` | pending | a written answer, graded by your instructor |" in feedback
     assert "failed" not in feedback

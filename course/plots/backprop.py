@@ -5,6 +5,8 @@
     plot_gradient_check(names, errors)       relative error of each weight's gradient (log scale)
     plot_gradient_norms(norms)               ||dL/dkernel|| per layer, one line per network
     plot_backprop_step(...)                  the backprop stepper's figure: loss, gradients, regions
+    plot_computation_graph(graph)            a 2-2-1 network as a computation graph: values
+                                             forward, gradients backward (by hand)
 
 Every function returns a matplotlib Figure (not attached to pyplot).
 """
@@ -18,7 +20,8 @@ from .perceptron import CLASS_STYLE, update_class_points
 from .style import COLORS, LINESTYLES, color, light_figure, log_ticks, new_figure, fs, lw, presenting
 
 __all__ = ["plot_losses_vs_prediction", "plot_error_shares", "plot_gradient_check",
-           "plot_gradient_norms", "stack_heatmaps", "plot_backprop_step", "BackpropFigure"]
+           "plot_gradient_norms", "stack_heatmaps", "plot_backprop_step", "BackpropFigure",
+           "plot_computation_graph"]
 
 
 def plot_losses_vs_prediction():
@@ -286,3 +289,69 @@ def plot_backprop_step(steps: int, losses, norm_history, dkernels, layer_names, 
     """
     figure = BackpropFigure(layer_names, title=bool(title))
     return figure.update(steps, losses, norm_history, dkernels, regions=regions, x=x, y=y, title=title)
+
+
+_GRAPH_NODES = {"x1": (0.0, 1.0), "x2": (0.0, 0.0), "z1": (2.2, 1.0), "z2": (2.2, 0.0),
+                "h1": (3.7, 1.0), "h2": (3.7, 0.0), "z3": (5.3, 0.5), "p": (6.6, 0.5), "L": (7.9, 0.5)}
+_GRAPH_EDGES = [("x1", "z1", "w11"), ("x2", "z1", "w21"), ("x1", "z2", "w12"), ("x2", "z2", "w22"),
+                ("z1", "h1", "σ"), ("z2", "h2", "σ"), ("h1", "z3", "v1"), ("h2", "z3", "v2"),
+                ("z3", "p", "σ"), ("p", "L", "(p-y)²")]
+#: where each weight's label sits: fraction along its edge, and a vertical offset
+_LABEL_AT = {"w11": (0.5, 0.16), "w22": (0.5, -0.16), "w21": (0.36, 0.0), "w12": (0.36, 0.0),
+             "v1": (0.62, 0.2), "v2": (0.45, -0.2)}
+_BOX = {"fc": "white", "ec": COLORS["vermillion"], "pad": 0.25, "alpha": 0.95, "lw": 0.6}
+
+
+def plot_computation_graph(graph, title: str | None = None):
+    """A 2-2-1 network drawn as a computation graph: each node with its value (forward, blue)
+    and its gradient dL/dnode (backward, vermillion); each weight with its value and dL/dweight.
+
+    graph: a ``HandGraph`` from ``course.derivations.backprop_by_hand``.
+    """
+    fig, ax = new_figure(width=11.5, height=5.0)
+    value, grad, wgrad, w = graph.value, graph.grad, graph.weight_grad, graph.weights
+    for a, b, label in _GRAPH_EDGES:
+        (xa, ya), (xb, yb) = _GRAPH_NODES[a], _GRAPH_NODES[b]
+        dx, dy = xb - xa, yb - ya
+        norm = float(np.hypot(dx, dy))
+        shrink = 0.22 / norm
+        ax.annotate("", xy=(xb - shrink * dx, yb - shrink * dy), xytext=(xa + shrink * dx, ya + shrink * dy),
+                    arrowprops=dict(arrowstyle="->", color="grey", lw=1.2), zorder=1)
+        if label in w:
+            t, offset = _LABEL_AT[label]
+            ax.text(xa + t * dx, ya + t * dy + offset,
+                    f"{label} = {w[label]:+.2f}\n∂L/∂{label} = {wgrad[label]:+.4f}", fontsize=fs(8),
+                    ha="center", va="center", zorder=4, bbox=_BOX)
+        else:
+            ax.text(xa + dx / 2, ya + dy / 2 + 0.05, label, fontsize=fs(10), ha="center", va="bottom",
+                    color="dimgrey")
+    for name, (x, y) in _GRAPH_NODES.items():
+        ax.scatter([x], [y], s=900, facecolors="white", edgecolors=COLORS["black"], linewidths=1.5, zorder=3)
+        ax.text(x, y, name, ha="center", va="center", fontsize=fs(11), zorder=5, weight="bold")
+        ax.text(x, y + 0.17, f"{value[name]:+.4f}", ha="center", va="bottom", fontsize=fs(9),
+                color=COLORS["blue"], zorder=5)
+        if name in grad:
+            ax.text(x, y - 0.17, f"∂L/∂{name} = {grad[name]:+.4f}", ha="center", va="top", fontsize=fs(8.5),
+                    color=COLORS["vermillion"], zorder=5)
+    for name, (x, y), dy in (("b1", _GRAPH_NODES["z1"], 0.5), ("b2", _GRAPH_NODES["z2"], -0.5),
+                             ("c", (_GRAPH_NODES["z3"][0] + 0.65, _GRAPH_NODES["z3"][1]), -0.55)):
+        ax.text(x, y + dy, f"+ {name} = {w[name]:+.2f}\n∂L/∂{name} = {wgrad[name]:+.4f}",
+                fontsize=fs(8), ha="center", va="center", zorder=4, bbox=_BOX)
+    ax.annotate("", xy=(7.4, -0.9), xytext=(0.5, -0.9), arrowprops=dict(arrowstyle="->", color=COLORS["blue"], lw=2))
+    ax.text(4.0, -0.86, "forward: values (blue, above each node)", color=COLORS["blue"], ha="center",
+            va="bottom", fontsize=fs(9))
+    ax.annotate("", xy=(0.5, -1.1), xytext=(7.4, -1.1),
+                arrowprops=dict(arrowstyle="->", color=COLORS["vermillion"], lw=2))
+    ax.text(4.0, -1.14, "backward: gradients ∂L/∂node (orange, below each node); each is the "
+            "gradient arriving times the node's local derivative", color=COLORS["vermillion"],
+            ha="center", va="top", fontsize=fs(9))
+    ax.set_xlim(-0.6, 8.5)
+    ax.set_ylim(-1.45, 1.75)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    ax.set_xlabel("input  →  hidden pre-activation z  →  hidden output h  →  output  →  loss")
+    ax.set_ylabel("hidden unit 1 (top), 2 (bottom)")
+    ax.set_title(title or f"Backpropagation by hand: one example (x1 = {value['x1']:g}, "
+                 f"x2 = {value['x2']:g}, y = {value['y']:g}), loss {value['L']:.4f}")
+    return fig

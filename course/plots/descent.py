@@ -12,6 +12,7 @@ that ``run_optimizer`` returns) and gives back a matplotlib Figure.
     plot_restarts         many random starts, coloured by the minimum each one reaches
     plot_batch_noise      loss of every update for online, mini-batch and batch descent
     plot_lr_schedules     learning rate against update number (decay)
+    plot_step_per_weight  paths on a valley, and how far each weight moves per step (Adagrad's idea)
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from .style import COLORS, LINESTYLES, _few_ticks, color, fs, light_figure, log_
 __all__ = [
     "plot_gradient_step", "plot_descent_1d", "plot_learning_rates", "plot_paths_2d", "plot_race",
     "plot_descent", "DescentFigure", "plot_restarts", "plot_batch_noise", "plot_lr_schedules", "plot_loss_curves",
+    "plot_step_per_weight",
 ]
 
 
@@ -411,4 +413,33 @@ def plot_lr_schedules(schedules: dict, title: str = "Learning-rate decay: lr / (
     ax.set_ylabel("learning rate used")
     ax.set_title(title)
     ax.legend()
+    return fig
+
+
+def plot_step_per_weight(landscape, trajectories: dict, title: str = "A step size per weight",
+                         weight_names=("w1 (flat direction)", "w2 (steep direction)")):
+    """Left: the paths on a 2-D landscape. Right: |change of each weight| at every step, one
+    colour per optimizer, solid for the first weight and dashed for the second.
+
+    On an elongated valley plain SGD moves the steep weight far more than the flat one (its
+    step is lr times the gradient); Adagrad and its successors give both weights steps of the
+    same size at first, because each weight's step is divided by its own gradient size.
+    """
+    trajectories = _as_dict(trajectories)
+    fig, (left, right) = new_figure(ncols=2, width=5.4, height=4.2)
+    plot_paths_2d(landscape, trajectories, ax=left, title=f"Paths on the {landscape.name}")
+    for i, (label, trajectory) in enumerate(trajectories.items()):
+        path, _ = _finite(trajectory)
+        steps = np.abs(np.diff(path, axis=0))
+        k = np.arange(1, len(steps) + 1)
+        for j, style in ((0, "-"), (1, "--")):
+            values = np.where(steps[:, j] > 0, steps[:, j], np.nan)
+            right.plot(k, values, color=color(i), linestyle=style, linewidth=1.6,
+                       label=f"{label}: {weight_names[j]}")
+    right.set_yscale("log")
+    right.set_xlabel("step")
+    right.set_ylabel("|change of the weight| in one step")
+    right.set_title("How far each weight moves")
+    right.legend(fontsize=fs(7), loc="lower left", framealpha=0.85)
+    fig.suptitle(title)
     return fig

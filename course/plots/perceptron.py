@@ -136,7 +136,7 @@ def plot_neuron(weights=(0.5, -1.0, 0.8), bias: float = 0.2, inputs=None,
         ax.text(6.2, sum_xy[1] + 0.3, "$z_j$", ha="center", fontsize=fs(11))
         ax.text(9.6, act_xy[1] + 0.3, "$f(z_j)$", ha="right", fontsize=fs(11))
     ax.set_title(title or r"A neuron: $z_j = \sum_i x_i\, w_{ij} + b_j$, output $f(z_j)$"
-                 "\n(green arrows: positive weights, red: negative; thicker = larger)")
+                 "\n(green arrows: positive weights, orange: negative; thicker = larger)")
     return fig
 
 

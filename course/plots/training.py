@@ -16,7 +16,7 @@ from .style import light_figure
 from .style import COLORS, LINESTYLES, color, new_figure, fs, lw
 
 __all__ = ["plot_history", "plot_histories", "plot_decision_boundary", "plot_training", "TrainingFigure",
-           "plot_batch_size_sweep", "plot_book_comparison"]
+           "plot_batch_size_sweep", "plot_book_comparison", "plot_overfitting"]
 
 
 def _history_dict(history) -> dict:
@@ -196,7 +196,11 @@ def plot_batch_size_sweep(sweep, title: str = "Time per epoch against batch size
     ax.set_xlabel("batch size (examples per update)")
     ax.set_ylabel("seconds per epoch (log scale)")
     ax.set_title(title)
-    ax.legend()
+    if len(sweep.seconds) > 3:     # several machines: the legend beside the axes, not over the lines
+        fig.set_size_inches(9.0, 3.8)
+        ax.legend(fontsize=fs(8), loc="center left", bbox_to_anchor=(1.02, 0.5))
+    else:
+        ax.legend()
     return fig
 
 
@@ -217,8 +221,18 @@ def plot_book_comparison(rows, title: str = "The book's MNIST runs, measured aga
                 color=COLORS["green"], markersize=7, label="Keras (mean)")
     claimed = np.array([100 * r.claimed_accuracy if r.claimed_accuracy is not None else np.nan
                         for r in rows])
-    ax.plot(positions, claimed, "_", color=COLORS["vermillion"], markersize=30, markeredgewidth=3,
-            label="the book's claim")
+    bound = np.array([bool(getattr(r, "claim_is_lower_bound", False)) for r in rows])
+    exact = np.where(bound, np.nan, claimed)
+    if np.isfinite(exact).any():
+        ax.plot(positions, exact, "_", color=COLORS["vermillion"], markersize=30, markeredgewidth=3,
+                label="the book's claim")
+    if bound.any():
+        at_least = np.where(bound, claimed, np.nan)
+        ax.plot(positions, at_least, "_", color=COLORS["orange"], markersize=30, markeredgewidth=3,
+                label="the book's claim: more than this")
+        for x, y in zip(positions[bound], at_least[bound]):
+            ax.annotate("", xy=(x - 0.2, y + 2.5), xytext=(x - 0.2, y),
+                        arrowprops=dict(arrowstyle="->", color=COLORS["orange"], lw=2))
     low = np.nanmin(np.concatenate([acc - err, claimed])) - 3
     ax.set_ylim(max(0, low), 100)
     ax.set_xlim(-0.5, len(rows) - 0.5)
@@ -226,5 +240,27 @@ def plot_book_comparison(rows, title: str = "The book's MNIST runs, measured aga
     ax.set_ylabel("test accuracy on MNIST (%)")
     ax.set_xlabel("run")
     ax.set_title(title)
-    ax.legend(fontsize=fs(8), loc="upper left")
+    ax.legend(fontsize=fs(8), loc="lower right")
+    return fig
+
+
+def plot_overfitting(run, title: str = "Overfitting: validation accuracy falls while training accuracy rises"):
+    """Training and validation accuracy of ``course.experiments.overfitting_run``, with the epoch of
+    the best validation accuracy and the epoch where early stopping stops."""
+    h = run.history
+    fig, ax = new_figure(width=7.0, height=3.8)
+    epochs = _epochs(h["accuracy"])
+    ax.plot(epochs, 100 * np.asarray(h["accuracy"]), color=COLORS["blue"], marker="o", markersize=3,
+            label="training accuracy")
+    ax.plot(epochs, 100 * np.asarray(h["val_accuracy"]), color=COLORS["vermillion"], linestyle="--",
+            marker="s", markersize=3, label="validation accuracy")
+    ax.axvline(run.best_epoch, color=COLORS["green"], linestyle=":", linewidth=2,
+               label=f"best validation accuracy (epoch {run.best_epoch})")
+    if run.stopped_epoch is not None:
+        ax.axvline(run.stopped_epoch, color=COLORS["black"], linestyle="-.", linewidth=1.5,
+                   label=f"early stopping stops (patience {run.patience}, epoch {run.stopped_epoch})")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy (%)")
+    ax.set_title(title)
+    ax.legend(fontsize=fs(8), loc="lower right")
     return fig
