@@ -21,13 +21,16 @@ drawn where it arrives: it only marks the picture as out of date and wakes the d
 drawing thread (``LatestOnly``), which draws the controls' values *as they are when it starts*.
 Values passed over while a picture was being drawn are never drawn: the latest value wins, a
 burst of changes ends with one picture of its last value, and the picture is never more than
-one drawing behind the mouse. The kernel stays free meanwhile, so the browser can send the
-next value at once. Changes made from Python (``dash.set(...)``, or assigning a control's
-``value`` in a cell) are drawn at once, before the call returns, so the next line can read
-``dash.state``. ``dash.wait()`` waits for the drawing thread to catch up.
+one drawing behind the mouse. The kernel answers the browser as soon as the thread has taken
+the change up; until then the browser holds the moves back and sends only the newest (ipywidgets
+keeps one message in flight per control), so a drag costs one message per picture, not one per
+pointer move (see ``Dashboard.drawing``). Changes made from Python (``dash.set(...)``, or
+assigning a control's ``value`` in a cell) are drawn at once, before the call returns, so the
+next line can read ``dash.state``. ``dash.wait()`` waits for the drawing thread to catch up.
 
-The picture's tooltip names the settings it shows (``describe``): what a learner sees on
-hovering, and what the browser benchmark reads to tell which move a picture answers.
+Each PNG names the settings it was drawn from in its "Description" text chunk (``describe``):
+it travels with the picture in the same message, so the browser benchmark can tell which
+move of the mouse a picture answers, and a picture saved from the page says what it shows.
 """
 from __future__ import annotations
 
@@ -47,14 +50,14 @@ from ..plots.render import render_png  # noqa: E402
 __all__ = ["Dashboard", "LatestOnly", "figure_to_png", "describe"]
 
 
-def figure_to_png(fig: Figure, dpi: int = 80) -> bytes:
-    """Render a matplotlib Figure to PNG bytes.
+def figure_to_png(fig: Figure, dpi: int = 80, description: str | None = None) -> bytes:
+    """Render a matplotlib Figure to PNG bytes (``description``: text stored in the file).
 
     Drawn on a canvas that keeps the pixels of every string it has drawn (text is most of a
     redraw) and encoded with light compression: see ``course.plots.render``. Course figures lay
     themselves out: no "tight" pass.
     """
-    return render_png(fig, dpi)
+    return render_png(fig, dpi, description)
 
 
 class LatestOnly:
@@ -83,7 +86,9 @@ class LatestOnly:
         self.runs = 0                   # how many times job ran
         self.requests = 0
 
-    def request(self) -> None:
+    def request(self, until_started: float = 0.0) -> None:
+        """Ask for one more run. ``until_started``: wait up to that many seconds for the thread
+        to take the request up (to start the run that serves it) before returning."""
         with self._cond:
             self.requests += 1
             self._pending = True
@@ -92,6 +97,8 @@ class LatestOnly:
                 self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
                 self._thread.start()
             self._cond.notify_all()
+            if until_started > 0 and threading.current_thread() is not self._thread:
+                self._cond.wait_for(lambda: not self._pending, until_started)
 
     def cancel(self) -> None:
         """Forget requests not yet served (a redraw from Python has just drawn the same values)."""
@@ -180,6 +187,15 @@ class Dashboard:
 
     #: Seconds without a change after which a drag counts as finished (see TrainingDashboard).
     settle_seconds = 0.3
+    #: How changes from the page are drawn (the browser benchmark compares them):
+    #: "paced": by the drawing thread; the kernel answers the browser once the thread has
+    #:     taken the change up, so the browser (which keeps one message in flight per control,
+    #:     and merges the moves made meanwhile) sends about one value per picture;
+    #: "unpaced": by the drawing thread; the kernel answers at once, the browser sends every move;
+    #: "handler": in the kernel's message handler, one after another (no drawing thread).
+    drawing = "paced"
+    #: How long the kernel may wait for the drawing thread to take up a change from the page.
+    pace_seconds = 1.0
 
     def __init__(self, controls: dict, compute, draw, title: str = "", dpi: int = 80,
                  columns: int = 3, auto: bool = True):
@@ -243,7 +259,10 @@ class Dashboard:
 
     def _changed_in_the_page(self) -> None:
         """A control moved in the browser: draw the latest values soon, in the drawing thread."""
-        self._worker.request()
+        if self.drawing == "handler":
+            self._redraw_in_background()
+        else:
+            self._worker.request(until_started=self.pace_seconds if self.drawing == "paced" else 0.0)
 
     def _settled_job(self):
         """What to run once when the changes from the page have stopped (None: nothing)."""
@@ -281,11 +300,8 @@ class Dashboard:
                 self.redraws += 1
 
     def _show(self, figure: Figure, values: dict) -> None:
-        """Put the picture of ``figure`` on screen, its tooltip naming the settings it shows."""
-        png = figure_to_png(figure, self.dpi)
-        with self.image.hold_sync():                # one message: picture and tooltip together
-            self.image.value = png
-            self.image.tooltip = describe(self.controls, values)
+        """Put the picture of ``figure`` on screen; the PNG names the settings it shows."""
+        self.image.value = figure_to_png(figure, self.dpi, describe(self.controls, values))
         self.figure = figure
         self.drawn_values = dict(values)
 

@@ -139,6 +139,12 @@ class TrainingDashboard(Dashboard):
     def _changed_in_the_page(self) -> None:
         # Drop the current run without waiting for it (it notices at its next batch), draw the
         # new settings untrained in the drawing thread, train once the drag has settled.
+        if self.drawing == "handler":           # the old way: stop, draw, train, for every value
+            try:
+                self.redraw()
+            except Exception:  # noqa: BLE001 - shown in the message line
+                pass
+            return
         self._stop_flag.set()
         if self.auto_train:
             self.status.value = "training starts when the controls stop moving"
