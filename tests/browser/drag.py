@@ -32,10 +32,14 @@ JS_INSTALL = """([index, label]) => {
   const record = {moves: [], pictures: []};
   window.__courseDrag = record;
   const now = () => performance.timeOrigin + performance.now();
-  // on window, bubbling: after the slider's own handler (on document) has set the readout
-  window.addEventListener('pointermove', (e) => {
-    if (e.buttons) record.moves.push({t: performance.timeOrigin + e.timeStamp, readout: readout.textContent});
-  });
+  // on window, bubbling, and read once the event's handlers are done: after the slider's own
+  // handler (on document) has set the readout. The release counts as the last move.
+  const log = (e) => {
+    const t = performance.timeOrigin + e.timeStamp, up = e.type === 'pointerup';
+    if (e.buttons || up) setTimeout(() => record.moves.push({t: t, readout: readout.textContent, up: up}), 0);
+  };
+  window.addEventListener('pointermove', log);
+  window.addEventListener('pointerup', log);
   // the settings a picture shows: the "Description" tEXt chunk of its PNG
   const description = (buffer) => {
     const bytes = new Uint8Array(buffer), view = new DataView(buffer);
