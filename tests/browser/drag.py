@@ -80,10 +80,11 @@ def slider_box(dash, label: str):
 
 
 def drag_slider(nb, index: int, label: str, to_fraction: float, seconds: float = 1.1,
-                moves_per_second: float = 60.0, settle: float = 2.0) -> dict:
+                moves_per_second: float = 60.0, settle: float = 2.0, on_press=None, on_release=None) -> dict:
     """Drag the slider ``label`` of dashboard ``index`` from where it is to ``to_fraction`` of its
     track in ``seconds``, one pointer move every 1/moves_per_second s, release it, wait
-    ``settle`` seconds; return the page's record (see the module's documentation)."""
+    ``settle`` seconds; return the page's record (see the module's documentation).
+    ``on_press``, ``on_release``: called as the mouse button goes down and up."""
     page = nb.page
     dash = nb.dashboards().nth(index)
     box = slider_box(dash, label)
@@ -96,6 +97,8 @@ def drag_slider(nb, index: int, label: str, to_fraction: float, seconds: float =
     x0, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
     x1 = track["x"] + to_fraction * track["width"]
     page.mouse.move(x0, y)
+    if on_press is not None:
+        on_press()
     page.mouse.down()
     steps = max(2, int(seconds * moves_per_second))
     start = time.perf_counter()
@@ -105,6 +108,8 @@ def drag_slider(nb, index: int, label: str, to_fraction: float, seconds: float =
             time.sleep(wait)
         page.mouse.move(x0 + (x1 - x0) * i / steps, y)
     page.mouse.up()
+    if on_release is not None:
+        on_release()
     time.sleep(settle)
     return page.evaluate("() => window.__courseDrag")
 
