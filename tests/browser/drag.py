@@ -114,15 +114,18 @@ def drag_slider(nb, index: int, label: str, to_fraction: float, seconds: float =
     return page.evaluate("() => window.__courseDrag")
 
 
+_NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
 def _number(text: str) -> float | None:
-    try:
-        return float(text.strip().replace("\u2212", "-"))
-    except ValueError:
-        return None
+    """The (first) number a readout shows: '0.316', '−6.90', or a range's low end '−5.00 – 5.00'."""
+    m = _NUMBER.search((text or "").replace("\u2212", "-"))
+    return float(m.group(0)) if m else None
 
 
 def _value_in(title: str, label: str) -> float | None:
-    m = re.search(rf"(?:^|, ){re.escape(label)} (-?[0-9.eE+-]+)", title or "")
+    """The value of ``label`` in a picture's description ('..., label 0.316, ...'; a range's low end)."""
+    m = re.search(rf"(?:^|, ){re.escape(label)} \(?(-?[0-9.eE+-]+)", title or "")
     return _number(m.group(1)) if m else None
 
 
