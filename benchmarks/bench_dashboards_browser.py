@@ -16,7 +16,11 @@ The page times every picture (see ``tests/browser/drag.py``):
   drag costs, which other programs on the machine inflate less than they inflate the times.
 
 The goal (the course's promise of "live" widgets): median <= 100 ms, 95th percentile
-<= 200 ms, at least 10 pictures a second, the final value within 200 ms.
+<= 200 ms, at least 10 pictures a second, the final value within 200 ms. (With
+``--all-sliders``, a slider with few values, such as a seed, passes fewer than 10 values a
+second: its verdict asks for 80% of them; the summary line gives the raw numbers. The lower
+handle of a range slider dragged onto the upper one makes an empty range, which the dashboard
+reports as an error: no picture, no "after last move" time.)
 
     python benchmarks/bench_dashboards_browser.py                 # 1 warm-up + 4 drags per dashboard
     python benchmarks/bench_dashboards_browser.py --drags 6 --all-sliders
@@ -134,7 +138,9 @@ def print_table(rows, with_mode: bool) -> None:
     print(header)
     print("-" * len(header))
     for lesson, builder, label, mode, s in rows:
-        ok = (s["median"] <= GOAL["median"] and s["p95"] <= GOAL["p95"] and s["per_second"] >= GOAL["per_second"]
+        # a slider with few values (a seed: 10) cannot give 10 new pictures a second in a 1.1 s drag
+        needed = min(GOAL["per_second"], 0.8 * s["values_passed"] / 1.1)
+        ok = (s["median"] <= GOAL["median"] and s["p95"] <= GOAL["p95"] and s["per_second"] >= needed
               and s["final_delay"] is not None and s["final_delay"] <= GOAL["final_delay"])
         cpu = s["cpu_per_picture"]
         cpu_text = f"{cpu['kernel']:.0f}+{cpu['server']:.0f}+{cpu['browser']:.0f}"
