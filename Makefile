@@ -1,6 +1,8 @@
 # Two commands for a fresh machine:
 #   make lab    open the course in JupyterLab
 #   make test   run every test
+#   make lecture LESSON=04   present lesson 4 in JupyterLab (the deck is on, figures for a projector)
+#   make slides              static HTML decks of the five lessons in build/slides (no network needed)
 # Each creates the virtual environment .venv on first use.
 PYTHON ?= python3
 VENV   ?= .venv
@@ -12,7 +14,7 @@ export COURSE_DATA_DIR
 # dependency "torch>=2.1" is already satisfied. Elsewhere: TORCH_SPEC="torch" make ...
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: notebooks env lab test test-fast test-gpu test-browser screenshots release grade benchmarks clean
+.PHONY: notebooks env lab lecture slides lecture-check vendor figure-sizes lecture-startup test test-fast test-gpu test-browser screenshots release grade benchmarks clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +27,45 @@ env: $(BIN)/.installed
 
 lab: env
 	$(BIN)/jupyter lab notebooks
+
+# Present a lesson: JupyterLab opens on it in presenting mode (jupyterlab-slideshow), with the
+# projector look for every figure and dashboard. LESSON is the lesson's number.
+LESSON ?= 01
+lecture: env
+	@$(BIN)/python -m course.lecture check $(wildcard notebooks/$(LESSON)_*.ipynb) >/dev/null || \
+	  $(BIN)/python -m course.lecture check $(wildcard notebooks/$(LESSON)_*.ipynb)
+	COURSE_PRESENTATION=1 $(BIN)/python -m course.lecture lab $(wildcard notebooks/$(LESSON)_*.ipynb) $(LECTURE_FLAGS)
+
+# One static deck per lesson (reveal.js, served from lectures/vendor): build/slides/*.slides.html
+slides: env
+	$(BIN)/python -m course.lecture check notebooks/[0-9][0-9]_*.ipynb
+	$(BIN)/python -m course.lecture slides notebooks/[0-9][0-9]_*.ipynb --out build/slides
+
+lecture-check: env
+	$(BIN)/python -m course.lecture check notebooks/[0-9][0-9]_*.ipynb
+	$(BIN)/python -m course.lecture count notebooks/[0-9][0-9]_*.ipynb
+
+# The smallest text of every lesson figure, default and projector looks (px at 1280x720).
+figure-sizes: env
+	$(BIN)/python benchmarks/figure_text_sizes.py
+
+# Seconds from `make lecture` to the first slide on screen (headless Chromium).
+lecture-startup: env
+	$(BIN)/python benchmarks/lecture_startup.py
+
+# Refresh lectures/vendor (what the static decks load) from npm, at the versions of its package.json.
+vendor:
+	rm -rf build/vendor && mkdir -p build/vendor && cp lectures/vendor/package.json build/vendor/
+	cd build/vendor && npm install --no-audit --no-fund --ignore-scripts
+	cp build/vendor/node_modules/reveal.js/dist/reveal.js build/vendor/node_modules/reveal.js/dist/reveal.css \
+	   build/vendor/node_modules/reveal.js/dist/reset.css lectures/vendor/reveal.js/dist/
+	cp build/vendor/node_modules/reveal.js/dist/theme/white.css lectures/vendor/reveal.js/dist/theme/
+	cp build/vendor/node_modules/reveal.js/dist/theme/fonts/source-sans-pro/*.woff lectures/vendor/reveal.js/dist/theme/fonts/source-sans-pro/
+	cp build/vendor/node_modules/reveal.js/plugin/notes/notes.js lectures/vendor/reveal.js/plugin/notes/
+	cp build/vendor/node_modules/requirejs/require.js build/vendor/node_modules/jquery/dist/jquery.min.js lectures/vendor/
+	cp build/vendor/node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js lectures/vendor/html-manager/
+	mkdir -p lectures/vendor/mathjax
+	cp build/vendor/node_modules/mathjax/es5/tex-svg.js build/vendor/node_modules/mathjax/LICENSE lectures/vendor/mathjax/
 
 # Everything: the library, the exercises and grader, the notebooks (nbval), JupyterLab in Chromium.
 test: env

@@ -86,7 +86,7 @@ def course_api_on_gpu(data, epochs: int, cuda_graphs: bool, optimizer=None):
     history = training.fit(model, x, y, epochs=1 + epochs, batch_size=100, verbose=0, seed=0,
                            device="cuda", cuda_graphs=cuda_graphs)
     accuracy = model.evaluate(xt, yt, batch_size=1000)[1]
-    return history.history["time"][1:], accuracy, history.steps_replayed
+    return history.epoch_seconds[1:], accuracy, history.steps_replayed
 
 
 def eager_torch_loop(data, epochs: int, adam: bool = False):
@@ -171,7 +171,7 @@ def epoch_seconds(x, y, batch_size: int, device, max_steps: int, repeats: int) -
     model = book_model()
     history = model.fit(x[:n], y[:n], epochs=1 + repeats, batch_size=batch_size, verbose=0, seed=0,
                         device=device)
-    return min(history.history["time"][1:]) * steps / timed, steps, timed
+    return min(history.epoch_seconds[1:]) * steps / timed, steps, timed
 
 
 def part_b(data, batch_sizes, max_steps: int, repeats: int) -> list[dict]:

@@ -19,6 +19,7 @@ memory hog cannot take the machine down.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import resource
 import shutil
@@ -57,6 +58,22 @@ def build(root: Path) -> tuple[Path, Path, int]:
         adversarial.write_case(case, submitted / case / assignment, source, release, targets)
     (course / "gradebook.db").unlink()
     return course / "source", submitted, len(plan)
+
+
+def snapshot(*folders: Path) -> dict[str, str]:
+    """A hash of every file under the folders (links and folders by what they are)."""
+    out = {}
+    for folder in folders:
+        for path in sorted(folder.rglob("*")) if folder.exists() else []:
+            if path.is_symlink():
+                out[str(path)] = "link"
+            elif path.is_file():
+                out[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def changed(before: dict, after: dict) -> list[str]:
+    return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
 
 
 def grade(submitted: Path, source: Path, out: Path, settings: runner.Settings):
@@ -109,12 +126,21 @@ def main(argv=None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as folder:
         root = Path(folder)
         source, submitted, count = build(root)
-        today, today_s = grade(submitted, source, root / "out-today", runner.Settings(**settings, jail=False))
+        watched = (source, source.parent / "release", submitted)
+        damage = {}
+        before = snapshot(*watched)
         jailed, jailed_s = grade(submitted, source, root / "out-jailed", runner.Settings(**settings, jail=True))
+        damage["jailed"] = changed(before, snapshot(*watched))
+        today, today_s = grade(submitted, source, root / "out-today", runner.Settings(**settings, jail=False))
+        damage["today's"] = changed(before, snapshot(*watched))
         if args.no_nbgrader:
             theirs, theirs_s = {}, float("nan")
         else:
+            before = snapshot(*watched)  # nbgrader writes the release and its gradebook itself
+            generated = source.parent / "release"
             theirs, theirs_s = nbgrader_autograde(source.parent, args.memory, args.cell_timeout)
+            damage["nbgrader autograde"] = [p for p in changed(before, snapshot(*watched))
+                                            if not p.startswith(str(generated))]
     print(f"{count} submissions, {args.jobs} at a time, timeout {args.timeout:g} s per notebook, "
           f"{args.cell_timeout:g} s per cell, {args.memory} MB\n")
     print("| submission | assignment | today | jailed | nbgrader | jailed status | jailed reason |")
@@ -130,6 +156,15 @@ def main(argv=None) -> None:
         if starts:
             print(f"\nkernel start to first answer, {label}: median {statistics.median(starts):.2f} s, "
                   f"max {starts[-1]:.2f} s over {len(starts)} kernels", end="")
+    print()
+    for label, paths in damage.items():
+        names = ", ".join(str(Path(p).relative_to(source.parent)) for p in paths[:4])
+        print(f"\ninstructor's or students' files changed during the {label} batch: "
+              f"{len(paths)}{' (' + names + (' ...' if len(paths) > 4 else '') + ')' if paths else ''}", end="")
+    if not args.no_nbgrader and any(key[1] not in {k[1] for k in theirs} for key in jailed):
+        missing = sorted({key[1] for key in jailed} - {k[1] for k in theirs})
+        print(f"\nnbgrader autograde left no score for {', '.join(missing)} (its run failed; see the "
+              f"files its submissions changed, above)", end="")
     print(f"\n\ntoday's grader (in-process guard): {today_s:.1f} s; jailed: {jailed_s:.1f} s; "
           f"nbgrader autograde: {theirs_s:.1f} s")
     print(f"grading: {count} submissions in {jailed_s:.1f} s (jailed), {theirs_s:.1f} s (nbgrader "

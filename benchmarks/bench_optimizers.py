@@ -3,14 +3,12 @@
 Two tables:
 
 1. apply_gradients alone, on weights shaped like the 784-512-10 network's
-   ((784, 512), (512,), (512, 10), (10,): 407 050 float32 numbers), in milliseconds per call:
-   with the fused kernels (one pass over memory, when numba is installed), with the in-place
-   NumPy update (one pass per operation) and with the pure step functions (new arrays);
+   ((784, 512), (512,), (512, 10), (10,): 407 050 float32 numbers), in milliseconds per call
+   (each optimizer runs its update rule, ``sgd_step``, ``adam_step``, ..., once per weight);
 2. the 784-512(relu)-10(softmax) network trained on MNIST (pixels / 255, one-hot labels,
    batch 100, Keras's default initialisers, seed 0, epoch r shuffled with seed r) with each
    optimizer at its Keras 2 defaults: test accuracy, seconds per epoch, and the share of the
-   epoch spent inside apply_gradients (the fused kernels are compiled before the clock starts;
-   COURSE_FUSED=0 measures the NumPy update instead). The optimizers train in interleaved
+   epoch spent inside apply_gradients. The optimizers train in interleaved
    rounds of one epoch each, so that a drift in this machine's speed touches them alike; the
    table gives medians over the rounds, and the lowest and highest share.
 
@@ -33,33 +31,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 from course import optimizers as O  # noqa: E402
-from course.optimizers import fused  # noqa: E402
 
 SHAPES = [(784, 512), (512,), (512, 10), (10,)]
-
-
-def pure_update(opt, params, grads, state, t):
-    """The same update through the pure functions, copying the results back (for comparison)."""
-    lr = opt.current_lr
-    for i, (p, g) in enumerate(zip(params, grads)):
-        s = state[i]
-        if isinstance(opt, O.SGD):
-            new = O.sgd_step(p, g, s[0], lr, opt.momentum, opt.nesterov)
-        elif isinstance(opt, O.RMSprop):
-            new = O.rmsprop_step(p, g, s[0], lr, opt.rho, opt.epsilon)
-        elif isinstance(opt, O.Adagrad):
-            new = O.adagrad_step(p, g, s[0], lr, opt.epsilon)
-        elif isinstance(opt, O.Adadelta):
-            new = O.adadelta_step(p, g, s[0], s[1], lr, opt.rho, opt.epsilon)
-        elif isinstance(opt, O.Adam):
-            new = O.adam_step(p, g, s[0], s[1], t, lr, opt.beta_1, opt.beta_2, opt.epsilon)[:3]
-        elif isinstance(opt, O.Adamax):
-            new = O.adamax_step(p, g, s[0], s[1], t, lr, opt.beta_1, opt.beta_2, opt.epsilon)
-        else:
-            new = O.nadam_step(p, g, s[0], s[1], t, 1.0, lr, opt.beta_1, opt.beta_2, opt.epsilon,
-                               opt.schedule_decay)[:3]
-        np.copyto(p, new[0])
-        state[i] = list(new[1:])
 
 
 def micro_benchmark(names, calls=200, repeats=5):
@@ -69,58 +42,16 @@ def micro_benchmark(names, calls=200, repeats=5):
     for label, make in names:
         params = [(0.05 * rng.standard_normal(s)).astype(np.float32) for s in SHAPES]
         grads = [(0.01 * rng.standard_normal(s)).astype(np.float32) for s in SHAPES]
-        timings = {}
-        for path in ("fused", "numpy"):
-            if path == "fused" and not fused.available():
-                timings[path] = float("nan")
-                continue
-            saved = fused._kernels
-            if path == "numpy":
-                fused._kernels = False
-            try:
-                opt = make()
-                opt.apply_gradients(params, grads)  # build the state (and compile the kernel)
-                best = []
-                for _ in range(repeats):
-                    start = time.perf_counter()
-                    for _ in range(calls):
-                        opt.apply_gradients(params, grads)
-                    best.append((time.perf_counter() - start) / calls)
-                timings[path] = min(best)
-            finally:
-                fused._kernels = saved
-        state = [[np.zeros_like(p), np.zeros_like(p)] for p in params]
-        pure = []
-        for _ in range(max(1, repeats // 2)):
+        opt = make()
+        opt.apply_gradients(params, grads)  # build the state
+        best = []
+        for _ in range(repeats):
             start = time.perf_counter()
-            for t in range(1, calls // 4 + 1):
-                pure_update(opt, params, grads, state, t)
-            pure.append((time.perf_counter() - start) / (calls // 4))
-        rows.append((label, timings["fused"] * 1e3, timings["numpy"] * 1e3, min(pure) * 1e3))
+            for _ in range(calls):
+                opt.apply_gradients(params, grads)
+            best.append((time.perf_counter() - start) / calls)
+        rows.append((label, min(best) * 1e3))
     return rows
-
-
-#: (arrays read, arrays written) per weight by a single fused pass, 4 bytes each in float32:
-#: the weight, the gradient and the state are read (SGD without momentum does not read its
-#: velocity, it only writes the step into it); the weight and the state are written.
-TRAFFIC = {"sgd": (2, 2), "rmsprop": (3, 2), "adagrad": (3, 2), "adadelta": (4, 3), "adam": (4, 3),
-           "adamax": (4, 3), "nadam": (4, 3)}
-
-
-def bytes_per_weight(name: str) -> int:
-    return 4 * sum(TRAFFIC[name])
-
-
-def copy_bandwidth(megabytes=256, repeats=5) -> float:
-    """This machine's memory bandwidth in bytes/s: a large np.copyto (bytes read + written)."""
-    a = np.ones(megabytes * 2**20 // 4, np.float32)
-    b = np.empty_like(a)
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        np.copyto(b, a)
-        best = min(best, time.perf_counter() - start)
-    return 2 * a.nbytes / best
 
 
 class Run:
@@ -129,7 +60,6 @@ class Run:
 
     def __init__(self, name, seed=0):
         from course import Dense, Sequential, set_seed
-        from course.experiments import compile_update
 
         self.name = name
         set_seed(seed)
@@ -137,7 +67,6 @@ class Run:
                                  Dense(10, activation="softmax")])
         self.model.compile(loss="categorical_crossentropy", optimizer=name, metrics=["accuracy"])
         optimizer = self.model.optimizer
-        compile_update(self.model)  # compile the fused kernels now: a one-time cost, not an epoch's
         apply_gradients = optimizer.apply_gradients
         self.spent = 0.0
 
@@ -177,7 +106,7 @@ def interleaved(names, data, epochs, pause=0.3):
     return runs
 
 
-def summarise(run, data, bandwidth, weights):
+def summarise(run, data):
     """The row of the table for one run (medians over the rounds)."""
     (_, _), (x_test, y_test) = data
     epoch_s = np.array(run.epoch_s)
@@ -185,12 +114,9 @@ def summarise(run, data, bandwidth, weights):
     steps = np.array(run.steps)
     share = update_s / epoch_s
     step_ms = float(np.median(update_s / steps)) * 1e3
-    floor_ms = bytes_per_weight(run.name) * weights / bandwidth * 1e3
-    rest_ms = float(np.median((epoch_s - update_s) / steps)) * 1e3   # all but the update
     return dict(optimizer=run.name, accuracy=run.model.evaluate(x_test, y_test, batch_size=1000)[1],
                 epoch_s=float(np.median(epoch_s)), step_ms=step_ms, share=float(np.median(share)),
-                share_min=float(share.min()), share_max=float(share.max()), floor_ms=floor_ms,
-                floor_share=floor_ms / (rest_ms + floor_ms))
+                share_min=float(share.min()), share_max=float(share.max()))
 
 
 def main(argv=None):
@@ -209,15 +135,9 @@ def main(argv=None):
         micro.insert(names.index("sgd") + 1, ("sgd momentum=0.9", lambda: O.SGD(momentum=0.9)))
         micro.insert(names.index("sgd") + 2, ("sgd nesterov", lambda: O.SGD(momentum=0.9, nesterov=True)))
     print("apply_gradients on 407 050 float32 weights ((784,512), (512,), (512,10), (10,))")
-    print("fused: one pass per weight (numba, course/optimizers/fused.py), what training uses "
-          "for a large model;\nNumPy in place: one ufunc per operation (used without numba); "
-          "pure functions: new arrays every operation")
-    print(f"{'optimizer':<20}{'fused (ms)':>12}{'NumPy in place (ms)':>21}{'pure functions (ms)':>22}")
-    started = time.perf_counter()
-    for label, fast, numpy_ms, pure in micro_benchmark(micro):
-        print(f"{label:<20}{fast:>12.3f}{numpy_ms:>21.3f}{pure:>22.3f}")
-    print(f"(this table, including compiling the fused kernels on first use: "
-          f"{time.perf_counter() - started:.1f} s)")
+    print(f"{'optimizer':<20}{'ms per call':>12}")
+    for label, ms in micro_benchmark(micro):
+        print(f"{label:<20}{ms:>12.3f}")
     sys.stdout.flush()
     if args.micro_only:
         return
@@ -225,25 +145,21 @@ def main(argv=None):
     from course.datasets import mnist
 
     data = mnist.load_flat()
-    bandwidth = copy_bandwidth()
-    weights = sum(int(np.prod(s)) for s in SHAPES)
     print(f"\n784-512(relu)-10(softmax) on MNIST, batch 100, {args.epochs} epoch(s), Keras 2 defaults")
-    print(f"memory bandwidth (np.copyto of 256 MB, read + write): {bandwidth / 1e9:.1f} GB/s")
     print("The optimizers train in interleaved rounds of one epoch each; times are medians over "
           "the rounds.")
     print("share: time inside apply_gradients / epoch time (lowest-highest over the rounds in "
-          "brackets)\nfloor: the time one fused pass needs just to move the weight, gradient and "
-          "state through memory\n  at that bandwidth, and the share it would have of the epoch")
+          "brackets)")
     started = time.perf_counter()
     runs = interleaved(names, data, args.epochs)
     print(f"(trained in {time.perf_counter() - started:.0f} s)")
     print(f"{'optimizer':<12}{'test acc':>9}{'s/epoch':>9}{'opt ms/step':>13}{'share':>8}"
-          f"{'(range)':>16}{'floor ms':>10}{'floor share':>13}")
+          f"{'(range)':>16}")
     for run in runs:
-        r = summarise(run, data, bandwidth, weights)
+        r = summarise(run, data)
         spread = f"({r['share_min']:.1%}-{r['share_max']:.1%})"
         print(f"{r['optimizer']:<12}{r['accuracy']:>9.4f}{r['epoch_s']:>9.2f}{r['step_ms']:>13.3f}"
-              f"{r['share']:>8.1%}{spread:>16}{r['floor_ms']:>10.3f}{r['floor_share']:>13.1%}")
+              f"{r['share']:>8.1%}{spread:>16}")
     sys.stdout.flush()
 
 

@@ -53,7 +53,7 @@ def run_course(data, hidden, activation, epochs, seed):
                         Dense(10, activation="softmax")])
     model.compile(loss="categorical_crossentropy", optimizer=SGD(lr=0.01), metrics=["accuracy"])
     h = model.fit(x, y, epochs=epochs, batch_size=100, verbose=0)
-    return model.evaluate(xt, yt, batch_size=1000)[1], float(np.mean(h.history["time"]))
+    return model.evaluate(xt, yt, batch_size=1000)[1], float(np.mean(h.epoch_seconds))
 
 
 def run_keras(data, hidden, activation, epochs, seed):

@@ -10,15 +10,17 @@ A callback sees the model as ``self.model`` and can stop training by setting
 """
 from __future__ import annotations
 
-import numbers
+import inspect
 import sys
-import warnings
+import time
 
 import numpy as np
 
+from .utils import check_int, check_real, warn_outside_course
+
 __all__ = [
     "Callback", "History", "BatchLossLogger", "LearningRateScheduler", "EarlyStopping",
-    "ProgressBar", "NaNLossWarning",
+    "ProgressBar", "NaNLossWarning", "warn_nan", "warn_nan_batch",
 ]
 
 
@@ -46,17 +48,26 @@ class Callback:
 class History(Callback):
     """Records the epoch logs: ``history.history['loss']`` is the list of epoch losses.
 
-    ``epoch`` lists the epoch numbers; ``stopped_reason`` says why training ended early, if it did.
+    ``epoch`` lists the epoch numbers; ``epoch_seconds`` how long each epoch took (training,
+    validation and callbacks); ``stopped_reason`` says why training ended early, if it did.
+    ``history`` holds what Keras's holds: the logs of each epoch, nothing else.
     """
 
     def __init__(self):
         super().__init__()
         self.history: dict[str, list[float]] = {}
         self.epoch: list[int] = []
+        self.epoch_seconds: list[float] = []
         self.stopped_reason: str | None = None
+        self._started = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
+        if self._started is not None:
+            self.epoch_seconds.append(time.perf_counter() - self._started)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
 
@@ -89,7 +100,8 @@ class BatchLossLogger(Callback):
 class LearningRateScheduler(Callback):
     """Sets the optimizer's learning rate at the start of each epoch from ``schedule``.
 
-    schedule(epoch) -> lr, or schedule(epoch, lr) -> lr (epoch counts from 0).
+    schedule(epoch) -> lr, or schedule(epoch, lr) -> lr (epoch counts from 0), told apart by
+    how many arguments the function takes.
 
     >>> LearningRateScheduler(lambda epoch: 0.1 * 0.5 ** epoch)   # halve every epoch
     <...LearningRateScheduler...>
@@ -100,16 +112,16 @@ class LearningRateScheduler(Callback):
         if not callable(schedule):
             raise TypeError(f"schedule must be a function of the epoch, got {type(schedule).__name__}.")
         self.schedule = schedule
+        self.takes_lr = _positional_arguments(schedule) >= 2
         self.verbose = verbose
 
     def on_epoch_begin(self, epoch, logs=None):
-        try:
+        if self.takes_lr:
             lr = self.schedule(epoch, float(self.model.optimizer.lr))
-        except TypeError:
+        else:
             lr = self.schedule(epoch)
-        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not np.isfinite(lr) or lr < 0:
-            raise ValueError(f"the schedule returned lr={lr!r} for epoch {epoch}: expected a finite number >= 0.")
-        self.model.optimizer.lr = float(lr)
+        lr = check_real(f"the learning rate the schedule returned for epoch {epoch}", lr, low=0.0)
+        self.model.optimizer.lr = lr
         if self.verbose:
             print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {float(lr):.6g}.")
 
@@ -134,8 +146,7 @@ class EarlyStopping(Callback):
         super().__init__()
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"EarlyStopping mode must be 'auto', 'min' or 'max', got {mode!r}.")
-        if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 0:
-            raise ValueError(f"patience must be a non-negative integer, got {patience!r}.")
+        check_int("patience", patience, low=0, example=3)
         self.monitor = monitor
         self.min_delta = abs(float(min_delta))
         self.patience = int(patience)
@@ -196,6 +207,7 @@ class ProgressBar(Callback):
         self.epochs, self.steps, self.verbose = epochs, steps, verbose
         self._bar = None
         self._tqdm = None
+        self._started = time.perf_counter()
         if verbose == 1:
             try:
                 from tqdm.auto import tqdm
@@ -204,6 +216,7 @@ class ProgressBar(Callback):
                 self._tqdm = None
 
     def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
         if self._tqdm is not None:
             self._bar = self._tqdm(total=self.steps, desc=f"Epoch {epoch + 1}/{self.epochs}",
                                    unit="batch", leave=True, file=sys.stdout, dynamic_ncols=True)
@@ -220,7 +233,8 @@ class ProgressBar(Callback):
             self._bar.close()
             self._bar = None
         elif self.verbose:
-            print(f"Epoch {epoch + 1}/{self.epochs} - {_format_logs(logs)}", flush=True)
+            seconds = time.perf_counter() - self._started
+            print(f"Epoch {epoch + 1}/{self.epochs} - {seconds:.2f}s - {_format_logs(logs)}", flush=True)
 
     def on_train_end(self, logs=None):
         if self._bar is not None:
@@ -233,8 +247,26 @@ def _format_logs(logs) -> str:
 
 
 def warn_nan(epoch: int, batch: int) -> str:
+    """Warn (at the learner's line) that fit stopped on a NaN or infinite loss; returns the text."""
     message = (f"Epoch {epoch + 1}, batch {batch + 1}: the loss became NaN or infinite; training "
                "stopped (the history so far is kept). Try a smaller learning rate, or check the inputs "
                "for very large values.")
-    warnings.warn(message, NaNLossWarning, stacklevel=3)
+    warn_outside_course(message, NaNLossWarning)
     return message
+
+
+def warn_nan_batch(loss: float) -> None:
+    """Warn (at the learner's line) that train_on_batch met a NaN or infinite loss."""
+    warn_outside_course(f"the loss is {loss}: the weights were not updated. Try a smaller learning "
+                        "rate, or check the inputs for very large values.", NaNLossWarning)
+
+
+def _positional_arguments(function) -> int:
+    """How many positional arguments ``function`` accepts (a large number for *args)."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):     # a builtin without a signature: call it with the epoch
+        return 1
+    if any(p.kind == p.VAR_POSITIONAL for p in parameters):
+        return 2
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters)

@@ -27,16 +27,17 @@ array([[1.  , 2.  ],
 from __future__ import annotations
 
 import math
-import numbers
 from typing import NamedTuple
 
 import numpy as np
 
 from . import optimizers
+from .utils import check_int
 
 __all__ = [
     "Landscape", "Quadratic", "Rosenbrock", "WavyBowl", "SixHumpCamel", "bowl", "valley",
     "rosenbrock", "wavy", "six_hump_camel", "LANDSCAPES", "Trajectory", "run_optimizer",
+    "divergence_step",
 ]
 
 
@@ -89,8 +90,7 @@ class Landscape:
         2-D: returns (X, Y, Z), each of shape (n, n), as ``plt.contour(X, Y, Z)`` expects
         (rows follow y, columns follow x).
         """
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 2:
-            raise ValueError(f"grid needs an integer number of points n >= 2, got {n!r}.")
+        check_int("grid(n)", n, low=2)
         axes = [np.linspace(low, high, int(n)) for low, high in self.bounds]
         if self.dim == 1:
             return axes[0], self.value(axes[0][:, None])
@@ -277,8 +277,7 @@ def run_optimizer(optimizer, landscape: Landscape, start, steps: int = 100) -> T
     if not isinstance(landscape, Landscape):
         raise TypeError(f"landscape must be a Landscape such as bowl() or rosenbrock(), got "
                         f"{type(landscape).__name__}.")
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ValueError(f"steps must be an integer >= 0, got {steps!r}.")
+    check_int("steps", steps, low=0)
     point = np.array(start, dtype=np.float64).reshape(-1)
     if point.shape != (landscape.dim,) or not np.all(np.isfinite(point)):
         raise ValueError(f"start must be {landscape.dim} finite number(s) for {landscape.name}, "
@@ -293,3 +292,18 @@ def run_optimizer(optimizer, landscape: Landscape, start, steps: int = 100) -> T
                 break
             path[k], losses[k] = point, landscape.value(point)
     return Trajectory(path, losses)
+
+
+def divergence_step(losses, factor: float = 1e8) -> int | None:
+    """The first step where a run counts as diverged, or None.
+
+    Diverged: the loss is not finite, or above ``factor`` times the starting loss (at least 1).
+
+    >>> divergence_step([2.0, 1.0, 5e9, np.inf])
+    2
+    """
+    losses = np.asarray(losses, dtype=float)
+    limit = factor * max(abs(float(losses[0])), 1.0)
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(~(np.abs(losses) <= limit))
+    return int(bad[0]) if bad.size else None

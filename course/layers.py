@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import activations, initializers
-from .utils import get_rng
+from .utils import check_int, get_rng
 
 __all__ = ["DenseCache", "dense_forward", "dense_backward", "Layer", "Dense"]
 
@@ -112,8 +112,7 @@ class Dense(Layer):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  name: str | None = None, dtype=np.float32, seed=None, input_dim: int | None = None):
         super().__init__(name)
-        if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units < 1:
-            raise ValueError(f"Dense(units) must be a positive integer, got {units!r}.")
+        check_int("Dense(units)", units, low=1, example=10)
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)

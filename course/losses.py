@@ -117,10 +117,14 @@ def categorical_crossentropy_backward(y_true: np.ndarray, y_pred: np.ndarray) ->
 def softmax_crossentropy_backward(y_true: np.ndarray, probs: np.ndarray) -> np.ndarray:
     """Fused gradient with respect to the logits z of a softmax output: (softmax(z) - y) / B.
 
-    ``probs`` is softmax(z). Works for one-hot y_true of shape (B, K) and for integer labels of
-    shape (B,), for which the 1 is subtracted at each row's label.
+    ``probs`` is softmax(z), shape (B, K). Works for one-hot y_true of shape (B, K) and for
+    integer labels of shape (B,) or (B, 1), for which the 1 is subtracted at each row's label.
+
+    >>> softmax_crossentropy_backward(np.array([[1], [0]]), np.array([[0.2, 0.8], [0.6, 0.4]]))
+    array([[ 0.1, -0.1],
+           [-0.2,  0.2]])
     """
-    if y_true.ndim == probs.ndim:
+    if y_true.shape == probs.shape and probs.shape[-1] > 1:       # one-hot
         return (probs - y_true) * (1.0 / _batch(probs))
     grad = probs.copy()
     grad[np.arange(probs.shape[0]), _labels(y_true)] -= 1

@@ -27,13 +27,13 @@ def binary_accuracy(y_true: np.ndarray, y_pred: np.ndarray, threshold: float = 0
 def categorical_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Fraction of rows where the most probable class is the labelled one (one-hot y_true)."""
     hits = np.argmax(y_pred, axis=-1) == np.argmax(y_true, axis=-1)
-    return np.count_nonzero(hits) / hits.size
+    return float(np.count_nonzero(hits) / hits.size)
 
 
 def sparse_categorical_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Fraction of rows where argmax(y_pred) equals the integer label."""
     hits = np.argmax(y_pred, axis=-1) == np.asarray(y_true).reshape(-1)
-    return np.count_nonzero(hits) / hits.size
+    return float(np.count_nonzero(hits) / hits.size)
 
 
 def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:

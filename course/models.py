@@ -10,16 +10,15 @@ One training step (``train_on_batch``) is the learning loop of the course:
 """
 from __future__ import annotations
 
-import numbers
-import time
-
 import numpy as np
 
 from . import losses as losses_module
 from . import metrics as metrics_module
-from .callbacks import Callback, History, ProgressBar, warn_nan
+from .callbacks import Callback, History, warn_nan_batch
 from .layers import Layer
-from .utils import check_finite, check_positive_int, get_rng
+from .training import NumpyBackend, run_epochs
+from .utils import (check_batch_size, check_choice, check_finite, check_int, check_real, check_type,
+                    get_rng)
 
 __all__ = ["Sequential"]
 
@@ -27,6 +26,7 @@ __all__ = ["Sequential"]
 class Sequential:
     """A linear stack of layers.
 
+    >>> from course.layers import Dense
     >>> model = Sequential()
     >>> model.add(Dense(10, activation='sigmoid', input_shape=(784,)))
     >>> model.add(Dense(10, activation='softmax'))
@@ -55,6 +55,12 @@ class Sequential:
             raise ValueError(f"layer {layer.name!r} is already in this model.")
         if layer.name is None:
             layer.name = self._unique_name(type(layer).__name__.lower())
+        dtype = getattr(layer, "dtype", None)
+        if self.layers and dtype is not None and np.dtype(dtype) != self.dtype:
+            raise ValueError(
+                f"layer {layer.name!r} has dtype {np.dtype(dtype)}, but the model's layers have dtype "
+                f"{self.dtype}: give every layer the same dtype, e.g. Dense(..., dtype=np.{self.dtype})."
+            )
         if self.layers:
             expected = self.output_shape
             if layer.built:
@@ -125,17 +131,22 @@ class Sequential:
             print_fn(line)
 
     # -- compiling ----------------------------------------------------------------------------
-    def compile(self, loss, optimizer="rmsprop", metrics=None) -> None:
-        """Choose the loss, the optimizer and the metrics to report.
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None) -> None:
+        """Choose the optimizer, the loss and the metrics to report, in Keras's order.
 
-        Each may be given by name ('categorical_crossentropy', 'sgd', ['accuracy']) or as an
-        object (``SGD(lr=0.1)``). Nothing changes unless all three are valid.
+        Each may be given by name ('sgd', 'categorical_crossentropy', ['accuracy']) or as an
+        object (``SGD(lr=0.1)``): ``model.compile('sgd', 'categorical_crossentropy')`` or
+        ``model.compile(loss='categorical_crossentropy', optimizer=SGD(lr=0.1))``. Nothing
+        changes unless all three are valid.
         """
         from . import optimizers as optimizers_module  # the optimizers import models lazily too
 
         self._require_layers()
-        loss = losses_module.get(loss)
+        if loss is None:
+            raise ValueError("compile needs a loss, e.g. model.compile(optimizer='sgd', "
+                             "loss='categorical_crossentropy'); got loss=None.")
         optimizer = optimizers_module.get(optimizer)
+        loss = losses_module.get(loss)
         if metrics is None:
             metrics = []
         elif isinstance(metrics, str) or callable(metrics):
@@ -146,8 +157,8 @@ class Sequential:
     def _require_compiled(self, what: str):
         if self.loss is None or self.optimizer is None:
             raise RuntimeError(
-                f"call model.compile(loss=..., optimizer=..., metrics=[...]) before model.{what}(); "
-                "for example model.compile(loss='categorical_crossentropy', optimizer='sgd', metrics=['accuracy'])."
+                f"call model.compile(optimizer=..., loss=..., metrics=[...]) before model.{what}(); "
+                "for example model.compile(optimizer='sgd', loss='categorical_crossentropy', metrics=['accuracy'])."
             )
 
     # -- the passes -----------------------------------------------------------------------------
@@ -205,36 +216,46 @@ class Sequential:
         self.backward(y, y_pred)
         return loss, [g.copy() for g in self.gradients]
 
-    def _step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """Forward, loss, backward, update. Callers run it under ``_QUIET_OVERFLOW``: a diverging
-        run overflows, and fit reports that once, clearly (NaNLossWarning), instead of a stream
-        of NumPy overflow warnings."""
-        y_pred = self.forward(x)
-        loss = self.loss.forward(y, y_pred)
-        if not np.isfinite(loss):
-            return loss, y_pred
-        self.backward(y, y_pred)
-        self.optimizer.apply_gradients(self.trainable_weights, self.gradients)
-        return loss, y_pred
+    def train_step(self, x: np.ndarray, y: np.ndarray) -> list[float]:
+        """Forward, loss, backward, update on one checked batch; returns [loss, metric, ...].
+
+        The loss is the one before the update. A NaN or infinite loss updates nothing (the
+        callers stop, with a NaNLossWarning). NumPy's overflow warnings are silenced here: a
+        diverging run reports that once, clearly, instead of a stream of them.
+        """
+        with np.errstate(over="ignore", invalid="ignore"):
+            y_pred = self.forward(x)
+            loss = self.loss.forward(y, y_pred)
+            if np.isfinite(loss):
+                self.backward(y, y_pred)
+                self.optimizer.apply_gradients(self.trainable_weights, self.gradients)
+            return [float(loss)] + [float(fn(y, y_pred)) for _, fn in self.metrics]
 
     def train_on_batch(self, x, y):
-        """One update on one batch. Returns the loss before the update (and metrics, if any)."""
+        """One update on one batch. Returns the loss before the update (and metrics, if any).
+
+        A NaN or infinite loss changes no weight and gives a NaNLossWarning.
+        """
         self._require_compiled("train_on_batch")
         x, y = self._check_data(x, y)
-        with np.errstate(**_QUIET_OVERFLOW):
-            loss, y_pred = self._step(x, y)
-        return self._result(loss, y, y_pred)
+        values = self.train_step(x, y)
+        if not np.isfinite(values[0]):
+            warn_nan_batch(values[0])
+        return values if self.metrics else values[0]
 
     def _result(self, loss, y, y_pred):
         if not self.metrics:
             return float(loss)
-        return [float(loss)] + [fn(y, y_pred) for _, fn in self.metrics]
+        return [float(loss)] + [float(fn(y, y_pred)) for _, fn in self.metrics]
 
     # -- fit / evaluate / predict ---------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose: int = 1, callbacks=None,
             validation_split: float = 0.0, validation_data=None, shuffle: bool = True,
             initial_epoch: int = 0, seed=None, device=None) -> History:
-        """Train for ``epochs`` passes over (x, y) in mini-batches of ``batch_size`` (default 32).
+        """Train on (x, y) in mini-batches of ``batch_size`` (default 32) up to epoch ``epochs``.
+
+        As in Keras, ``epochs`` is the epoch to end at, counted with ``initial_epoch``:
+        fit(epochs=5) trains epochs 0 to 4, fit(epochs=5, initial_epoch=3) trains epochs 3 and 4.
 
         x: (n, features); y: (n, classes) one-hot, or (n,) labels for the sparse loss.
         validation_split: the LAST fraction of x, y is held out (before shuffling) to compute
@@ -247,7 +268,9 @@ class Sequential:
         same loss, optimizer trajectory, shuffles and History), then copies the trained weights
         back into this model. 'cuda' without a GPU falls back to the CPU with a warning.
 
-        Returns a History: ``history.history['loss']``, ['accuracy'], ['val_loss'], ... per epoch.
+        Returns a History: ``history.history['loss']``, ['accuracy'], ['val_loss'], ... per epoch,
+        and ``history.epoch_seconds``. The epoch loop is ``course.training.run_epochs``, shared
+        by both backends.
         If the loss becomes NaN or infinite, training stops with a warning and the History so
         far is returned.
         """
@@ -258,50 +281,29 @@ class Sequential:
                              callbacks=callbacks, validation_split=validation_split,
                              validation_data=validation_data, shuffle=shuffle,
                              initial_epoch=initial_epoch, seed=seed, device=device)
-        x, y, x_val, y_val, batch_size, epochs, initial_epoch = self._check_fit_arguments(
-            x, y, batch_size, epochs, verbose, validation_split, validation_data, initial_epoch)
-        n = len(x)
-        callbacks = list(callbacks or [])
-        for cb in callbacks:
-            if not isinstance(cb, Callback):
-                raise TypeError(f"callbacks must be Callback objects, got {type(cb).__name__}.")
-        rng = get_rng(seed)
+        x, y, x_val, y_val, batch_size, callbacks = self._check_fit_arguments(
+            x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data, initial_epoch)
+        backend = NumpyBackend(self, x, y, batch_size, x_val, y_val)
+        return run_epochs(self, backend, epochs, initial_epoch, shuffle, get_rng(seed), verbose,
+                          callbacks, validation=x_val is not None)
 
-        history = History()
-        steps = -(-n // batch_size)
-        all_callbacks = callbacks + [history]  # History last, as in Keras: it sees what callbacks add
-        if verbose:
-            all_callbacks.append(ProgressBar(initial_epoch + epochs, steps, verbose))
-        for cb in all_callbacks:
-            cb.set_model(self)
-        self.history = history
-        self.stop_training = False
-        names = ["loss"] + [name for name, _ in self.metrics]
-
-        _call(all_callbacks, "on_train_begin", {})
-        with np.errstate(**_QUIET_OVERFLOW):
-            self._epochs(x, y, x_val, y_val, batch_size, steps, epochs, initial_epoch, shuffle, rng,
-                         names, history, all_callbacks)
-        _call(all_callbacks, "on_train_end", {})
-        return history
-
-    def _check_fit_arguments(self, x, y, batch_size, epochs, verbose, validation_split,
+    def _check_fit_arguments(self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
                              validation_data, initial_epoch):
         """Check fit's arguments (before anything changes) and split off the validation data.
 
-        Returns (x, y, x_val, y_val, batch_size, epochs, initial_epoch); x_val is None without
-        validation. Shared by every training backend, so they all refuse the same inputs alike.
+        Returns (x, y, x_val, y_val, batch_size, callbacks); x_val is None without validation.
+        Shared by every training backend, so they all refuse the same inputs alike.
         """
         self._require_compiled("fit")
-        epochs = check_positive_int("epochs", epochs, allow_zero=True)
-        initial_epoch = check_positive_int("initial_epoch", initial_epoch, allow_zero=True)
-        if verbose not in (0, 1, 2):
-            raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}.")
-        if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
-                or not 0.0 <= validation_split < 1.0:
-            raise ValueError(f"validation_split must be a number in [0, 1), got {validation_split!r}.")
+        check_int("epochs", epochs, low=0)
+        check_int("initial_epoch", initial_epoch, low=0)
+        check_choice("verbose", verbose, (0, 1, 2))
+        check_real("validation_split", validation_split, low=0.0, high=1.0)
+        callbacks = list(callbacks or [])
+        for i, cb in enumerate(callbacks):
+            check_type(f"callbacks[{i}]", cb, Callback, "a Callback object such as EarlyStopping()")
         x, y = self._check_data(x, y)
-        batch_size = check_positive_int("batch_size", 32 if batch_size is None else batch_size)
+        batch_size = check_batch_size(batch_size)
         x_val = y_val = None
         if validation_data is not None:
             if validation_split:
@@ -315,58 +317,22 @@ class Sequential:
                 raise ValueError(f"validation_split={validation_split} leaves no examples for training or "
                                  f"validation out of {len(x)}.")
             x, x_val, y, y_val = x[:split], x[split:], y[:split], y[split:]
-        return x, y, x_val, y_val, batch_size, epochs, initial_epoch
-
-    def _epochs(self, x, y, x_val, y_val, batch_size, steps, epochs, initial_epoch, shuffle, rng,
-                names, history, all_callbacks) -> None:
-        n = len(x)
-        for epoch in range(initial_epoch, initial_epoch + epochs):
-            _call(all_callbacks, "on_epoch_begin", epoch, {})
-            order = rng.permutation(n) if shuffle else None
-            totals = [0.0] * len(names)
-            seen = 0
-            started = time.perf_counter()
-            for batch in range(steps):
-                _call(all_callbacks, "on_batch_begin", batch, {})
-                lo, hi = batch * batch_size, min(n, (batch + 1) * batch_size)
-                if order is None:
-                    xb, yb = x[lo:hi], y[lo:hi]
-                else:
-                    idx = order[lo:hi]
-                    xb, yb = x[idx], y[idx]
-                loss, y_pred = self._step(xb, yb)
-                values = [loss] + [fn(yb, y_pred) for _, fn in self.metrics]
-                totals = [t + v * (hi - lo) for t, v in zip(totals, values)]
-                seen += hi - lo
-                batch_logs = dict(zip(names, values))
-                _call(all_callbacks, "on_batch_end", batch, batch_logs)
-                if not np.isfinite(loss):
-                    history.stopped_reason = warn_nan(epoch, batch)
-                    self.stop_training = True
-                    break
-            logs = {k: float(t) / max(seen, 1) for k, t in zip(names, totals)}
-            if x_val is not None and not self.stop_training:
-                val = self.evaluate(x_val, y_val, batch_size=max(batch_size, 256))
-                val = val if isinstance(val, list) else [val]
-                logs.update({f"val_{k}": float(v) for k, v in zip(names, val)})
-            logs["time"] = time.perf_counter() - started
-            _call(all_callbacks, "on_epoch_end", epoch, logs)
-            if self.stop_training:
-                break
+        return x, y, x_val, y_val, batch_size, callbacks
 
     def predict(self, x, batch_size=None, verbose: int = 0) -> np.ndarray:
         """The model's outputs for x (n, features), computed in batches (default 32)."""
         self._require_layers()
+        batch_size = check_batch_size(batch_size)
         x = self._check_inputs(x)
-        batch_size = check_positive_int("batch_size", batch_size or 32)
         outputs = [self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
         return np.concatenate(outputs) if outputs else np.zeros((0,) + self.output_shape[1:], self.dtype)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose: int = 0):
         """Loss (and metrics) over (x, y): a float, or [loss, metric, ...] when there are metrics."""
         self._require_compiled("evaluate")
+        batch_size = check_batch_size(batch_size)
         x, y = self._check_data(x, y)
-        y_pred = self.predict(x, batch_size=max(batch_size or 32, 1))
+        y_pred = self.predict(x, batch_size=batch_size)
         return self._result(self.loss.forward(y, y_pred), y, y_pred)
 
     # -- weights --------------------------------------------------------------------------------
@@ -438,13 +404,5 @@ class Sequential:
         return f"Sequential([{', '.join(map(repr, self.layers))}])"
 
 
-_QUIET_OVERFLOW = {"over": "ignore", "invalid": "ignore"}
-
-
 def _shape_str(shape: tuple) -> str:
     return "(" + ", ".join("None" if s is None else str(s) for s in shape) + ")"
-
-
-def _call(callbacks, method: str, *args) -> None:
-    for cb in callbacks:
-        getattr(cb, method)(*args)

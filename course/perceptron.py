@@ -24,15 +24,15 @@ Shapes: x (n, d) (n examples, d features); y (n,) of 0/1; weights (d,); bias a f
 """
 from __future__ import annotations
 
-import numbers
 from typing import NamedTuple
 
 import numpy as np
 
 from . import activations
-from .utils import get_rng
+from .utils import check_int, check_real, get_rng
 
 __all__ = [
+    "RuleCheck", "RULE_CASES", "check_update_rule",
     "NeuronOutput", "neuron_forward", "perceptron_predict", "PerceptronStep", "perceptron_update",
     "EpochResult", "perceptron_epoch", "PerceptronHistory", "train_perceptron", "Perceptron",
 ]
@@ -160,8 +160,7 @@ def train_perceptron(x, y, learning_rate: float = 0.1, epochs: int = 10, seed=0,
     """
     x, y = _check_data(x, y)
     learning_rate = _check_learning_rate(learning_rate)
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
-        raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}. Pass e.g. epochs=10.")
+    epochs = check_int("epochs", epochs, low=0, example=10)
     rng = get_rng(seed)
     weights = rng.normal(0.0, init_scale, size=x.shape[1])
     bias = 0.0
@@ -248,9 +247,54 @@ def _check_data(x, y):
 
 
 def _check_learning_rate(learning_rate) -> float:
-    ok = isinstance(learning_rate, numbers.Real) and not isinstance(learning_rate, bool) \
-        and np.isfinite(learning_rate) and learning_rate > 0
-    if not ok:
-        raise ValueError(f"learning_rate must be a number > 0, got {learning_rate!r}. "
-                         "Pass e.g. learning_rate=0.1.")
-    return float(learning_rate)
+    return check_real("learning_rate", learning_rate, low=0.0, low_open=True, example=0.1)
+
+
+# -- the learner's own rule, checked at once ------------------------------------------------------
+class RuleCheck(NamedTuple):
+    """The result of ``check_update_rule``: passed or not, and what to look at."""
+
+    passed: bool
+    message: str
+
+    def __repr__(self) -> str:
+        return self.message
+
+    def _repr_markdown_(self) -> str:
+        return ("✅ " if self.passed else "❌ ") + self.message
+
+
+#: (x, y, weights, bias, learning rate): a right answer, two kinds of mistake, a zero sum, lr 0.5
+RULE_CASES = [
+    (np.array([2.0, 1.0]), 1, np.array([1.0, 1.0]), 0.0, 0.1),     # right: nothing moves
+    (np.array([2.0, -1.0]), 1, np.array([-1.0, 0.0]), 0.0, 0.1),   # predicted 0, label 1
+    (np.array([1.0, 3.0]), 0, np.array([0.5, 0.5]), 0.2, 0.1),     # predicted 1, label 0
+    (np.array([1.0, -1.0]), 0, np.array([1.0, 1.0]), 0.0, 0.5),    # sum exactly 0 counts as 1
+]
+
+
+def check_update_rule(update) -> RuleCheck:
+    """Check a learner's perceptron rule against ``perceptron_update`` on a few examples.
+
+    update(x, y, weights, bias, learning_rate) -> (new_weights, new_bias). Never raises: the
+    result says which example went wrong, what was expected and what came back.
+    """
+    for x, y, weights, bias, lr in RULE_CASES:
+        expected = perceptron_update(x, y, weights, bias, lr)
+        before = weights.copy()
+        try:
+            new_weights, new_bias = update(x.copy(), y, weights, bias, lr)
+        except Exception as err:  # the learner's code: say what happened, do not stop the lesson
+            return RuleCheck(False, f"Your function raised {type(err).__name__}: {err}")
+        if not np.array_equal(weights, before):
+            return RuleCheck(False, "Your function changed the weights it was given; return new ones "
+                                    "(weights + ..., not weights += ...).")
+        z = float(x @ weights) + bias
+        if not (np.allclose(new_weights, expected.weights) and np.isclose(float(new_bias), expected.bias)):
+            return RuleCheck(False, f"Not yet. For x = {x.tolist()}, label {y}, weights {weights.tolist()}, "
+                                    f"bias {bias:g}, lr {lr:g} (weighted sum {z:g}, so the prediction is "
+                                    f"{int(z >= 0)}), expected weights {np.round(expected.weights, 6).tolist()} "
+                                    f"and bias {expected.bias:g}; got {np.round(np.asarray(new_weights, float), 6).tolist()} "
+                                    f"and {float(new_bias):g}.")
+    return RuleCheck(True, f"Right on all {len(RULE_CASES)} checks: no change when the prediction is "
+                           "right, a step of lr · (y - ŷ) · x when it is wrong.")

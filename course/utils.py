@@ -11,11 +11,16 @@ generator instead and leave the course-wide one untouched.
 """
 from __future__ import annotations
 
+import math
 import numbers
+import os
+import sys
+import warnings
 
 import numpy as np
 
-__all__ = ["set_seed", "get_rng", "to_categorical", "check_finite", "check_positive_int"]
+__all__ = ["set_seed", "get_rng", "to_categorical", "check_finite", "check_int", "check_real",
+           "check_bool", "check_choice", "ArgumentTypeError", "check_type", "check_batch_size", "warn_outside_course"]
 
 _rng = np.random.default_rng()
 
@@ -27,9 +32,7 @@ def set_seed(seed: int) -> None:
     weights, the same shuffles and therefore the same History every time.
     """
     global _rng
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"set_seed expects a non-negative integer, got {seed!r}.")
-    _rng = np.random.default_rng(int(seed))
+    _rng = np.random.default_rng(check_int("seed", seed, low=0, example=0))
 
 
 def get_rng(seed: int | np.random.Generator | None = None) -> np.random.Generator:
@@ -39,9 +42,7 @@ def get_rng(seed: int | np.random.Generator | None = None) -> np.random.Generato
         return _rng
     if isinstance(seed, np.random.Generator):
         return seed
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be None, a non-negative integer or a numpy Generator, got {seed!r}.")
-    return np.random.default_rng(int(seed))
+    return np.random.default_rng(check_int("seed", seed, low=0, example=0))
 
 
 def to_categorical(y, num_classes: int | None = None, dtype=np.float32) -> np.ndarray:
@@ -89,10 +90,124 @@ def check_finite(name: str, array: np.ndarray) -> None:
         )
 
 
-def check_positive_int(name: str, value, allow_zero: bool = False) -> int:
-    """Return ``value`` as an int, or raise ValueError if it is not a positive integer."""
-    low = 0 if allow_zero else 1
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        kind = "a non-negative" if allow_zero else "a positive"
-        raise ValueError(f"{name} must be {kind} integer, got {value!r}.")
+# -- argument checks ---------------------------------------------------------------------------
+# One set for the whole course. Each returns the value in its plain Python type, or raises an
+# error that names the argument, what was expected and what was given (and changes nothing).
+
+class ArgumentTypeError(TypeError, ValueError):
+    """An argument of the wrong type (a string where a number belongs, ...).
+
+    It is a TypeError, and also a ValueError, so that ``except ValueError`` catches every bad
+    argument value alike.
+    """
+
+
+def _given(value) -> str:
+    return f"{value!r} ({type(value).__name__})"
+
+
+def _example(name: str, example) -> str:
+    return f" Pass e.g. {name}={example!r}." if example is not None else ""
+
+
+def check_int(name: str, value, low: int | None = None, high: int | None = None, example=None) -> int:
+    """Return ``value`` as an int if it is an integer in [low, high] (None: no limit).
+
+    Anything else, True/False and 3.0 included, is a ValueError:
+
+    >>> check_int("epochs", 5, low=0)
+    5
+    >>> check_int("batch_size", 0, low=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: batch_size must be an integer >= 1, got 0 (int).
+    """
+    is_int = not isinstance(value, (bool, np.bool_)) and isinstance(value, numbers.Integral)
+    if not is_int or (low is not None and value < low) or (high is not None and value > high):
+        if low is not None and high is not None:
+            expected = f"an integer from {low} to {high}"
+        elif low is not None:
+            expected = f"an integer >= {low}"
+        elif high is not None:
+            expected = f"an integer <= {high}"
+        else:
+            expected = "an integer"
+        error = ValueError if is_int else ArgumentTypeError
+        raise error(f"{name} must be {expected}, got {_given(value)}.{_example(name, example)}")
     return int(value)
+
+
+def check_real(name: str, value, low: float | None = None, high: float | None = None,
+               low_open: bool = False, high_open: bool = False, example=None, owner: str = "") -> float:
+    """Return ``value`` as a float if it is a finite number in the range given.
+
+    low, high: the limits (None: none); low_open/high_open: the limit itself is excluded.
+    Something that is not a number (a string, None, True/False) is an ArgumentTypeError; NaN,
+    infinity or a number out of range is a ValueError. ``owner`` prefixes the message
+    ('SGD: lr must be ...').
+
+    >>> check_real("validation_split", 0.2, low=0.0, high=1.0, high_open=True)
+    0.2
+    >>> check_real("validation_split", 1.5, low=0.0, high=1.0, high_open=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: validation_split must be a finite number in [0, 1), got 1.5 (float).
+    """
+    if low is not None and high is not None:
+        allowed = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    elif low is not None:
+        allowed = f"{'>' if low_open else '>='} {low:g}"
+    elif high is not None:
+        allowed = f"{'<' if high_open else '<='} {high:g}"
+    else:
+        allowed = ""
+    prefix = f"{owner}: " if owner else ""
+    expected = f"{prefix}{name} must be a finite number{' ' + allowed if allowed else ''}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ArgumentTypeError(f"{expected}, got {_given(value)}.{_example(name, example)}")
+    ok = math.isfinite(value) \
+        and (low is None or (value > low if low_open else value >= low)) \
+        and (high is None or (value < high if high_open else value <= high))
+    if not ok:
+        raise ValueError(f"{expected}, got {_given(value)}.{_example(name, example)}")
+    return float(value)
+
+
+def check_bool(name: str, value, owner: str = "") -> bool:
+    """Return ``value`` if it is True or False; anything else (1, 0, 'yes', None) is an ArgumentTypeError."""
+    if not isinstance(value, (bool, np.bool_)):
+        prefix = f"{owner}: " if owner else ""
+        raise ArgumentTypeError(f"{prefix}{name} must be True or False, got {_given(value)}.")
+    return bool(value)
+
+
+def check_choice(name: str, value, choices):
+    """Return ``value`` if it is one of ``choices``, else a ValueError listing them."""
+    if isinstance(value, bool) or value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {listed}, got {_given(value)}.")
+    return value
+
+
+def check_type(name: str, value, cls, expected: str):
+    """Return ``value`` if it is an instance of ``cls``; else an ArgumentTypeError saying ``expected``."""
+    if not isinstance(value, cls):
+        raise ArgumentTypeError(f"{name} must be {expected}, got {_given(value)}.")
+    return value
+
+
+def check_batch_size(batch_size) -> int:
+    """fit/evaluate/predict's batch_size: None means 32 (Keras's default); 0 is refused."""
+    return 32 if batch_size is None else check_int("batch_size", batch_size, low=1, example=32)
+
+
+# -- warnings ------------------------------------------------------------------------------------
+_COURSE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def warn_outside_course(message: str, category=UserWarning) -> None:
+    """``warnings.warn`` pointing at the first line outside the course library: the learner's."""
+    frame, level = sys._getframe(0), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_COURSE_DIR + os.sep):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

@@ -72,7 +72,7 @@ def test_the_text_cache_draws_what_matplotlib_draws():
            ylabel="$\\|dkernel\\|$")
     ax.legend()
     plain = io.BytesIO()
-    fig.savefig(plain, format="png", dpi=80)          # matplotlib's own canvas, no cache
+    fig.savefig(plain, format="png", dpi=fig.dpi)     # matplotlib's own canvas, no cache
     render.clear_text_cache()
     first = figure_to_png(fig)                         # every string rasterised once ...
     cached = len(render._cache)

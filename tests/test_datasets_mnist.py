@@ -472,3 +472,16 @@ def test_relative_data_dir_is_explained(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_DATA_DIR", "../not-there")
     with pytest.raises(mnist.MnistNotFoundError, match="does not exist.*current directory"):
         mnist.load_data()
+
+
+def test_where_from_names_the_source_without_reading_or_downloading(cache, tmp_path, monkeypatch):
+    text = mnist.where_from()
+    assert "COURSE_DATA_DIR is not set" in text and "downloaded" in text and str(cache) in text
+    assert not cache.exists(), "where_from only looks"
+    cache.mkdir(parents=True)
+    for name in mnist.FILES:
+        (cache / f"{name}.gz").write_bytes(b"")
+    assert mnist.where_from().startswith(f"MNIST is read from the cache, {cache}")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "shared"))
+    assert "COURSE_DATA_DIR environment variable" in mnist.where_from()
+    assert "data_dir argument" in mnist.where_from(tmp_path / "mine")

@@ -74,8 +74,9 @@ def test_each_heading_announces_the_points_of_the_tests_below_it(assignment):
             announced[section], counted[section] = int(heading.group(2)), 0
         elif _meta(cell).get("grade") and section is not None:
             counted[section] += _meta(cell)["points"]
-            assert _source(cell).startswith(f"# {_meta(cell)['points']} point"), \
-                f"{_meta(cell)['grade_id']}: the first line should say how many points the cell gives"
+            if cell["cell_type"] == "code":
+                assert _source(cell).startswith(f"# {_meta(cell)['points']} point"), \
+                    f"{_meta(cell)['grade_id']}: the first line should say how many points the cell gives"
     assert announced and announced == counted
 
 
@@ -84,8 +85,33 @@ def test_release_notebook_holds_no_solution_and_no_hidden_test(assignment):
     notebook = _load(_notebook("release", assignment))
     text = json.dumps(notebook)
     assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
-    answers = [c for c in notebook["cells"] if _meta(c).get("solution")]
+    answers = [c for c in notebook["cells"] if _meta(c).get("solution") and c["cell_type"] == "code"]
     assert answers and all("raise NotImplementedError()" in _source(c) for c in answers)
+    written = [c for c in notebook["cells"] if _meta(c).get("solution") and c["cell_type"] == "markdown"]
+    assert written and all(_source(c) == "YOUR ANSWER HERE" for c in written), \
+        "a written answer reaches the learner empty, as nbgrader's ClearSolutions leaves it"
+
+
+def _written(notebook) -> list:
+    return [c for c in notebook["cells"] if c["cell_type"] == "markdown" and _meta(c).get("grade")]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_one_or_two_written_questions_manually_graded_with_a_model_answer(assignment):
+    notebook = _load(_notebook("source", assignment))
+    written = _written(notebook)
+    assert 1 <= len(written) <= 2, "each exercise asks one or two questions to answer in words"
+    for cell in written:
+        meta = _meta(cell)
+        assert meta.get("solution") and meta.get("grade") and not meta.get("locked"), meta
+        assert meta.get("schema_version") == 3 and meta.get("points", 0) > 0, meta
+        answer = _source(cell)
+        assert len(answer.split()) >= 40 and "YOUR ANSWER HERE" not in answer, \
+            f"{meta['grade_id']}: the source holds the model answer, with what earns the points"
+        assert "Grading:" in answer, f"{meta['grade_id']}: say what earns each point"
+        before = notebook["cells"][notebook["cells"].index(cell) - 1]
+        assert before["cell_type"] == "markdown" and "instructor" in _source(before), \
+            f"{meta['grade_id']}: the question above says a person grades the answer"
 
 
 def test_release_folder_is_what_nbgrader_generates_from_the_source(tmp_path):
@@ -130,12 +156,17 @@ def test_source_notebook_gets_full_marks(graded, assignment):
     failed = {t.grade_id: t.message for t in result.tests if not t.passed}
     assert result.score == result.max_score > 0, failed
     assert result.status == "ok", result.reason
+    written = _written(_load(_notebook("source", assignment)))
+    assert result.pending_manual == sum(_meta(c)["points"] for c in written) > 0
+    assert sorted(result.manual) == sorted(_meta(c)["grade_id"] for c in written)
+    assert not set(result.manual) & {t.grade_id for t in result.tests}, "a written answer is never counted as failed"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_release_notebook_as_handed_out_gets_zero(graded, assignment):
     result = graded[("release", assignment)]
     assert result.score == 0 and result.max_score > 0
+    assert result.pending_manual > 0
     assert result.status == "ok", result.reason
     assert all("not written yet" in t.message or "NameError" in t.message for t in result.tests), \
         {t.grade_id: t.message for t in result.tests}

@@ -9,7 +9,6 @@ A second batch checks how submissions are found: links, hidden folders, a studen
 'submitted', ids a spreadsheet would run, non-ASCII ids.
 """
 import csv
-import hashlib
 import os
 import shutil
 import socket
@@ -22,7 +21,7 @@ import pytest
 pytest.importorskip("nbgrader")
 from course.grading import attacks, runner  # noqa: E402
 from course.grading.jail import probe  # noqa: E402
-from processes import adopt_orphans, own_descendants  # noqa: E402
+from support import adopt_orphans, file_hashes, own_descendants  # noqa: E402
 
 pytestmark = pytest.mark.skipif(probe() is not None, reason=f"no jail on this machine: {probe()}")
 
@@ -60,19 +59,6 @@ EXPECTED = {
 HIDDEN_WORDS = ("BEGIN HIDDEN", "_reference_train", "default_rng(11)", "_rng = np.random", "_step(_x @ _w")
 
 
-def _hashes(*folders: Path) -> dict[str, str]:
-    digests = {}
-    for folder in folders:
-        for path in sorted(folder.rglob("*")):
-            if "__pycache__" in path.parts:
-                continue
-            if path.is_symlink():
-                digests[str(path)] = "link to " + os.readlink(path)
-            elif path.is_file():
-                digests[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
-            else:
-                digests[str(path)] = f"folder {oct(path.stat().st_mode)}"
-    return digests
 
 
 class Listener:
@@ -127,7 +113,7 @@ def batch(tmp_path_factory):
         folder = submitted / honest / ASSIGNMENT
         folder.mkdir(parents=True)
         shutil.copy(source, folder / NOTEBOOK)  # the solutions and the visible tests: full marks
-    before = _hashes(course, submitted, PACKAGE)
+    before = file_hashes(course, submitted, PACKAGE)
     processes_before = own_descendants()
     os.environ[SECRET] = SECRET_VALUE
     try:
@@ -139,7 +125,7 @@ def batch(tmp_path_factory):
         os.environ.pop(SECRET, None)
     time.sleep(1.0)
     listener.close()
-    after = _hashes(course, submitted, PACKAGE)
+    after = file_hashes(course, submitted, PACKAGE)
     return {"results": {r.student: r for r in results}, "before": before, "after": after,
             "out": root / "out", "seconds": seconds, "received": listener.received,
             "processes_before": processes_before}
@@ -160,10 +146,13 @@ def test_no_file_outside_the_output_folder_changes(batch):
 
 
 def test_no_process_started_by_the_batch_survives(batch):
+    def new() -> list:  # descendants of this test that were not there before the batch
+        return [p for p in own_descendants() if p not in batch["processes_before"]]
+
     deadline = time.monotonic() + 10
-    while own_descendants() != batch["processes_before"] and time.monotonic() < deadline:
+    while new() and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert own_descendants() == batch["processes_before"]
+    assert new() == []
 
 
 def test_feedback_holds_no_hidden_test_and_no_secret(batch):
@@ -274,3 +263,33 @@ def test_without_a_jail_the_grader_refuses_and_says_what_to_do(tmp_path, capsys,
     assert code == 2
     assert "apt-get install bubblewrap" in err and "--unsafe-no-jail" in err
     assert not (tmp_path / "out" / "grades.csv").exists()
+
+
+def test_written_answers_are_pending_manual_grading_not_failed(tmp_path):
+    import nbformat
+
+    source_dir = tmp_path / "source"
+    shutil.copytree(ROOT / "exercises" / "source" / ASSIGNMENT, source_dir / ASSIGNMENT)
+    path = source_dir / ASSIGNMENT / NOTEBOOK
+    notebook = nbformat.read(str(path), as_version=4)
+    already = sum(c.metadata.get("nbgrader", {}).get("points", 0) for c in notebook.cells
+                  if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade"))
+    question = nbformat.v4.new_markdown_cell("Why does the perceptron never separate XOR?\n\n"
+                                             "=== BEGIN MARK SCHEME ===\nNo straight line does.\n=== END MARK SCHEME ===")
+    question.metadata["nbgrader"] = {"grade": True, "solution": True, "locked": False, "points": 2,
+                                     "grade_id": "why_not_xor", "schema_version": 3}
+    notebook.cells.append(question)
+    nbformat.write(notebook, str(path))
+    subs = tmp_path / "subs" / "ann" / ASSIGNMENT
+    subs.mkdir(parents=True)
+    shutil.copy(path, subs / NOTEBOOK)
+    code = runner.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--source", str(source_dir),
+                        "--timeout", "120"])
+    assert code == 0
+    with open(tmp_path / "out" / "grades.csv", newline="", encoding="utf-8") as handle:
+        [row] = list(csv.DictReader(handle))
+    assert (row["score"], row["max_score"], row["pending_manual"], row["status"]) == ("8", "8", f"{already + 2:g}", "ok")
+    feedback = (tmp_path / "out" / "feedback" / "ann.md").read_text(encoding="utf-8")
+    assert "| `why_not_xor` | pending | a written answer, graded by your instructor |" in feedback
+    assert "| `why-xor` | pending | a written answer, graded by your instructor |" in feedback
+    assert "failed" not in feedback

@@ -7,8 +7,6 @@ submissions get exactly the score they get when graded alone, and no file of the
 or of another student changes.
 """
 import csv
-import hashlib
-import os
 import shutil
 import time
 from pathlib import Path
@@ -17,7 +15,7 @@ import pytest
 
 pytest.importorskip("nbgrader")
 from course.grading import adversarial, runner  # noqa: E402
-from processes import own_descendants  # noqa: E402
+from support import file_hashes, own_descendants  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "01_perceptron"
@@ -47,22 +45,13 @@ EXPECTED = {
 }
 
 
-def _hashes(*folders: Path) -> dict[str, str]:
-    digests = {}
-    for folder in folders:
-        for path in sorted(folder.rglob("*")):
-            if path.is_symlink():
-                digests[str(path)] = "link to " + os.readlink(path)
-            elif path.is_file():
-                digests[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
-            else:
-                digests[str(path)] = f"folder {oct(path.stat().st_mode)}"
-    return digests
 
 
 def _grading_processes() -> list[str]:
-    """Command lines of this test's own descendants still alive (never other programs')."""
-    return [command for _, command in own_descendants()]
+    """Grading processes, jails and kernels among this test's own descendants (never other
+    programs'; a JupyterLab another test of the session started is not one of them)."""
+    return [command for _, command in own_descendants()
+            if "course.grading" in command or "course-grading-" in command or "bwrap" in command]
 
 
 def _write_cases(root: Path, cases) -> tuple[Path, Path]:
@@ -85,12 +74,12 @@ def _write_cases(root: Path, cases) -> tuple[Path, Path]:
 def batch(tmp_path_factory):
     root = tmp_path_factory.mktemp("robustness")
     course, submitted = _write_cases(root, EXPECTED)
-    before = _hashes(course, submitted)
+    before = file_hashes(course, submitted)
     start = time.monotonic()
     results = runner.grade_batch(submitted.parent, root / "out", course / "source", SETTINGS)
     seconds = time.monotonic() - start
     runner.write_reports(results, root / "out")
-    after = _hashes(course, submitted)
+    after = file_hashes(course, submitted)
     alone = {}
     for case in ("full_marks", "partial"):
         single = root / f"alone-{case}"

@@ -123,7 +123,7 @@ def test_points_of_the_wrong_shape_are_explained():
     with pytest.raises(ValueError, match=r"pass x\[:, None\]"):
         L.wavy().value(np.linspace(0, 1, 5))
     assert L.wavy().value(0.5) == pytest.approx(0.025 + 1 - np.cos(1.0))
-    with pytest.raises(ValueError, match="n >= 2"):
+    with pytest.raises(ValueError, match=r"grid\(n\) must be an integer >= 2"):
         L.bowl().grid(1)
 
 

@@ -135,8 +135,8 @@ def test_perceptron_object_fits_predicts_and_reports_errors():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"learning_rate": 0.0}, "learning_rate must be a number > 0"),
-    ({"learning_rate": -1.0}, "learning_rate must be a number > 0"),
+    ({"learning_rate": 0.0}, "learning_rate must be a finite number > 0"),
+    ({"learning_rate": -1.0}, "learning_rate must be a finite number > 0"),
     ({"epochs": -1}, "epochs must be an integer >= 0"),
     ({"epochs": 2.5}, "epochs must be an integer >= 0"),
 ])
@@ -157,3 +157,29 @@ def test_inputs_must_be_a_table_of_examples():
         perceptron_predict(np.array([1.0, 2.0]), np.array([1.0, 1.0]), 0.0)
     with pytest.raises(ValueError, match="one label per example"):
         train_perceptron(np.zeros((4, 2)), np.array([0, 1]))
+
+
+def test_check_update_rule_accepts_the_rule_and_says_what_is_wrong_otherwise():
+    from course.perceptron import check_update_rule
+
+    def right(x, y, w, b, lr):
+        p = 1 if x @ w + b >= 0 else 0
+        return w + lr * (y - p) * x, b + lr * (y - p)
+
+    def strict(x, y, w, b, lr):          # a sum of 0 counted as class 0
+        p = 1 if x @ w + b > 0 else 0
+        return w + lr * (y - p) * x, b + lr * (y - p)
+
+    def in_place(x, y, w, b, lr):
+        p = 1 if x @ w + b >= 0 else 0
+        w += lr * (y - p) * x
+        return w, b + lr * (y - p)
+
+    assert check_update_rule(right).passed
+    result = check_update_rule(strict)
+    assert not result.passed and "weighted sum 0" in result.message, result.message
+    assert "changed the weights" in check_update_rule(in_place).message
+    stub = check_update_rule(lambda x, y, w, b, lr: (w, b))
+    assert not stub.passed and "Not yet" in stub.message
+    assert "raised NotImplementedError" in check_update_rule(lambda *a: (_ for _ in ()).throw(NotImplementedError())).message
+    assert check_update_rule(right)._repr_markdown_().startswith("✅")

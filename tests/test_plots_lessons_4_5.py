@@ -191,3 +191,12 @@ def test_descent_figure_moved_to_another_landscape_equals_a_new_one(first, secon
     figure.set_landscape(land)
     reused = figure_to_png(figure.update(trajectory, "SGD", "second"))
     assert reused == figure_to_png(descent.plot_descent(land, trajectory, "SGD", "second"))
+
+
+def test_overfitting_figure_marks_the_best_epoch_and_the_stop():
+    history = {"accuracy": [0.5, 0.7, 0.8, 0.9, 0.95, 1.0], "val_accuracy": [0.6, 0.7, 0.68, 0.66, 0.64, 0.62]}
+    run = experiments.OverfitRun(history, 2, 5, 2, 100, 0.3)
+    fig = training.plot_overfitting(run)
+    assert_readable(fig)
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert any("epoch 2" in label for label in labels) and any("epoch 5" in label for label in labels)

@@ -43,7 +43,7 @@ def test_set_seed_controls_the_course_generator():
     a = get_rng().normal(size=3)
     set_seed(5)
     np.testing.assert_array_equal(a, get_rng().normal(size=3))
-    with pytest.raises(ValueError, match="non-negative integer"):
+    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
         set_seed(-1)
 
 

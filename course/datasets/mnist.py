@@ -68,6 +68,7 @@ __all__ = [
     "load_data",
     "load_flat",
     "parse_idx",
+    "where_from",
 ]
 
 #: The four files, each with the sha256 checksum of its decompressed bytes.
@@ -160,6 +161,29 @@ def _explicit_dir(data_dir) -> tuple[Path, str] | None:
     if from_env:
         return Path(from_env).expanduser(), f"the {DATA_DIR_VARIABLE} environment variable"
     return None
+
+
+def where_from(data_dir=None) -> str:
+    """Say, in a sentence, where :func:`load_data` reads MNIST from with these settings.
+
+    Nothing is read or downloaded: the answer follows the order of the module docstring (the
+    ``data_dir`` argument, then ``COURSE_DATA_DIR``, then the cache, downloading what it lacks).
+
+    >>> where_from("/srv/data")                  # doctest: +SKIP
+    'MNIST is read from /srv/data/mnist (named by the data_dir argument).'
+    """
+    explicit = _explicit_dir(data_dir)
+    if explicit is not None:
+        root, source = explicit
+        return f"MNIST is read from {root / _SUBFOLDER} (named by {source})."
+    folder = cache_dir() / _SUBFOLDER
+    missing = [name for name in FILES if not _candidates(folder, name)]
+    if not missing:
+        return (f"MNIST is read from the cache, {folder} ({DATA_DIR_VARIABLE} is not set; the files "
+                "were downloaded there earlier).")
+    return (f"{DATA_DIR_VARIABLE} is not set and the cache {folder} lacks {len(missing)} of the 4 "
+            f"files: they are downloaded there on first use (about 11 MB, from {MIRRORS[0]} or "
+            "another mirror).")
 
 
 def _candidates(folder: Path, name: str) -> list[Path]:

@@ -7,7 +7,8 @@ Every function returns ``(x, y)``:
 
 The classes are as balanced as ``n_samples`` allows and the points come in random
 order (so that any slice is a fair mini-batch). The same ``seed`` always gives the same
-arrays; another seed gives another sample.
+arrays; another seed gives another sample; ``seed=None`` draws from the course-wide
+generator, so it follows ``set_seed``.
 
 ================  ======================================  ========================
 function          what it looks like                      a straight line can ...
@@ -30,10 +31,9 @@ Example
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import numpy as np
+
+from ..utils import check_int, check_real, get_rng
 
 __all__ = ["make_blobs", "make_circles", "make_moons", "make_spirals", "make_xor"]
 
@@ -44,33 +44,16 @@ __all__ = ["make_blobs", "make_circles", "make_moons", "make_spirals", "make_xor
 
 
 def _check_int(value, name: str, minimum: int, example: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(
-            f"{name} must be an integer >= {minimum}, got {value!r} "
-            f"(of type {type(value).__name__}). Pass e.g. {name}={example}."
-        )
-    return int(value)
+    return check_int(name, value, low=minimum, example=example)
 
 
 def _check_real(value, name: str, low: float, example: float, strict: bool = False) -> float:
-    ok = (
-        not isinstance(value, bool)
-        and isinstance(value, numbers.Real)
-        and math.isfinite(value)
-        and (value > low if strict else value >= low)
-    )
-    if not ok:
-        bound = f"> {low}" if strict else f">= {low}"
-        raise ValueError(
-            f"{name} must be a finite number {bound}, got {value!r}. Pass e.g. {name}={example}."
-        )
-    return float(value)
+    return check_real(name, value, low=low, low_open=strict, example=example)
 
 
 def _rng(seed) -> np.random.Generator:
-    if seed is not None:
-        _check_int(seed, "seed", 0, 0)
-    return np.random.default_rng(seed)
+    """A new generator for an int seed; the course-wide one of ``set_seed`` for None."""
+    return get_rng(seed)
 
 
 def _split(n_samples: int, n_groups: int) -> np.ndarray:
@@ -113,7 +96,7 @@ def make_blobs(n_samples: int = 200, noise: float = 0.5, seed=0):
     noise : float
         Standard deviation of the noise (>= 0).
     seed : int or None
-        Seed of the random numbers; None for a different sample each call.
+        Seed of the random numbers; None draws from the generator of ``set_seed``.
 
     Returns
     -------
@@ -159,7 +142,7 @@ def make_xor(n_samples: int = 200, noise: float = 0.2, seed=0):
     noise : float
         Standard deviation of the noise (>= 0).
     seed : int or None
-        Seed of the random numbers; None for a different sample each call.
+        Seed of the random numbers; None draws from the generator of ``set_seed``.
 
     Returns
     -------
@@ -199,7 +182,7 @@ def make_moons(n_samples: int = 200, noise: float = 0.1, seed=0):
     noise : float
         Standard deviation of the noise (>= 0).
     seed : int or None
-        Seed of the random numbers; None for a different sample each call.
+        Seed of the random numbers; None draws from the generator of ``set_seed``.
 
     Returns
     -------
@@ -239,7 +222,7 @@ def make_circles(n_samples: int = 200, noise: float = 0.05, factor: float = 0.5,
     factor : float
         Radius of the inner circle, between 0 and 1 (both excluded).
     seed : int or None
-        Seed of the random numbers; None for a different sample each call.
+        Seed of the random numbers; None draws from the generator of ``set_seed``.
 
     Returns
     -------
@@ -285,7 +268,7 @@ def make_spirals(n_samples: int = 300, noise: float = 0.02, n_classes: int = 2, 
     n_classes : int
         Number of arms, one per class (>= 2).
     seed : int or None
-        Seed of the random numbers; None for a different sample each call.
+        Seed of the random numbers; None draws from the generator of ``set_seed``.
 
     Returns
     -------

@@ -74,7 +74,8 @@ def _answered(source: dict, release: dict) -> dict:
 
 
 def _answer_cells(notebook: dict) -> list[dict]:
-    return [c for c in notebook["cells"] if _meta(c).get("solution")]
+    """The code answers (a written answer, a Markdown cell, runs nothing to break)."""
+    return [c for c in notebook["cells"] if _meta(c).get("solution") and c.get("cell_type") == "code"]
 
 
 def _text(cell) -> str:

@@ -5,6 +5,7 @@ writes the job as JSON to its standard input and reads its report, one JSON obje
 from its standard output:
 
     {"event": "kernel", "pid": ...}           a kernel was started (the grader kills its group on timeout)
+    {"event": "ready", "seconds": ...}        the kernel first answered, seconds after it was started
     {"event": "note", "text": ...}            something the instructor should know
     {"event": "error", "text": ...}           an answer cell raised an error (a learner's mistake)
     {"event": "blocked", "text": ...}         the sandbox refused something ("read <path>", ...)
@@ -12,12 +13,18 @@ from its standard output:
     {"event": "invalid", "reason": ...}       the file is not a notebook
     {"event": "done"}                         every cell has run
 
-This process first limits itself (address space, file size, no core file, one CPU), and the
-kernel it starts inherits those limits. It reads the submission itself, so a broken or huge
-file costs this process only. It runs the cells with jupyter_client, one at a time, each with
-a time limit: a cell that runs too long is interrupted (SIGINT); a kernel that ignores the
-interrupt, or dies, is restarted, the cells that had worked are run again, and grading goes on
-with the next cell. The text a cell prints is capped, so a cell printing 100 MB costs no memory.
+This process first limits itself (address space, file size, no core file, one CPU). It reads
+the submission itself, so a broken or huge file costs this process only, and clears its
+outputs. Then, by default (``grade_jailed``), it starts the submission's kernel in a jail
+(``jail.py``), runs the setup cells and the answers there one at a time, and runs each test
+cell itself (``TrustedTests``), with the learner's names as proxies into the jail: this is the
+trusted process, and the only one whose word counts. With ``--unsafe-no-jail`` (``grade``) it
+runs every cell in a Jupyter kernel of its own instead, behind the audit hook of sandbox.py.
+
+Either way each cell has a time limit: a cell that runs too long is interrupted (SIGINT); a
+kernel that ignores the interrupt, or dies, is restarted, the cells that had worked are run
+again, and grading goes on with the next cell. The text a cell prints is capped, so a cell
+printing 100 MB costs no memory.
 """
 from __future__ import annotations
 
@@ -208,8 +215,7 @@ class Kernel:
             self.kc.start_channels()
             try:
                 self.kc.wait_for_ready(timeout=self.job.get("startup_timeout", 60))
-                self.report("kernel", pid=self.km.provisioner.process.pid,
-                            seconds=round(time.monotonic() - started, 3))
+                self.report("ready", seconds=round(time.monotonic() - started, 3))
                 break
             except RuntimeError as error:
                 self.shutdown()
@@ -223,14 +229,9 @@ class Kernel:
         return os.path.join(self.private, "kernel.log")
 
     def last_words(self, size: int = 600) -> str:
-        """The end of what the kernel wrote to stderr, on one line."""
-        try:
-            with open(self.kernel_log, "rb") as handle:
-                handle.seek(max(os.path.getsize(self.kernel_log) - size, 0))
-                text = handle.read().decode("utf-8", "replace")
-        except OSError:
-            return "(none)"
-        return " ".join(text.split()) or "(none)"
+        from .jail import last_words
+
+        return last_words(self.kernel_log, size)
 
     def setup(self) -> None:
         """Before any cell of the submission runs: import the heavy modules the tests use (so that
@@ -567,7 +568,8 @@ def grade_jailed(job: dict, report: Reporter) -> None:
 
     def start_jail() -> None:
         seconds = jail.start(job.get("startup_timeout", 60))
-        report("kernel", pid=jail.process.pid, seconds=round(seconds, 3))
+        report("kernel", pid=jail.process.pid)
+        report("ready", seconds=round(seconds, 3))
 
     def restart() -> bool:
         nonlocal restarts

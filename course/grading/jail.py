@@ -54,6 +54,17 @@ PASSED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")  # settings numpy needs o
 JAIL_UID_BASE = 1_900_000_000                           # uids no account uses: one per grading slot
 
 
+def last_words(path: str, size: int = 600) -> str:
+    """The end of a kernel's log (what it wrote to stderr), on one line."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(max(os.path.getsize(path) - size, 0))
+            text = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return "(none)"
+    return " ".join(text.split())[:size] or "(none)"
+
+
 class JailBroken(RuntimeError):
     """The kernel in the jail stopped answering or broke the protocol; it has been stopped."""
 
@@ -287,13 +298,7 @@ class Jail:
         return self.process is not None and self.process.poll() is None and not self.broken
 
     def last_words(self, size: int = 400) -> str:
-        try:
-            with open(self.log_path, "rb") as handle:
-                handle.seek(max(os.path.getsize(self.log_path) - size, 0))
-                text = handle.read().decode("utf-8", "replace")
-        except OSError:
-            return "(none)"
-        return " ".join(text.split())[:size] or "(none)"
+        return last_words(self.log_path, size)
 
     # -- requests --------------------------------------------------------------------------------
     def request(self, message: dict, blobs: list, deadline: float | None = None) -> tuple[dict, list]:

@@ -11,7 +11,8 @@ SUBMISSIONS holds one folder per student, each with one folder per assignment:
 The assignments and their notebooks are those of the source folder (the instructor's
 versions, with solutions and hidden tests). OUT receives
 
-    grades.csv            student, assignment, score, max_score, status, reason
+    grades.csv            student, assignment, score, max_score (autograded), pending_manual (points
+                          of written answers a person grades), status, reason, graded_in
     feedback/<student>.md what each test cell gave, and why it failed
     results.json          everything above, per notebook and per test cell
 
@@ -23,11 +24,15 @@ How a notebook is graded (the steps nbgrader's ``autograde`` takes, without a da
    (``assemble.py``). Points come from the source's metadata, never from the submission's.
    (nbgrader gives 0 for a deleted test cell; here the source's cell runs, and the reason says
    it was deleted.)
-2. A process of its own (``child.py``) runs them in a fresh kernel whose working folder is an
-   empty temporary folder, under limits on memory, file size, CPU and time, and in a sandbox
-   that refuses to read the course's folders or the other submissions and to write anywhere
-   but that temporary folder (``sandbox.py``).
-3. Each test cell is scored by nbgrader's own rule (``nbgrader.utils.determine_grade``): full
+2. A process of its own (``child.py``, the trusted process) clears the notebook's outputs and
+   starts a jail (``jail.py``): bubblewrap with no network, its own PID namespace, a read-only
+   system, two small writable folders and limits on memory, processes, files and CPU time.
+   The setup cells and the learner's answers run there, in an IPython kernel (``kernel.py``).
+   The test cells run in the trusted process, where the learner's names are proxies that call
+   into the jail with plain data (``plain.py``): nothing the submission does changes what a
+   test computes, and the hidden tests never enter the jail. ``--unsafe-no-jail`` runs the
+   kernel beside the tests instead, behind the audit hook of ``sandbox.py``.
+3. Each test cell is scored by nbgrader's rule (``nbgrader.utils.determine_grade``): full
    points unless its output holds an error or text on stderr.
 
 A submission that loops, eats memory, prints without end, crashes its kernel or is not a
@@ -86,6 +91,11 @@ class Template:
     tests: dict[str, dict]        # grade_id -> the source's test cell (nbformat dict)
     preload: list[str] = field(default_factory=list)  # heavy modules the tests import
     answer_names: list[str] = field(default_factory=list)  # what the answers define, minus the setup's
+    manual: dict[str, float] = field(default_factory=dict)  # grade_id -> points of written answers
+
+    @property
+    def manual_points(self) -> float:
+        return float(sum(self.manual.values()))
 
     @property
     def max_score(self) -> float:
@@ -114,6 +124,8 @@ class Result:
     seconds: float = 0.0
     jailed: bool = True
     kernel_start: float | None = None   # seconds from starting the kernel to its first answer
+    pending_manual: float = 0.0          # points of written answers a person grades (nbgrader's formgrader)
+    manual: list[str] = field(default_factory=list)
 
 
 # -- the source notebooks --------------------------------------------------------------------------
@@ -122,8 +134,7 @@ def _role(cell) -> str:
     if cell["cell_type"] != "code":
         return "markdown"
     if meta.get("grade") and meta.get("solution"):
-        raise ValueError(f"cell '{meta.get('grade_id')}' is a manually graded answer: the batch "
-                         f"grader scores autograded test cells only (grade it with nbgrader's formgrader)")
+        return "solution"  # a manually graded answer in code: it runs, its points wait for a person
     if meta.get("grade"):
         return "test"
     if meta.get("solution"):
@@ -141,10 +152,15 @@ def load_template(path: Path, assignment: str) -> Template:
     resources: dict = {}
     student, resources = ClearSolutions().preprocess(student, resources)
     student, resources = ClearHiddenTests().preprocess(student, resources)
-    cells, tests = [], {}
+    cells, tests, manual = [], {}, {}
     for original, visible in zip(source.cells, student.cells):
         role = _role(original)
         grade_id = original.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        meta = original.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade") and meta.get("solution"):
+            if not grade_id or "points" not in meta:
+                raise ValueError(f"{path}: a manually graded answer needs a grade_id and points")
+            manual[grade_id] = float(meta["points"])
         cells.append({"role": role, "cell_type": original.cell_type, "grade_id": grade_id,
                       # an answer cell is run from the submission: only its stub is sent along
                       "source": visible.source if role == "solution" else original.source,
@@ -162,7 +178,7 @@ def load_template(path: Path, assignment: str) -> Template:
     given = set().union(*[_bound_names(c["source"]) for c in cells if c["role"] == "setup"])
     answers = set().union(*[_bound_names(c.source) for c in source.cells
                             if c.cell_type == "code" and _role(c) == "solution"])
-    return Template(assignment, path.name, cells, tests, preload, sorted(answers - given))
+    return Template(assignment, path.name, cells, tests, preload, sorted(answers - given), manual)
 
 
 def _bound_names(source: str) -> set[str]:
@@ -408,7 +424,8 @@ def score(job: Job, events: list[dict], settings: Settings, killed: bool = False
     result = Result(job.student, template.assignment, template.notebook, 0.0, template.max_score,
                     "ok", "", seconds=round(seconds, 2))
     result.jailed = settings.jail
-    starts = [e["seconds"] for e in events if e.get("event") == "kernel" and isinstance(e.get("seconds"), (int, float))]
+    result.pending_manual, result.manual = template.manual_points, list(template.manual)
+    starts = [e["seconds"] for e in events if e.get("event") == "ready" and isinstance(e.get("seconds"), (int, float))]
     result.kernel_start = float(starts[0]) if starts else None
     invalid = [e for e in events if e.get("event") == "invalid"]
     if invalid or job.problem:
@@ -576,14 +593,16 @@ def write_reports(results: list[Result], out_dir) -> None:
         rows.setdefault((result.student, result.assignment), []).append(result)
     with open(out_dir / "grades.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", "assignment", "score", "max_score", "status", "reason", "graded_in"])
+        writer.writerow(["student", "assignment", "score", "max_score", "pending_manual", "status",
+                         "reason", "graded_in"])
         for (student, assignment), parts in sorted(rows.items()):
             reasons = [(f"{r.notebook}: {r.reason}" if len(parts) > 1 else r.reason) for r in parts if r.reason]
             jailed = all(r.jailed for r in parts)
             if not jailed:
                 reasons.insert(0, UNJAILED)
+            pending = sum(r.pending_manual for r in parts if r.status not in ("missing", "invalid"))
             writer.writerow([_cell(student), _cell(assignment), f"{sum(r.score for r in parts):g}",
-                             f"{sum(r.max_score for r in parts):g}", _worst(r.status for r in parts),
+                             f"{sum(r.max_score for r in parts):g}", f"{pending:g}", _worst(r.status for r in parts),
                              _cell("; ".join(reasons)), "jail" if jailed else "no jail (--unsafe-no-jail)"])
     by_student: dict[str, list[Result]] = {}
     for result in results:
@@ -604,7 +623,13 @@ def _feedback(student: str, results: list[Result]) -> str:
         for test in result.tests:
             verdict = "passed" if test.passed else ("not run" if test.message == "not run" else "failed")
             lines.append(f"| `{test.grade_id}` | {test.points:g} / {test.max_points:g} | {verdict} |")
+        if result.manual and result.status not in ("missing", "invalid"):
+            for grade_id in result.manual:
+                lines.append(f"| `{grade_id}` | pending | a written answer, graded by your instructor |")
         lines.append("")
+        if result.pending_manual and result.status not in ("missing", "invalid"):
+            lines += [f"{result.pending_manual:g} more point(s) for written answers are pending manual "
+                      f"grading; they are not counted above.", ""]
         for test in result.tests:
             if not test.passed and test.message and test.message != "not run":
                 lines += [f"**{test.grade_id}**", "", "```", test.message, "```", ""]

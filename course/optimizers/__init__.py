@@ -9,13 +9,10 @@
     Nadam(lr=0.002, beta_1=0.9, beta_2=0.999, epsilon=1e-7, schedule_decay=0.004)
 
 Every one accepts ``learning_rate=`` in place of ``lr=`` (Keras 3's name). Each update rule is
-also a pure function (``sgd_step``, ``adam_step``, ...) that returns new arrays: read those to
-see the arithmetic. The model calls ``optimizer.apply_gradients(params, grads)`` after every
-batch; ``model.compile(optimizer=...)`` accepts an object, a name or a dict (see ``get``).
-
-``apply_gradients`` updates the weights in place, one NumPy operation at a time; a model with a
-large weight array (a 784 x 512 kernel) goes through a fused kernel instead, one pass over
-memory per weight with the same results to the last bit, when numba is installed (``fused.py``).
+a pure function (``sgd_step``, ``adam_step``, ...) that returns new arrays, written with the
+names of the paper: read those to see the arithmetic. The model calls
+``optimizer.apply_gradients(params, grads)`` after every batch, which runs that same function
+for each weight; ``model.compile(optimizer=...)`` accepts an object, a name or a dict (see ``get``).
 """
 from __future__ import annotations
 

@@ -44,36 +44,14 @@ def adadelta_step(param, grad, accumulator, delta_accumulator, lr=1.0, rho=0.95,
     array([0.0014142])
 
     Conventions. Keras 2, Keras 3 and torch.optim.Adadelta compute the same rule; only the
-    defaults differ (torch: rho 0.9, eps 1e-6; Keras 3: lr 0.001). They take two square roots,
-    sqrt(delta_accumulator + eps) / sqrt(accumulator + eps); one root of the ratio is the same
-    number up to rounding and costs one pass over the weights less.
+    defaults differ (torch: rho 0.9, eps 1e-6; Keras 3: lr 0.001). All three take the two
+    square roots as written above.
     """
     accumulator = rho * accumulator + (1 - rho) * grad ** 2
-    update = grad * np.sqrt((delta_accumulator + epsilon) / (accumulator + epsilon))
+    update = grad * np.sqrt(delta_accumulator + epsilon) / np.sqrt(accumulator + epsilon)
     param = param - lr * update
     delta_accumulator = rho * delta_accumulator + (1 - rho) * update ** 2
     return AdadeltaStep(param, accumulator, delta_accumulator)
-
-
-def _adadelta_step_inplace(param, grad, accumulator, delta_accumulator, lr, rho, epsilon,
-                           scratch) -> None:
-    """``adadelta_step`` written into its arrays: same operations, same order."""
-    update, work = scratch
-    accumulator *= rho
-    np.square(grad, out=work)
-    work *= 1 - rho
-    accumulator += work
-    np.add(delta_accumulator, epsilon, out=update)
-    np.add(accumulator, epsilon, out=work)
-    update /= work
-    np.sqrt(update, out=update)
-    update *= grad
-    np.multiply(update, lr, out=work)
-    param -= work
-    delta_accumulator *= rho
-    np.square(update, out=work)
-    work *= 1 - rho
-    delta_accumulator += work
 
 
 class Adadelta(Optimizer):
@@ -97,10 +75,7 @@ class Adadelta(Optimizer):
         self.epsilon = check_number("Adadelta", "epsilon", epsilon, default=1e-7)
 
     def _apply(self, params, grads, lr, t):
-        for param, grad, accumulator, delta_accumulator, scratch in zip(
-                params, grads, self.accumulators, self.delta_accumulators, self._scratch):
-            _adadelta_step_inplace(param, grad, accumulator, delta_accumulator, lr, self.rho,
-                                   self.epsilon, scratch)
-
-    def _fused_step(self, lr, t):
-        return "adadelta", self.state_names, (lr, self.rho, 1 - self.rho, self.epsilon)
+        for i, (param, grad) in enumerate(zip(params, grads)):
+            param[...], self.accumulators[i], self.delta_accumulators[i] = adadelta_step(
+                param, grad, self.accumulators[i], self.delta_accumulators[i], lr, self.rho,
+                self.epsilon)

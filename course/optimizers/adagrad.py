@@ -47,18 +47,6 @@ def adagrad_step(param, grad, accumulator, lr=0.01, epsilon=1e-7) -> AdagradStep
     return AdagradStep(param, accumulator)
 
 
-def _adagrad_step_inplace(param, grad, accumulator, lr, epsilon, scratch) -> None:
-    """``adagrad_step`` written into param and accumulator: same operations, same order."""
-    work, step = scratch
-    np.square(grad, out=work)
-    accumulator += work
-    np.sqrt(accumulator, out=work)
-    work += epsilon
-    np.multiply(grad, lr, out=step)
-    step /= work
-    param -= step
-
-
 class Adagrad(Optimizer):
     """Adagrad(lr=0.01, epsilon=1e-7, decay=0.0), Keras 2's arguments and defaults.
 
@@ -77,8 +65,6 @@ class Adagrad(Optimizer):
         self.epsilon = check_number("Adagrad", "epsilon", epsilon, default=1e-7)
 
     def _apply(self, params, grads, lr, t):
-        for param, grad, accumulator, scratch in zip(params, grads, self.accumulators, self._scratch):
-            _adagrad_step_inplace(param, grad, accumulator, lr, self.epsilon, scratch)
-
-    def _fused_step(self, lr, t):
-        return "adagrad", self.state_names, (lr, self.epsilon)
+        for i, (param, grad) in enumerate(zip(params, grads)):
+            param[...], self.accumulators[i] = adagrad_step(param, grad, self.accumulators[i], lr,
+                                                            self.epsilon)

@@ -60,33 +60,6 @@ def adam_step(param, grad, m, v, t, lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=
     return AdamStep(param, m, v, vhat)
 
 
-def _adam_rate(lr, t, beta_1, beta_2) -> float:
-    """lr_t = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t): step t's rate, corrected for the zero start."""
-    return lr * (math.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t))
-
-
-def _adam_step_inplace(param, grad, m, v, t, lr, beta_1, beta_2, epsilon, vhat, scratch) -> None:
-    """``adam_step`` written into param, m, v (and vhat): same operations, same order."""
-    work, step = scratch
-    lr_t = _adam_rate(lr, t, beta_1, beta_2)
-    m *= beta_1
-    np.multiply(grad, 1 - beta_1, out=work)
-    m += work
-    v *= beta_2
-    np.square(grad, out=work)
-    work *= 1 - beta_2
-    v += work
-    if vhat is not None:
-        np.maximum(vhat, v, out=vhat)
-        np.sqrt(vhat, out=work)
-    else:
-        np.sqrt(v, out=work)
-    work += epsilon
-    np.multiply(m, lr_t, out=step)
-    step /= work
-    param -= step
-
-
 class Adam(Optimizer):
     """Adam(lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, decay=0.0, amsgrad=False).
 
@@ -115,12 +88,9 @@ class Adam(Optimizer):
         return ("m", "v", "vhat") if self.amsgrad else ("m", "v")
 
     def _apply(self, params, grads, lr, t):
-        vhats = self.vhat if self.amsgrad else [None] * len(params)
-        for param, grad, m, v, vhat, scratch in zip(params, grads, self.m, self.v, vhats, self._scratch):
-            _adam_step_inplace(param, grad, m, v, t, lr, self.beta_1, self.beta_2, self.epsilon,
-                               vhat, scratch)
-
-    def _fused_step(self, lr, t):
-        lr_t = _adam_rate(lr, t, self.beta_1, self.beta_2)
-        return ("adam_amsgrad" if self.amsgrad else "adam"), self.state_names, (
-            lr_t, self.beta_1, 1 - self.beta_1, self.beta_2, 1 - self.beta_2, self.epsilon)
+        for i, (param, grad) in enumerate(zip(params, grads)):
+            vhat = self.vhat[i] if self.amsgrad else None
+            param[...], self.m[i], self.v[i], vhat = adam_step(
+                param, grad, self.m[i], self.v[i], t, lr, self.beta_1, self.beta_2, self.epsilon, vhat)
+            if self.amsgrad:
+                self.vhat[i] = vhat

@@ -48,22 +48,6 @@ def adamax_step(param, grad, m, u, t, lr=0.002, beta_1=0.9, beta_2=0.999, epsilo
     return AdamaxStep(param, m, u)
 
 
-def _adamax_step_inplace(param, grad, m, u, t, lr, beta_1, beta_2, epsilon, scratch) -> None:
-    """``adamax_step`` written into param, m and u: same operations, same order."""
-    work, step = scratch
-    lr_t = lr / (1 - beta_1 ** t)
-    m *= beta_1
-    np.multiply(grad, 1 - beta_1, out=work)
-    m += work
-    u *= beta_2
-    np.abs(grad, out=work)
-    np.maximum(u, work, out=u)
-    np.add(u, epsilon, out=work)
-    np.multiply(m, lr_t, out=step)
-    step /= work
-    param -= step
-
-
 class Adamax(Optimizer):
     """Adamax(lr=0.002, beta_1=0.9, beta_2=0.999, epsilon=1e-7, decay=0.0), Keras 2's defaults.
 
@@ -87,10 +71,6 @@ class Adamax(Optimizer):
         self.epsilon = check_number("Adamax", "epsilon", epsilon, default=1e-7)
 
     def _apply(self, params, grads, lr, t):
-        for param, grad, m, u, scratch in zip(params, grads, self.m, self.u, self._scratch):
-            _adamax_step_inplace(param, grad, m, u, t, lr, self.beta_1, self.beta_2, self.epsilon, scratch)
-
-    def _fused_step(self, lr, t):
-        lr_t = lr / (1 - self.beta_1 ** t)
-        return "adamax", self.state_names, (lr_t, self.beta_1, 1 - self.beta_1, self.beta_2,
-                                            self.epsilon)
+        for i, (param, grad) in enumerate(zip(params, grads)):
+            param[...], self.m[i], self.u[i] = adamax_step(param, grad, self.m[i], self.u[i], t, lr,
+                                                           self.beta_1, self.beta_2, self.epsilon)

@@ -13,27 +13,19 @@ An optimizer moves each weight against its gradient. The update rules differ (se
 ``apply_gradients(params, grads)`` is what the model calls after every batch. It changes the
 arrays in ``params`` in place (the layers hold them) and never changes ``grads``.
 
-Each update rule is written twice, on purpose:
-
-- ``adam_step(param, grad, m, v, ...)`` is the specification: a pure function that returns new
-  arrays and never modifies its arguments. Read this one.
-- the optimizer object runs the same arithmetic, in the same order, writing every result into
-  arrays it already owns (the weight, its state and two scratch arrays), because creating new
-  arrays of 400 000 numbers for every operation of every batch costs more than the arithmetic.
-  The tests check that both give the same numbers, bit for bit.
-
-When numba is installed, a large model's step goes through a compiled kernel instead: the same
-arithmetic again, one pass over memory per weight (see ``fused.py``). ``_fused_step`` names the
-kernel and the numbers it needs.
+Each update rule is written once, as a pure function that returns new arrays and never
+modifies its arguments: ``sgd_step(param, grad, velocity, ...)``, ``adam_step(param, grad, m,
+v, t, ...)``, ... in the names of the paper and of the Keras documentation. The optimizer
+object calls that function for each weight and stores what it returns: the new weight is
+copied into the layer's array (``param[...] = new``), the new state replaces the old. What
+``fit`` runs is what you read.
 """
 from __future__ import annotations
 
-import math
-import numbers
-
 import numpy as np
 
-from . import fused
+from ..utils import check_bool as utils_check_bool
+from ..utils import check_real
 
 __all__ = ["Optimizer", "check_number", "check_bool"]
 
@@ -41,30 +33,21 @@ __all__ = ["Optimizer", "check_number", "check_bool"]
 # -- hyperparameter checks --------------------------------------------------------------------
 def check_number(owner: str, name: str, value, low: float = 0.0, high: float | None = None,
                  default=None) -> float:
-    """Return ``value`` as a Python float if it is a finite number in [low, high).
+    """``course.utils.check_real`` for a hyperparameter in [low, high) of optimizer ``owner``.
 
-    ``high=None`` means no upper limit. Raises TypeError for something that is not a number
-    (a string, None, True/False) and ValueError for NaN, infinity or a number out of range;
-    the message names the argument, the allowed range and the value given.
+    The message names the optimizer, the argument, the allowed range, the value given and
+    (``default``) the Keras 2 default.
     """
-    allowed = f"[{low:g}, {high:g})" if high is not None else f">= {low:g}"
-    hint = f" The Keras 2 default is {name}={default!r}." if default is not None else ""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: {name} must be a number {allowed}, got {value!r} "
-                        f"({type(value).__name__}).{hint}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{owner}: {name} must be a finite number {allowed}, got {value!r}.{hint}")
-    if value < low or (high is not None and value >= high):
-        raise ValueError(f"{owner}: {name} must be {allowed}, got {value!r}.{hint}")
-    return value
+    hint = f"The Keras 2 default is {name}={default!r}." if default is not None else ""
+    try:
+        return check_real(name, value, low=low, high=high, high_open=True, owner=owner)
+    except ValueError as error:          # ArgumentTypeError too: it is also a ValueError
+        raise type(error)(f"{error}{' ' + hint if hint else ''}") from None
 
 
 def check_bool(owner: str, name: str, value) -> bool:
-    """Return ``value`` if it is True or False; anything else (1, 0, 'yes', None) is a TypeError."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{owner}: {name} must be True or False, got {value!r} ({type(value).__name__}).")
-    return bool(value)
+    """``course.utils.check_bool`` for a switch of optimizer ``owner``."""
+    return utils_check_bool(name, value, owner=owner)
 
 
 class _Default(float):
@@ -87,12 +70,11 @@ class Optimizer:
         built                 True once the state has been created (at the first update)
         state_names           names of the per-weight state lists, e.g. ('m', 'v') for Adam
 
-    A subclass sets ``state_names``, ``n_scratch``, ``_hyperparameters`` and implements
-    ``_apply(params, grads, lr, t)``.
+    A subclass sets ``state_names``, ``_hyperparameters`` and implements
+    ``_apply(params, grads, lr, t)``, which calls its update rule once per weight.
     """
 
     state_names: tuple[str, ...] = ()
-    n_scratch: int = 2                    # work arrays per weight for the in-place update
     _hyperparameters: tuple[str, ...] = ("lr", "decay")
 
     def __init__(self, lr, decay=0.0, learning_rate=None):
@@ -106,9 +88,7 @@ class Optimizer:
         self.decay = check_number(name, "decay", decay, default=0.0)
         self.iterations = 0
         self.built = False
-        self._scratch: list[tuple[np.ndarray, ...]] = []
         self._shapes: list[tuple[tuple, np.dtype]] = []
-        self._fused_plan = None           # flat views of the weights and state (see fused.py)
 
     # -- the learning rate ----------------------------------------------------------------------
     @property
@@ -148,9 +128,7 @@ class Optimizer:
                                 f"got {_describe(param)}.")
         for state_name in self.state_names:
             setattr(self, state_name, [np.zeros_like(p) for p in params])
-        self._scratch = [tuple(np.empty_like(p) for _ in range(self.n_scratch)) for p in params]
         self._shapes = [(p.shape, p.dtype) for p in params]
-        self._fused_plan = None
         self.built = True
 
     @property
@@ -173,23 +151,17 @@ class Optimizer:
         if not self.built:
             self.build(params)
         lr, t = self.current_lr, self.iterations + 1
-        if not fused.update(self, params, grads, lr, t):   # the compiled kernel, when it can
-            self._apply(params, grads, lr, t)               # else the NumPy update
+        self._apply(params, grads, lr, t)
         self._end_step(t)
         self.iterations += 1
 
     def _apply(self, params, grads, lr: float, t: int) -> None:
-        """Update the weights in place with the learning rate lr at step t (t = 1 first)."""
-        raise NotImplementedError
+        """Update the weights in place with the learning rate lr at step t (t = 1 first).
 
-    def _fused_step(self, lr: float, t: int):
-        """(kernel name, state names, numbers) for the compiled update of step t, or None.
-
-        The kernel in ``_fused_kernels.py`` is called as kernel(param, grad, *state, *numbers)
-        for each weight, with the state arrays named by ``state names`` (attributes of the
-        optimizer, one array per weight each). None: this optimizer has no kernel.
+        Each subclass calls its update rule (``sgd_step``, ``adam_step``, ...) for every weight,
+        copies the new weight into ``param`` and keeps the new state.
         """
-        return None
+        raise NotImplementedError
 
     def _end_step(self, t: int) -> None:
         """Bookkeeping after the weights of step t are updated (Nadam's momentum product)."""

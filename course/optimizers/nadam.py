@@ -1,7 +1,6 @@
 """Nadam: Adam with Nesterov momentum and a slowly warming momentum schedule (Keras 2)."""
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
@@ -42,16 +41,6 @@ def nadam_step(param, grad, m, v, t, m_schedule=1.0, lr=0.002, beta_1=0.9, beta_
         m_bar = (1 - mu_t) * g_hat + mu_next * m_hat       Nesterov: look one momentum step ahead
         param <- param - lr * m_bar / (sqrt(v_hat) + epsilon)
 
-    g_hat, m_hat and v_hat divide whole arrays by numbers that are the same for every weight.
-    The code folds those numbers into a few computed once per step, so that each weight costs
-    one division, as in Adam, instead of four. The weights of grad and m in m_bar (as
-    torch.optim does), and the bias correction of v taken out of the square root (multiply the
-    top and the bottom of the last fraction by root = sqrt(1 - beta_2**t)):
-
-        m_bar = c_grad * grad + c_m * m,   c_grad = (1 - mu_t) / (1 - m_schedule),
-                                           c_m = mu_next / (1 - m_schedule * mu_next)
-        param <- param - (lr * root) * m_bar / (sqrt(v) + epsilon * root)
-
     param, grad, m, v: arrays of the same shape, m and v start at zeros. m_schedule: a float,
     the product of the momenta of the earlier steps (1.0 before the first step), shared by all
     the weights. Defaults (Keras 2): lr 0.002, beta_1 0.9, beta_2 0.999, epsilon 1e-7,
@@ -75,54 +64,14 @@ def nadam_step(param, grad, m, v, t, m_schedule=1.0, lr=0.002, beta_1=0.9, beta_
     mu_next = nadam_momentum(t + 1, beta_1, schedule_decay)
     m_schedule = m_schedule * mu_t
     m_schedule_next = m_schedule * mu_next
-    c_grad = (1 - mu_t) / (1 - m_schedule)           # m_bar = (1 - mu_t) * g_hat + ...
-    c_m = mu_next / (1 - m_schedule_next)             # ... + mu_next * m_hat
+    g_hat = grad / (1 - m_schedule)
     m = beta_1 * m + (1 - beta_1) * grad
+    m_hat = m / (1 - m_schedule_next)
     v = beta_2 * v + (1 - beta_2) * grad ** 2
-    m_bar = c_grad * grad + c_m * m
-    root = math.sqrt(1 - beta_2 ** t)                 # sqrt(v_hat) = sqrt(v) / root
-    param = param - (lr * root) * m_bar / (np.sqrt(v) + epsilon * root)
+    v_hat = v / (1 - beta_2 ** t)
+    m_bar = (1 - mu_t) * g_hat + mu_next * m_hat
+    param = param - lr * m_bar / (np.sqrt(v_hat) + epsilon)
     return NadamStep(param, m, v, m_schedule)
-
-
-def _nadam_numbers(t, m_schedule, lr, beta_1, beta_2, epsilon, schedule_decay):
-    """The numbers of step t that are the same for every weight (see ``nadam_step``).
-
-    Returns c_grad and c_m (the weights of grad and m in m_bar), lr * root and epsilon * root.
-    m_schedule: the product of the momenta before step t (1.0 before the first step).
-    """
-    mu_t = nadam_momentum(t, beta_1, schedule_decay)
-    mu_next = nadam_momentum(t + 1, beta_1, schedule_decay)
-    m_schedule = m_schedule * mu_t
-    m_schedule_next = m_schedule * mu_next
-    root = math.sqrt(1 - beta_2 ** t)
-    return (1 - mu_t) / (1 - m_schedule), mu_next / (1 - m_schedule_next), lr * root, epsilon * root
-
-
-def _nadam_step_inplace(param, grad, m, v, t, m_schedule, lr, beta_1, beta_2, epsilon,
-                        schedule_decay, scratch) -> None:
-    """``nadam_step`` written into param, m and v: same operations, same order.
-
-    The caller keeps m_schedule (one float for all the weights) and updates it after the step.
-    """
-    m_bar, work = scratch
-    c_grad, c_m, lr_root, epsilon_root = _nadam_numbers(t, m_schedule, lr, beta_1, beta_2,
-                                                        epsilon, schedule_decay)
-    m *= beta_1
-    np.multiply(grad, 1 - beta_1, out=work)
-    m += work
-    v *= beta_2
-    np.square(grad, out=work)
-    work *= 1 - beta_2
-    v += work
-    np.multiply(grad, c_grad, out=m_bar)
-    np.multiply(m, c_m, out=work)
-    m_bar += work
-    np.sqrt(v, out=work)
-    work += epsilon_root
-    m_bar *= lr_root
-    m_bar /= work
-    param -= m_bar
 
 
 class Nadam(Optimizer):
@@ -155,15 +104,11 @@ class Nadam(Optimizer):
         self.m_schedule = 1.0
 
     def _apply(self, params, grads, lr, t):
-        for param, grad, m, v, scratch in zip(params, grads, self.m, self.v, self._scratch):
-            _nadam_step_inplace(param, grad, m, v, t, self.m_schedule, lr, self.beta_1, self.beta_2,
-                                self.epsilon, self.schedule_decay, scratch)
+        for i, (param, grad) in enumerate(zip(params, grads)):
+            param[...], self.m[i], self.v[i], _ = nadam_step(
+                param, grad, self.m[i], self.v[i], t, self.m_schedule, lr, self.beta_1, self.beta_2,
+                self.epsilon, self.schedule_decay)
 
-    def _fused_step(self, lr, t):
-        c_grad, c_m, lr_root, epsilon_root = _nadam_numbers(
-            t, self.m_schedule, lr, self.beta_1, self.beta_2, self.epsilon, self.schedule_decay)
-        return "nadam", self.state_names, (lr_root, self.beta_1, 1 - self.beta_1, self.beta_2,
-                                           1 - self.beta_2, epsilon_root, c_grad, c_m)
 
     def _end_step(self, t):
         self.m_schedule = self.m_schedule * nadam_momentum(t, self.beta_1, self.schedule_decay)

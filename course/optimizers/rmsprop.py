@@ -48,20 +48,6 @@ def rmsprop_step(param, grad, accumulator, lr=0.001, rho=0.9, epsilon=1e-7) -> R
     return RMSpropStep(param, accumulator)
 
 
-def _rmsprop_step_inplace(param, grad, accumulator, lr, rho, epsilon, scratch) -> None:
-    """``rmsprop_step`` written into param and accumulator: same operations, same order."""
-    work, step = scratch
-    accumulator *= rho
-    np.square(grad, out=work)
-    work *= 1 - rho
-    accumulator += work
-    np.sqrt(accumulator, out=work)
-    work += epsilon
-    np.multiply(grad, lr, out=step)
-    step /= work
-    param -= step
-
-
 class RMSprop(Optimizer):
     """RMSprop(lr=0.001, rho=0.9, epsilon=1e-7, decay=0.0), Keras 2's arguments and defaults.
 
@@ -82,8 +68,6 @@ class RMSprop(Optimizer):
         self.epsilon = check_number("RMSprop", "epsilon", epsilon, default=1e-7)
 
     def _apply(self, params, grads, lr, t):
-        for param, grad, accumulator, scratch in zip(params, grads, self.accumulators, self._scratch):
-            _rmsprop_step_inplace(param, grad, accumulator, lr, self.rho, self.epsilon, scratch)
-
-    def _fused_step(self, lr, t):
-        return "rmsprop", self.state_names, (lr, self.rho, 1 - self.rho, self.epsilon)
+        for i, (param, grad) in enumerate(zip(params, grads)):
+            param[...], self.accumulators[i] = rmsprop_step(param, grad, self.accumulators[i], lr,
+                                                            self.rho, self.epsilon)

@@ -54,25 +54,6 @@ def sgd_step(param, grad, velocity, lr=0.01, momentum=0.0, nesterov=False) -> SG
     return SGDStep(param, velocity)
 
 
-def _sgd_step_inplace(param, grad, velocity, lr, momentum, nesterov, scratch) -> None:
-    """``sgd_step`` written into param and velocity: same operations, same order."""
-    if momentum == 0.0 and not nesterov:
-        # velocity = 0 * velocity - lr * grad = (-lr) * grad exactly; then param += velocity.
-        np.multiply(grad, -lr, out=velocity)
-        param += velocity
-        return
-    lr_grad, work = scratch
-    velocity *= momentum
-    np.multiply(grad, lr, out=lr_grad)
-    velocity -= lr_grad
-    if nesterov:
-        np.multiply(velocity, momentum, out=work)
-        param += work
-        param -= lr_grad
-    else:
-        param += velocity
-
-
 class SGD(Optimizer):
     """Stochastic gradient descent: SGD(lr=0.01, momentum=0.0, decay=0.0, nesterov=False).
 
@@ -101,11 +82,6 @@ class SGD(Optimizer):
         self.nesterov = check_bool("SGD", "nesterov", nesterov)
 
     def _apply(self, params, grads, lr, t):
-        for param, grad, velocity, scratch in zip(params, grads, self.velocities, self._scratch):
-            _sgd_step_inplace(param, grad, velocity, lr, self.momentum, self.nesterov, scratch)
-
-    def _fused_step(self, lr, t):
-        if self.momentum == 0.0 and not self.nesterov:
-            return "sgd_plain", self.state_names, (-lr,)
-        kernel = "sgd_nesterov" if self.nesterov else "sgd_momentum"
-        return kernel, self.state_names, (lr, self.momentum)
+        for i, (param, grad) in enumerate(zip(params, grads)):
+            param[...], self.velocities[i] = sgd_step(param, grad, self.velocities[i], lr,
+                                                      self.momentum, self.nesterov)

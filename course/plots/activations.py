@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import activations
 from .style import light_figure
-from .style import COLORS, new_figure
+from .style import COLORS, new_figure, fs, lw
 
 __all__ = ["SOFTMAX_OTHERS", "RANGES", "USES", "activation_curve", "plot_activation", "ActivationFigure",
            "plot_activations", "plot_softmax"]
@@ -66,15 +66,15 @@ def _draw(ax, name: str, x, legend: bool = True, x0: float | None = None):
         f0, df0 = (float(v[0]) for v in activation_curve(name, np.array([x0])))
         span = (x[-1] - x[0]) / 6
         tx = np.array([x0 - span, x0 + span])
-        ax.plot(tx, f0 + df0 * (tx - x0), color=COLORS["green"], linestyle=":", lw=2.5,
+        ax.plot(tx, f0 + df0 * (tx - x0), color=COLORS["green"], linestyle=":", lw=lw(2.5),
                 label=f"slope at x0 = {df0:.3g}")
         ax.plot([x0], [f0], "o", color=COLORS["green"], markersize=7, zorder=4)
-    ax.axhline(0, color="black", lw=0.7)
-    ax.axvline(0, color="black", lw=0.7)
+    ax.axhline(0, color="black", lw=lw(0.7))
+    ax.axvline(0, color="black", lw=lw(0.7))
     ax.set_xlabel("x (the weighted sum z)" if name != "softmax" else "score of class 1")
     ax.set_ylabel("value")
     if legend:
-        ax.legend(loc="upper left", fontsize=9, framealpha=0.9)
+        ax.legend(loc="upper left", fontsize=fs(9), framealpha=0.9)
     return f, df
 
 
@@ -94,12 +94,12 @@ class ActivationFigure:
         self.df, = ax.plot([], [], color=COLORS["vermillion"], linestyle="--", label="derivative")
         self.tangent = self.point = None
         if tangent:
-            self.tangent, = ax.plot([], [], color=COLORS["green"], linestyle=":", lw=2.5, label="slope at x0")
+            self.tangent, = ax.plot([], [], color=COLORS["green"], linestyle=":", lw=lw(2.5), label="slope at x0")
             self.point, = ax.plot([], [], "o", color=COLORS["green"], markersize=7, zorder=4)
-        ax.axhline(0, color="black", lw=0.7)
-        ax.axvline(0, color="black", lw=0.7)
+        ax.axhline(0, color="black", lw=lw(0.7))
+        ax.axvline(0, color="black", lw=lw(0.7))
         ax.set_ylabel("value")
-        self.legend = ax.legend(loc="upper left", fontsize=9, framealpha=0.9)
+        self.legend = ax.legend(loc="upper left", fontsize=fs(9), framealpha=0.9)
 
     def update(self, name: str = "sigmoid", x_min: float = -5.0, x_max: float = 5.0, x0: float | None = None):
         """Draw ``name`` on [x_min, x_max] (and its tangent at x0); returns the Figure."""
@@ -128,7 +128,7 @@ class ActivationFigure:
         self.ax.autoscale_view()
         self.ax.set_xlabel("x (the weighted sum z)" if name != "softmax" else "score of class 1")
         self.ax.set_title(f"{name}: values in {RANGES.get(name, '?')}\nused for {USES.get(name, '?')}",
-                          fontsize=10)
+                          fontsize=fs(10))
         return self.fig
 
 
@@ -150,7 +150,7 @@ def plot_activations(names=("linear", "sigmoid", "tanh", "relu", "softmax"), x_m
         title = f"{name}\nrange {RANGES.get(name, '?')}"
         if name == "softmax":
             title = "softmax (scores x, 0, 1)\nrange (0, 1)"
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=fs(10))
         if name in ("linear", "relu"):
             ax.set_ylim(-5.5, 5.5)
         else:
@@ -170,13 +170,13 @@ def plot_softmax(logits, class_names=None, title: str = "Softmax turns scores in
     names = list(class_names) if class_names is not None else [str(i) for i in range(len(logits))]
     fig, (left, right) = new_figure(2, 1, width=3.8, height=3.0)
     left.bar(names, logits, color=COLORS["sky"], edgecolor="black")
-    left.axhline(0, color="black", lw=0.7)
+    left.axhline(0, color="black", lw=lw(0.7))
     left.set_title("scores z (any real numbers)")
     left.set_xlabel("class")
     left.set_ylabel("score")
     bars = right.bar(names, probs, color=COLORS["blue"], edgecolor="black")
     for bar, p in zip(bars, probs):
-        right.text(bar.get_x() + bar.get_width() / 2, p + 0.02, f"{p:.2f}", ha="center", fontsize=9)
+        right.text(bar.get_x() + bar.get_width() / 2, p + 0.02, f"{p:.2f}", ha="center", fontsize=fs(9))
     right.set_ylim(0, 1.1)
     right.set_title(f"softmax(z): sum = {probs.sum():.2f}")
     right.set_xlabel("class")

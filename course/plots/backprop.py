@@ -5,6 +5,8 @@
     plot_gradient_check(names, errors)       relative error of each weight's gradient (log scale)
     plot_gradient_norms(norms)               ||dL/dkernel|| per layer, one line per network
     plot_backprop_step(...)                  the backprop stepper's figure: loss, gradients, regions
+    plot_computation_graph(graph)            a 2-2-1 network as a computation graph: values
+                                             forward, gradients backward (by hand)
 
 Every function returns a matplotlib Figure (not attached to pyplot).
 """
@@ -15,10 +17,11 @@ from matplotlib.ticker import MaxNLocator
 
 from .network import draw_network
 from .perceptron import CLASS_STYLE, update_class_points
-from .style import COLORS, LINESTYLES, color, light_figure, log_ticks, new_figure
+from .style import COLORS, LINESTYLES, color, light_figure, log_ticks, new_figure, fs, lw, presenting
 
 __all__ = ["plot_losses_vs_prediction", "plot_error_shares", "plot_gradient_check",
-           "plot_gradient_norms", "stack_heatmaps", "plot_backprop_step", "BackpropFigure"]
+           "plot_gradient_norms", "stack_heatmaps", "plot_backprop_step", "BackpropFigure",
+           "plot_computation_graph"]
 
 
 def plot_losses_vs_prediction():
@@ -80,14 +83,14 @@ def plot_error_shares(trace, example: int = 0, title: str | None = None):
             for j, b in enumerate(centres[k + 1]):
                 w = kernel[i, j]
                 ax.plot([a[0], b[0]], [a[1], b[1]], color=COLORS["green"] if w >= 0 else COLORS["vermillion"],
-                        lw=0.8 + 1.2 * min(abs(w), 2.0), alpha=0.7, zorder=1)
+                        lw=lw(0.8) + 1.2 * min(abs(w), 2.0), alpha=0.7, zorder=1)
                 t = 0.78 - 0.4 * j / max(len(centres[k + 1]) - 1, 1)
-                ax.text(a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1]), f"{w:+.1f}", fontsize=8,
+                ax.text(a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1]), f"{w:+.1f}", fontsize=fs(8),
                         ha="center", va="center", zorder=4,
                         bbox={"fc": "white", "ec": "none", "pad": 0.3, "alpha": 0.9})
     ax.set_xlim(0, 1.02)
     ax.set_title(title or f"The return for one example (loss {trace.loss:.4f}): each neuron's "
-                 "share of the error", fontsize=11)
+                 "share of the error", fontsize=fs(11))
     return fig
 
 
@@ -115,7 +118,7 @@ def plot_gradient_check(names, errors, title: str = "Gradient check: analytic vs
     ax.set_xlabel("weight array")
     ax.set_ylabel("relative error")
     ax.set_title(title)
-    ax.legend(loc="upper right", fontsize=9)
+    ax.legend(loc="upper right", fontsize=fs(9))
     ax.tick_params(axis="x", labelrotation=30)
     return fig
 
@@ -167,6 +170,13 @@ def stack_heatmaps(arrays, gap: int = 1):
     return canvas, spans, scales
 
 
+def _short(name: str) -> str:
+    """hidden_1 -> h1, output -> out: a layer's name under a narrow heat-map column."""
+    if name.startswith("hidden_"):
+        return "h" + name[len("hidden_"):]
+    return {"output": "out"}.get(name, name)
+
+
 class BackpropFigure:
     """The backprop stepper's figure, one row of four panels, built once and updated each step:
 
@@ -178,7 +188,8 @@ class BackpropFigure:
 
     def __init__(self, layer_names, title: bool = True):
         self.layer_names = list(layer_names)
-        self.fig, axes = light_figure(4, width=2.9, height=3.1, top=0.75 if title else 0.45,
+        # wider on a projector: three layers' names and scales under the heat map
+        self.fig, axes = light_figure(4, width=3.2 if presenting() else 2.9, height=3.1, top=0.75 if title else 0.45,
                                       bottom=0.75, wspace=1.2)
         self.loss_ax, self.norm_ax, self.heat_ax, self.region_ax = loss_ax, norm_ax, heat_ax, region_ax = axes
         self.loss, = loss_ax.plot([], [], color=COLORS["blue"])
@@ -190,24 +201,24 @@ class BackpropFigure:
         norm_ax.set_yscale("log")
         norm_ax.set_xlabel("step")
         norm_ax.set_ylabel("||dkernel||")
-        norm_ax.set_title("gradient size per layer", fontsize=10)
-        norm_ax.legend(fontsize=8, loc="upper right", framealpha=0.8)
+        norm_ax.set_title("gradient size per layer", fontsize=fs(10))
+        norm_ax.legend(fontsize=fs(8), loc="upper right", framealpha=0.8)
         self.heat = None
         heat_ax.grid(False)
         heat_ax.set_yticks([])
         heat_ax.set_ylabel("input of the layer")
-        heat_ax.set_title("dkernel now (orange +, purple -)", fontsize=10)
+        heat_ax.set_title("dkernel now (orange +, purple -)", fontsize=fs(10))
         self.regions = None
         self.points: dict = {}
         region_ax.set_xlabel("x₁")
         region_ax.set_ylabel("x₂")
-        region_ax.set_title("predicted class now", fontsize=10)
+        region_ax.set_title("predicted class now", fontsize=fs(10))
         # few ticks: creating and measuring tick labels is most of the cost of a redraw
         for ax in (loss_ax, norm_ax, region_ax):
             ax.xaxis.set_major_locator(MaxNLocator(4, integer=ax is not region_ax))
         loss_ax.yaxis.set_major_locator(MaxNLocator(4))
         region_ax.yaxis.set_major_locator(MaxNLocator(4))
-        self.title = self.fig.suptitle("", fontsize=11)
+        self.title = self.fig.suptitle("", fontsize=fs(11))
 
     def update(self, steps: int, losses, norm_history, dkernels, regions=None, x=None, y=None, title: str = ""):
         """Show the state after ``steps`` updates (see ``plot_backprop_step``); returns the Figure."""
@@ -216,7 +227,7 @@ class BackpropFigure:
         self.loss.set_data(t, losses)
         self.last.set_data(t[-1:], losses[-1:])
         _autoscale(self.loss_ax)
-        self.loss_ax.set_title(f"loss after {steps} steps: {losses[-1]:.3f}", fontsize=10)
+        self.loss_ax.set_title(f"loss after {steps} steps: {losses[-1]:.3f}", fontsize=fs(10))
         norm_history = np.asarray(norm_history, dtype=float).reshape(len(t), -1)
         for k, line in enumerate(self.norms):
             line.set_data(t, np.maximum(norm_history[:, k], 1e-12))
@@ -253,8 +264,11 @@ class BackpropFigure:
             self.heat_ax.set_xticks([(a + b - 1) / 2 for a, b in spans])
         else:
             self.heat.set_data(data)
-        self.heat_ax.set_xticklabels([f"{name}\nmax {scale:.0e}" for name, scale in zip(self.layer_names, scales)],
-                                     fontsize=7.5)
+        if presenting():    # larger text, the same room: short names ("h1", "out") over the scale
+            labels = [f"{_short(name)}\n{scale:.0e}" for name, scale in zip(self.layer_names, scales)]
+        else:
+            labels = [f"{name}\nmax {scale:.0e}" for name, scale in zip(self.layer_names, scales)]
+        self.heat_ax.set_xticklabels(labels, fontsize=fs(7.5))
 
     def _show_points(self, x, y) -> None:
         update_class_points(self.region_ax, self.points, x, y, size=10)
@@ -275,3 +289,69 @@ def plot_backprop_step(steps: int, losses, norm_history, dkernels, layer_names, 
     """
     figure = BackpropFigure(layer_names, title=bool(title))
     return figure.update(steps, losses, norm_history, dkernels, regions=regions, x=x, y=y, title=title)
+
+
+_GRAPH_NODES = {"x1": (0.0, 1.0), "x2": (0.0, 0.0), "z1": (2.2, 1.0), "z2": (2.2, 0.0),
+                "h1": (3.7, 1.0), "h2": (3.7, 0.0), "z3": (5.3, 0.5), "p": (6.6, 0.5), "L": (7.9, 0.5)}
+_GRAPH_EDGES = [("x1", "z1", "w11"), ("x2", "z1", "w21"), ("x1", "z2", "w12"), ("x2", "z2", "w22"),
+                ("z1", "h1", "σ"), ("z2", "h2", "σ"), ("h1", "z3", "v1"), ("h2", "z3", "v2"),
+                ("z3", "p", "σ"), ("p", "L", "(p-y)²")]
+#: where each weight's label sits: fraction along its edge, and a vertical offset
+_LABEL_AT = {"w11": (0.5, 0.16), "w22": (0.5, -0.16), "w21": (0.36, 0.0), "w12": (0.36, 0.0),
+             "v1": (0.62, 0.2), "v2": (0.45, -0.2)}
+_BOX = {"fc": "white", "ec": COLORS["vermillion"], "pad": 0.25, "alpha": 0.95, "lw": 0.6}
+
+
+def plot_computation_graph(graph, title: str | None = None):
+    """A 2-2-1 network drawn as a computation graph: each node with its value (forward, blue)
+    and its gradient dL/dnode (backward, vermillion); each weight with its value and dL/dweight.
+
+    graph: a ``HandGraph`` from ``course.derivations.backprop_by_hand``.
+    """
+    fig, ax = new_figure(width=11.5, height=5.0)
+    value, grad, wgrad, w = graph.value, graph.grad, graph.weight_grad, graph.weights
+    for a, b, label in _GRAPH_EDGES:
+        (xa, ya), (xb, yb) = _GRAPH_NODES[a], _GRAPH_NODES[b]
+        dx, dy = xb - xa, yb - ya
+        norm = float(np.hypot(dx, dy))
+        shrink = 0.22 / norm
+        ax.annotate("", xy=(xb - shrink * dx, yb - shrink * dy), xytext=(xa + shrink * dx, ya + shrink * dy),
+                    arrowprops=dict(arrowstyle="->", color="grey", lw=1.2), zorder=1)
+        if label in w:
+            t, offset = _LABEL_AT[label]
+            ax.text(xa + t * dx, ya + t * dy + offset,
+                    f"{label} = {w[label]:+.2f}\n∂L/∂{label} = {wgrad[label]:+.4f}", fontsize=fs(8),
+                    ha="center", va="center", zorder=4, bbox=_BOX)
+        else:
+            ax.text(xa + dx / 2, ya + dy / 2 + 0.05, label, fontsize=fs(10), ha="center", va="bottom",
+                    color="dimgrey")
+    for name, (x, y) in _GRAPH_NODES.items():
+        ax.scatter([x], [y], s=900, facecolors="white", edgecolors=COLORS["black"], linewidths=1.5, zorder=3)
+        ax.text(x, y, name, ha="center", va="center", fontsize=fs(11), zorder=5, weight="bold")
+        ax.text(x, y + 0.17, f"{value[name]:+.4f}", ha="center", va="bottom", fontsize=fs(9),
+                color=COLORS["blue"], zorder=5)
+        if name in grad:
+            ax.text(x, y - 0.17, f"∂L/∂{name} = {grad[name]:+.4f}", ha="center", va="top", fontsize=fs(8.5),
+                    color=COLORS["vermillion"], zorder=5)
+    for name, (x, y), dy in (("b1", _GRAPH_NODES["z1"], 0.5), ("b2", _GRAPH_NODES["z2"], -0.5),
+                             ("c", (_GRAPH_NODES["z3"][0] + 0.65, _GRAPH_NODES["z3"][1]), -0.55)):
+        ax.text(x, y + dy, f"+ {name} = {w[name]:+.2f}\n∂L/∂{name} = {wgrad[name]:+.4f}",
+                fontsize=fs(8), ha="center", va="center", zorder=4, bbox=_BOX)
+    ax.annotate("", xy=(7.4, -0.9), xytext=(0.5, -0.9), arrowprops=dict(arrowstyle="->", color=COLORS["blue"], lw=2))
+    ax.text(4.0, -0.86, "forward: values (blue, above each node)", color=COLORS["blue"], ha="center",
+            va="bottom", fontsize=fs(9))
+    ax.annotate("", xy=(0.5, -1.1), xytext=(7.4, -1.1),
+                arrowprops=dict(arrowstyle="->", color=COLORS["vermillion"], lw=2))
+    ax.text(4.0, -1.14, "backward: gradients ∂L/∂node (orange, below each node); each is the "
+            "gradient arriving times the node's local derivative", color=COLORS["vermillion"],
+            ha="center", va="top", fontsize=fs(9))
+    ax.set_xlim(-0.6, 8.5)
+    ax.set_ylim(-1.45, 1.75)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    ax.set_xlabel("input  →  hidden pre-activation z  →  hidden output h  →  output  →  loss")
+    ax.set_ylabel("hidden unit 1 (top), 2 (bottom)")
+    ax.set_title(title or f"Backpropagation by hand: one example (x1 = {value['x1']:g}, "
+                 f"x2 = {value['x2']:g}, y = {value['y']:g}), loss {value['L']:.4f}")
+    return fig

@@ -12,17 +12,21 @@ that ``run_optimizer`` returns) and gives back a matplotlib Figure.
     plot_restarts         many random starts, coloured by the minimum each one reaches
     plot_batch_noise      loss of every update for online, mini-batch and batch descent
     plot_lr_schedules     learning rate against update number (decay)
+    plot_step_per_weight  paths on a valley, and how far each weight moves per step (Adagrad's idea)
 """
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
-from ..experiments import divergence_step
-from .style import COLORS, LINESTYLES, _few_ticks, color, light_figure, log_ticks, new_figure
+from ..landscapes import divergence_step
+from .style import COLORS, LINESTYLES, _few_ticks, color, fs, light_figure, log_ticks, lw, new_figure, presenting
 
 __all__ = [
     "plot_gradient_step", "plot_descent_1d", "plot_learning_rates", "plot_paths_2d", "plot_race",
     "plot_descent", "DescentFigure", "plot_restarts", "plot_batch_noise", "plot_lr_schedules", "plot_loss_curves",
+    "plot_step_per_weight",
 ]
 
 
@@ -56,7 +60,7 @@ def _finite(trajectory):
 # -- one dimension ----------------------------------------------------------------------------------
 def _draw_curve(ax, landscape, n: int = 400):
     x, values = landscape.grid(n)
-    ax.plot(x, values, color=COLORS["black"], linewidth=1.5, label="loss L(w)")
+    ax.plot(x, values, color=COLORS["black"], linewidth=lw(1.5), label="loss L(w)")
     ax.set_xlim(*landscape.bounds[0])
     ax.set_xlabel("weight w")
     ax.set_ylabel("loss L(w)")
@@ -68,7 +72,7 @@ def _draw_path_1d(ax, trajectory, index: int, label: str, markersize: float | No
     if markersize is None:
         markersize = 5 if len(path) <= 40 else 3
     ax.plot(path[:, 0], losses, marker="o", markersize=markersize, color=color(index),
-            linestyle=LINESTYLES[index % len(LINESTYLES)], linewidth=1.2, alpha=0.9, label=label)
+            linestyle=LINESTYLES[index % len(LINESTYLES)], linewidth=lw(1.2), alpha=0.9, label=label)
     ax.plot(path[:1, 0], losses[:1], marker="s", markersize=markersize + 3, color=color(index),
             linestyle="none")
 
@@ -92,16 +96,16 @@ def plot_gradient_step(landscape, w0: float, lr: float, title: str | None = None
     ax.plot(tx, loss0 + slope * (tx - w0), color=COLORS["orange"], linestyle="--",
             label=f"slope (gradient) = {slope:.2f}")
     ax.annotate("", xy=(w1, loss0), xytext=(w0, loss0),
-                arrowprops=dict(arrowstyle="-|>", color=COLORS["vermillion"], linewidth=2,
+                arrowprops=dict(arrowstyle="-|>", color=COLORS["vermillion"], linewidth=lw(2),
                                 mutation_scale=18))
     ax.plot([], [], color=COLORS["vermillion"], label=f"step = -lr x gradient = {-lr * slope:.2f}")
     loss1 = float(landscape.value(w1))
-    ax.plot([w1, w1], [loss0, loss1], color=COLORS["green"], linestyle=":", linewidth=1.5)
+    ax.plot([w1, w1], [loss0, loss1], color=COLORS["green"], linestyle=":", linewidth=lw(1.5))
     ax.plot([w0], [loss0], "s", color=COLORS["blue"], markersize=9, label=f"w = {w0:.2f}")
     ax.plot([w1], [loss1], "o", color=COLORS["green"], markersize=9, label=f"next w = {w1:.2f}")
     ax.set_ylim(min(values) - 0.05 * np.ptp(values), max(values) * 1.05)
     ax.set_title(title or f"One step of gradient descent (learning rate {lr:g})")
-    ax.legend(loc="lower left", fontsize=9)
+    ax.legend(loc="lower left", fontsize=fs(9))
     return fig
 
 
@@ -117,7 +121,7 @@ def plot_descent_1d(landscape, trajectories, title: str = "Gradient descent in o
         _draw_path_1d(ax, trajectory, i, label)
     ax.plot([], [], "s", color="0.4", markersize=7, linestyle="none", label="start")
     ax.set_title(title)
-    ax.legend(loc="upper center", fontsize=9)
+    ax.legend(loc="upper center", fontsize=fs(9))
     return fig if fig is not None else ax.figure
 
 
@@ -139,7 +143,7 @@ def plot_loss_curves(trajectories, ax=None, log: bool = True, title: str = "Loss
     ax.set_ylabel("loss" + (" (log scale)" if log and positive else ""))
     ax.set_title(title)
     if len(trajectories) > 1:
-        ax.legend(fontsize=9)
+        ax.legend(fontsize=fs(9))
     return fig if fig is not None else ax.figure
 
 
@@ -153,7 +157,7 @@ def plot_learning_rates(landscape, trajectories: dict, title: str = "The same st
         _draw_curve(ax, landscape)
         _draw_path_1d(ax, trajectory, i, label, markersize=4)
         ax.set_title(label)
-        ax.legend(loc="upper center", fontsize=8)
+        ax.legend(loc="upper center", fontsize=fs(8))
     plot_loss_curves(trajectories, ax=axes[-1], log=True, title="Loss at each step")
     fig.suptitle(title)
     return fig
@@ -209,7 +213,7 @@ def plot_paths_2d(landscape, trajectories, title: str | None = None, ax=None, gr
     for i, (label, trajectory) in enumerate(trajectories.items()):
         path, _ = _finite(trajectory)
         ax.plot(path[:, 0], path[:, 1], color=color(i), linestyle=LINESTYLES[i % len(LINESTYLES)],
-                linewidth=1.6, marker="o" if len(path) <= 40 else None, markersize=3, label=label)
+                linewidth=lw(1.6), marker="o" if len(path) <= 40 else None, markersize=3, label=label)
         ax.plot(path[-1:, 0], path[-1:, 1], marker="o", color=color(i), markersize=6,
                 markeredgecolor="white", linestyle="none")
     start = next(iter(trajectories.values())).path[0]
@@ -217,7 +221,7 @@ def plot_paths_2d(landscape, trajectories, title: str | None = None, ax=None, gr
             linestyle="none", label="start" if legend else "_start")
     ax.set_title(title or f"Paths on the {landscape.name} landscape")
     if legend:
-        ax.legend(fontsize=8, loc=legend_loc, framealpha=0.85)
+        ax.legend(fontsize=fs(8), loc=legend_loc, framealpha=0.85)
     return fig if fig is not None else ax.figure
 
 
@@ -248,15 +252,17 @@ class DescentFigure:
 
     def __init__(self, landscape, grids: dict | None = None, width: float = 4.0, height: float = 3.0):
         self.grids = grids
-        self.fig, (self.left, self.right) = light_figure(ncols=2, width=width, height=height)
+        # on a projector the long title (optimizer, landscape, loss, where) takes two lines
+        self.fig, (self.left, self.right) = light_figure(ncols=2, width=width, height=height,
+                                                         top=0.8 if presenting() else 0.6)
         # zorder 3: above the curve or the contours, whichever landscape is shown
-        self.path, = self.left.plot([], [], color=color(0), linewidth=1.4, marker="o", markersize=3, zorder=3)
+        self.path, = self.left.plot([], [], color=color(0), linewidth=lw(1.4), marker="o", markersize=3, zorder=3)
         self.start, = self.left.plot([], [], "s", color=color(0), markersize=7, zorder=3)
         self.end, = self.left.plot([], [], "o", color=color(0), markersize=6, markeredgecolor="white", zorder=3)
         self.loss, = self.right.plot([], [], color=color(0))
         self.right.set_xlabel("step")
         self.right.set_title("Loss at each step")
-        self.title = self.fig.suptitle("", fontsize=10)
+        self.title = self.fig.suptitle("", fontsize=fs(10))
         self.landscape = None
         self._background: list = []
         self.set_landscape(landscape)
@@ -313,6 +319,9 @@ class DescentFigure:
             self.right.set_ylim(low - pad, high + pad)
         self.right.set_xlim(0, max(len(capped) - 1, 1))
         self.right.set_ylabel("loss (log scale)" if log else "loss")
+        if presenting():    # the characters that fit the figure's width at the title's size
+            fits = int(self.fig.get_figwidth() * 72 / (0.6 * self.title.get_fontsize()))
+            title = "\n".join(textwrap.wrap(title, width=fits)) if title else title
         self.title.set_text(title)
         return self.fig
 
@@ -347,11 +356,11 @@ def plot_restarts(landscape, trajectories, title: str = "Restarting from random 
             label = "ends in the global minimum" if k == 0 else "ends in a local minimum"
             seen.add(k == 0)
         if landscape.dim == 1:
-            ax.plot(path[:, 0], losses, color=c, linewidth=1, alpha=0.6)
+            ax.plot(path[:, 0], losses, color=c, linewidth=lw(1), alpha=0.6)
             ax.plot(path[:1, 0], losses[:1], "s", color=c, markersize=6, alpha=0.8)
             ax.plot(path[-1:, 0], losses[-1:], "o", color=c, markersize=8, label=label)
         else:
-            ax.plot(path[:, 0], path[:, 1], color=c, linewidth=1, alpha=0.6)
+            ax.plot(path[:, 0], path[:, 1], color=c, linewidth=lw(1), alpha=0.6)
             ax.plot(path[:1, 0], path[:1, 1], "s", color=c, markersize=6, alpha=0.8)
             ax.plot(path[-1:, 0], path[-1:, 1], "o", color=c, markersize=8, label=label)
     ax.plot([], [], "s", color="0.4", markersize=6, label="start of a run")
@@ -360,7 +369,7 @@ def plot_restarts(landscape, trajectories, title: str = "Restarting from random 
     ax.annotate("best of the restarts", xy=(end[0], y_best), xytext=(0.02, 0.9), textcoords="axes fraction",
                 arrowprops=dict(arrowstyle="->", color=COLORS["black"]))
     ax.set_title(title)
-    ax.legend(loc="upper right", fontsize=9)
+    ax.legend(loc="upper right", fontsize=fs(9))
     return fig
 
 
@@ -375,7 +384,7 @@ def plot_batch_noise(runs: dict, title: str = "Online, mini-batch and batch grad
         epochs_axis = np.arange(len(run.losses)) / run.steps_per_epoch
         n = len(run.losses)
         left.plot(epochs_axis, run.losses, color=color(i), linestyle="-" if n > 50 else LINESTYLES[i % 7],
-                  linewidth=0.5 if n > 200 else 1.8, alpha=0.5 if n > 200 else 1.0,
+                  linewidth=lw(0.5) if n > 200 else 1.8, alpha=0.5 if n > 200 else 1.0,
                   marker=None if n > 50 else "o", markersize=6, zorder=3 if n <= 200 else 2,
                   label=f"{label}: batch {run.batch_size}, {run.steps_per_epoch} updates/epoch")
         right.plot(np.arange(len(run.epoch_loss)), run.epoch_loss, color=color(i),
@@ -385,12 +394,12 @@ def plot_batch_noise(runs: dict, title: str = "Online, mini-batch and batch grad
     left.set_xlabel("epochs (passes over the training data)")
     left.set_ylabel("loss of the update's batch")
     left.set_title("Loss of every update")
-    left.legend(fontsize=8, loc="lower left")
+    left.legend(fontsize=fs(8), loc="lower left")
     right.set_xlabel("epoch")
     right.set_xticks(np.arange(len(next(iter(runs.values())).epoch_loss)))
     right.set_ylabel("loss on the whole training set")
     right.set_title("Progress per epoch")
-    right.legend(fontsize=8)
+    right.legend(fontsize=fs(8))
     fig.suptitle(title)
     return fig
 
@@ -404,4 +413,33 @@ def plot_lr_schedules(schedules: dict, title: str = "Learning-rate decay: lr / (
     ax.set_ylabel("learning rate used")
     ax.set_title(title)
     ax.legend()
+    return fig
+
+
+def plot_step_per_weight(landscape, trajectories: dict, title: str = "A step size per weight",
+                         weight_names=("w1 (flat direction)", "w2 (steep direction)")):
+    """Left: the paths on a 2-D landscape. Right: |change of each weight| at every step, one
+    colour per optimizer, solid for the first weight and dashed for the second.
+
+    On an elongated valley plain SGD moves the steep weight far more than the flat one (its
+    step is lr times the gradient); Adagrad and its successors give both weights steps of the
+    same size at first, because each weight's step is divided by its own gradient size.
+    """
+    trajectories = _as_dict(trajectories)
+    fig, (left, right) = new_figure(ncols=2, width=5.4, height=4.2)
+    plot_paths_2d(landscape, trajectories, ax=left, title=f"Paths on the {landscape.name}")
+    for i, (label, trajectory) in enumerate(trajectories.items()):
+        path, _ = _finite(trajectory)
+        steps = np.abs(np.diff(path, axis=0))
+        k = np.arange(1, len(steps) + 1)
+        for j, style in ((0, "-"), (1, "--")):
+            values = np.where(steps[:, j] > 0, steps[:, j], np.nan)
+            right.plot(k, values, color=color(i), linestyle=style, linewidth=1.6,
+                       label=f"{label}: {weight_names[j]}")
+    right.set_yscale("log")
+    right.set_xlabel("step")
+    right.set_ylabel("|change of the weight| in one step")
+    right.set_title("How far each weight moves")
+    right.legend(fontsize=fs(7), loc="lower left", framealpha=0.85)
+    fig.suptitle(title)
     return fig

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .style import LINESTYLES, color, new_figure
+from .style import LINESTYLES, color, new_figure, fs, lw
 
 __all__ = ["plot_activation_histograms", "plot_layer_spread", "plot_symmetry"]
 
@@ -41,12 +41,12 @@ def plot_activation_histograms(stats: dict, layers=None, title: str = "Activatio
             values = s.activations[j].ravel()
             ax.hist(values[np.isfinite(values)], bins=bins, range=(lo, hi), color=color(r), alpha=0.85)
             ax.set_yticks([])
-            ax.set_title(f"layer {j + 1}: std {s.activation_std[j]:.2g}", fontsize=9)
+            ax.set_title(f"layer {j + 1}: std {s.activation_std[j]:.2g}", fontsize=fs(9))
             if c == 0:
-                ax.set_ylabel(label, fontsize=9)
-            ax.tick_params(labelsize=7)
-    fig.supxlabel("output value of the layer's units (each row shares one range)", fontsize=10)
-    fig.supylabel("number of outputs (one row per initialisation)", fontsize=10)
+                ax.set_ylabel(label, fontsize=fs(9))
+            ax.tick_params(labelsize=fs(7))
+    fig.supxlabel("output value of the layer's units (each row shares one range)", fontsize=fs(10))
+    fig.supylabel("number of outputs (one row per initialisation)", fontsize=fs(10))
     fig.suptitle(title)
     return fig
 
@@ -79,7 +79,7 @@ def plot_layer_spread(stats: dict, title: str = "How the signal travels through 
         ax.set_xlabel("hidden layer")
         ax.set_ylabel(name + " (log scale)")
         ax.set_title(heading)
-    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=9)
+    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=fs(9))
     fig.suptitle(title)
     return fig
 
@@ -97,14 +97,14 @@ def plot_symmetry(runs: dict, input_index: int = 0, title: str = "Breaking the s
         kernels = run.kernels                                  # (epochs + 1, n_inputs, units)
         epochs = np.arange(kernels.shape[0])
         for j in range(kernels.shape[2]):
-            ax.plot(epochs, kernels[:, input_index, j], color=color(j), linewidth=1.5,
+            ax.plot(epochs, kernels[:, input_index, j], color=color(j), linewidth=lw(1.5),
                     linestyle=LINESTYLES[(j + j // len(LINESTYLES)) % len(LINESTYLES)],
                     label=f"unit {j + 1}" if j < 8 else None)
         ax.set_xlabel("epoch")
         ax.set_ylabel(f"weight from input {input_index + 1} to each unit")
         final_acc = run.history["accuracy"][-1]
         ax.set_title(f"{label}: {distinct_units(kernels[-1])} distinct unit(s), "
-                     f"accuracy {final_acc:.2f}", fontsize=10)
-        ax.legend(fontsize=7, ncol=2, loc="best")
+                     f"accuracy {final_acc:.2f}", fontsize=fs(10))
+        ax.legend(fontsize=fs(7), ncol=2, loc="best")
     fig.suptitle(title)
     return fig

@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from .perceptron import CLASS_STYLE, draw_points
-from .style import COLORS, new_figure
+from .style import COLORS, new_figure, fs, lw
 
 __all__ = ["draw_network", "plot_network", "plot_going_and_return", "plot_decision_regions",
            "decision_grid"]
@@ -53,7 +53,7 @@ def draw_network(ax, layer_sizes, layer_names=None, max_shown: int = 8, node_tex
     for left, right in zip(centres[:-1], centres[1:]):
         for a in left:
             for b in right:
-                ax.plot([a[0], b[0]], [a[1], b[1]], color="grey", lw=0.6, alpha=edge_alpha, zorder=1)
+                ax.plot([a[0], b[0]], [a[1], b[1]], color="grey", lw=lw(0.6), alpha=edge_alpha, zorder=1)
     for k, (size, layer) in enumerate(zip(layer_sizes, centres)):
         col = LAYER_COLORS[k % len(LAYER_COLORS)] if k else COLORS["black"]
         ax.scatter([p[0] for p in layer], [p[1] for p in layer], s=node_size, facecolors="white",
@@ -62,7 +62,7 @@ def draw_network(ax, layer_sizes, layer_names=None, max_shown: int = 8, node_tex
             if node_text is not None and node_text[k] is not None and j < len(node_text[k]):
                 left = k == 0 and n_layers > 1
                 ax.text(x - 0.035 if left else x + 0.03, y + (0 if left else 0.1), node_text[k][j],
-                        fontsize=9, va="center", ha="right" if left else "left",
+                        fontsize=fs(9), va="center", ha="right" if left else "left",
                         bbox={"fc": "white", "ec": "none", "alpha": 0.85, "pad": 0.5}, zorder=5)
         if size > max_shown:
             for dy in (-0.04, 0.0, 0.04):
@@ -71,7 +71,7 @@ def draw_network(ax, layer_sizes, layer_names=None, max_shown: int = 8, node_tex
             "input" if k == 0 else "output" if k == n_layers - 1 else f"hidden {k}")
         ax.text(xs[k], -0.07, f"{name}\n{size} neuron{'s' if size > 1 else ''}"
                 if k else f"{name}\n{size} value{'s' if size > 1 else ''}",
-                ha="center", va="top", fontsize=10)
+                ha="center", va="top", fontsize=fs(10))
     ax.set_xlim(0, 1)
     ax.set_ylim(-0.22, 1.05)
     ax.set_aspect("auto")
@@ -91,7 +91,7 @@ def plot_network(layer_sizes=(784, 10, 10), layer_names=None, title: str | None 
         for k in range(1, len(sizes)):
             n, m = sizes[k - 1], sizes[k]
             ax.text((xs[k - 1] + xs[k]) / 2, 1.04, f"{n}x{m} + {m} = {n * m + m:,} parameters",
-                    ha="center", fontsize=10, color=COLORS["vermillion"])
+                    ha="center", fontsize=fs(10), color=COLORS["vermillion"])
         ax.set_ylim(-0.22, 1.12)
     ax.set_title(title or "A fully connected network: " + "-".join(map(str, sizes)))
     return fig
@@ -109,20 +109,20 @@ def plot_going_and_return(layer_sizes=(3, 4, 4, 2)):
     ax.set_ylim(-0.42, 1.3)
     forward = COLORS["blue"]
     backward = COLORS["vermillion"]
-    ax.add_patch(FancyArrowPatch((0.04, 1.1), (0.8, 1.1), arrowstyle="-|>", mutation_scale=22, lw=3,
+    ax.add_patch(FancyArrowPatch((0.04, 1.1), (0.8, 1.1), arrowstyle="-|>", mutation_scale=22, lw=lw(3),
                                  color=forward))
     ax.text(0.42, 1.16, "going: forward propagation, each layer transforms and passes on",
-            ha="center", fontsize=10, color=forward)
+            ha="center", fontsize=fs(10), color=forward)
     ax.add_patch(FancyBboxPatch((0.79, 0.33), 0.18, 0.34, boxstyle="round,pad=0.01", fc="#f5f5f5",
-                                ec="black", lw=1.5))
-    ax.text(0.88, 0.5, "loss\nprediction\nvs label", ha="center", va="center", fontsize=10)
+                                ec="black", lw=lw(1.5)))
+    ax.text(0.88, 0.5, "loss\nprediction\nvs label", ha="center", va="center", fontsize=fs(10))
     ax.add_patch(FancyArrowPatch((0.70, 0.5), (0.785, 0.5), arrowstyle="-|>", mutation_scale=16,
-                                 lw=2, color=forward))
-    ax.add_patch(FancyArrowPatch((0.88, 0.3), (0.88, -0.3), arrowstyle="-", lw=3, color=backward))
+                                 lw=lw(2), color=forward))
+    ax.add_patch(FancyArrowPatch((0.88, 0.3), (0.88, -0.3), arrowstyle="-", lw=lw(3), color=backward))
     ax.add_patch(FancyArrowPatch((0.88, -0.3), (0.04, -0.3), arrowstyle="-|>", mutation_scale=22,
-                                 lw=3, color=backward))
+                                 lw=lw(3), color=backward))
     ax.text(0.46, -0.4, "return: backpropagation, each neuron gets its share of the error, "
-            "then every weight is updated", ha="center", fontsize=10, color=backward)
+            "then every weight is updated", ha="center", fontsize=fs(10), color=backward)
     ax.set_title("One iteration of learning: going (forward) and return (backward)")
     return fig
 
@@ -161,7 +161,7 @@ def plot_decision_regions(predict, x, y, title: str = "Decision regions", resolu
         ax.contour(gx, gy, classes.reshape(gx.shape), levels=[0.5], colors=["black"], linewidths=1.5)
     draw_points(ax, x, y, size=14)
     accuracy = float(np.mean(_predict_classes(predict, x) == np.asarray(y)))
-    ax.set_title(f"{title}\ntraining accuracy {accuracy:.0%}", fontsize=11)
+    ax.set_title(f"{title}\ntraining accuracy {accuracy:.0%}", fontsize=fs(11))
     return fig
 
 

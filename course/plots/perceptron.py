@@ -17,7 +17,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ..perceptron import neuron_forward
 from .style import light_figure
-from .style import COLORS, LINESTYLES, color, new_figure
+from .style import COLORS, LINESTYLES, color, new_figure, fs, lw
 
 __all__ = [
     "CLASS_STYLE", "draw_points", "draw_line_boundary", "plot_neuron", "plot_learning_loop",
@@ -106,37 +106,37 @@ def plot_neuron(weights=(0.5, -1.0, 0.8), bias: float = 0.2, inputs=None,
     ys = np.linspace(max(n, 3) - 0.5, 0.5, n)
     sum_xy, act_xy = (5.0, max(n, 3) / 2), (7.4, max(n, 3) / 2)
     for i, (w, yy) in enumerate(zip(weights, ys)):
-        ax.add_patch(Circle((1.0, yy), 0.38, fc="white", ec=COLORS["blue"], lw=2))
-        ax.text(1.0, yy, f"$x_{i + 1}$", ha="center", va="center", fontsize=12)
+        ax.add_patch(Circle((1.0, yy), 0.38, fc="white", ec=COLORS["blue"], lw=lw(2)))
+        ax.text(1.0, yy, f"$x_{i + 1}$", ha="center", va="center", fontsize=fs(12))
         if inputs is not None:
-            ax.text(0.5, yy, f"{inputs[i]:g}", ha="right", va="center", fontsize=11,
+            ax.text(0.5, yy, f"{inputs[i]:g}", ha="right", va="center", fontsize=fs(11),
                     color=COLORS["blue"])
         ax.add_patch(FancyArrowPatch((1.4, yy), (sum_xy[0] - 0.65, sum_xy[1]), arrowstyle="-|>",
-                                     mutation_scale=14, lw=1.2 + 1.5 * abs(w) / np.abs(weights).max(),
+                                     mutation_scale=14, lw=lw(1.2) + 1.5 * abs(w) / np.abs(weights).max(),
                                      color=COLORS["vermillion"] if w < 0 else COLORS["green"]))
         t = 0.45
         mx, my = 1.4 + t * (sum_xy[0] - 2.05), yy + t * (sum_xy[1] - yy)
-        ax.text(mx, my + 0.22, f"$w_{{{i + 1}j}}$ = {w:g}", ha="center", fontsize=10,
+        ax.text(mx, my + 0.22, f"$w_{{{i + 1}j}}$ = {w:g}", ha="center", fontsize=fs(10),
                 bbox={"fc": "white", "ec": "none", "alpha": 0.85, "pad": 1})
-    ax.add_patch(Circle(sum_xy, 0.62, fc="#eeeeee", ec="black", lw=2))
-    ax.text(*sum_xy, r"$\Sigma$", ha="center", va="center", fontsize=18)
-    ax.text(sum_xy[0], sum_xy[1] - 1.0, f"+ $b_j$ = {bias:g}", ha="center", fontsize=10)
+    ax.add_patch(Circle(sum_xy, 0.62, fc="#eeeeee", ec="black", lw=lw(2)))
+    ax.text(*sum_xy, r"$\Sigma$", ha="center", va="center", fontsize=fs(18))
+    ax.text(sum_xy[0], sum_xy[1] - 1.0, f"+ $b_j$ = {bias:g}", ha="center", fontsize=fs(10))
     ax.add_patch(FancyArrowPatch((sum_xy[0] + 0.62, sum_xy[1]), (act_xy[0] - 0.75, act_xy[1]),
-                                 arrowstyle="-|>", mutation_scale=14, lw=1.5, color="black"))
+                                 arrowstyle="-|>", mutation_scale=14, lw=lw(1.5), color="black"))
     ax.add_patch(FancyBboxPatch((act_xy[0] - 0.75, act_xy[1] - 0.45), 1.5, 0.9,
-                                boxstyle="round,pad=0.05", fc="white", ec=COLORS["purple"], lw=2))
-    ax.text(*act_xy, f"{activation}", ha="center", va="center", fontsize=10)
+                                boxstyle="round,pad=0.05", fc="white", ec=COLORS["purple"], lw=lw(2)))
+    ax.text(*act_xy, f"{activation}", ha="center", va="center", fontsize=fs(10))
     ax.add_patch(FancyArrowPatch((act_xy[0] + 0.8, act_xy[1]), (9.6, act_xy[1]),
-                                 arrowstyle="-|>", mutation_scale=14, lw=1.5, color="black"))
+                                 arrowstyle="-|>", mutation_scale=14, lw=lw(1.5), color="black"))
     if inputs is not None:
         z, out = (float(v) for v in neuron_forward(inputs, weights, bias, activation))
-        ax.text(6.2, sum_xy[1] + 0.3, f"$z_j$ = {z:.2f}", ha="center", fontsize=10)
-        ax.text(9.6, act_xy[1] + 0.3, f"out = {out:.3f}", ha="right", fontsize=10)
+        ax.text(6.2, sum_xy[1] + 0.3, f"$z_j$ = {z:.2f}", ha="center", fontsize=fs(10))
+        ax.text(9.6, act_xy[1] + 0.3, f"out = {out:.3f}", ha="right", fontsize=fs(10))
     else:
-        ax.text(6.2, sum_xy[1] + 0.3, "$z_j$", ha="center", fontsize=11)
-        ax.text(9.6, act_xy[1] + 0.3, "$f(z_j)$", ha="right", fontsize=11)
+        ax.text(6.2, sum_xy[1] + 0.3, "$z_j$", ha="center", fontsize=fs(11))
+        ax.text(9.6, act_xy[1] + 0.3, "$f(z_j)$", ha="right", fontsize=fs(11))
     ax.set_title(title or r"A neuron: $z_j = \sum_i x_i\, w_{ij} + b_j$, output $f(z_j)$"
-                 "\n(green arrows: positive weights, red: negative; thicker = larger)")
+                 "\n(green arrows: positive weights, orange: negative; thicker = larger)")
     return fig
 
 
@@ -181,10 +181,10 @@ def plot_learning_loop(highlight=None):
         strong = k in highlight
         ax.add_patch(FancyBboxPatch((cx - 0.6, cy - 0.27), 1.2, 0.54, boxstyle="round,pad=0.04",
                                     fc=CLASS_STYLE[0]["tint"] if strong else "white",
-                                    ec=color(k - 1), lw=3.5 if strong else 2, zorder=2))
-        ax.text(cx, cy + 0.13, name, ha="center", va="center", fontsize=11, weight="bold", zorder=3)
-        ax.text(cx, cy - 0.1, text, ha="center", va="center", fontsize=8.5, zorder=3)
-    arrow = dict(arrowstyle="-|>", mutation_scale=16, lw=1.8, color="black", zorder=1)
+                                    ec=color(k - 1), lw=lw(3.5) if strong else 2, zorder=2))
+        ax.text(cx, cy + 0.13, name, ha="center", va="center", fontsize=fs(11), weight="bold", zorder=3)
+        ax.text(cx, cy - 0.1, text, ha="center", va="center", fontsize=fs(8.5), zorder=3)
+    arrow = dict(arrowstyle="-|>", mutation_scale=16, lw=lw(1.8), color="black", zorder=1)
     ax.add_patch(FancyArrowPatch((-0.98, 1.12), (-0.64, 1.0), **arrow))
     for a, b in ((2, 3), (3, 4), (4, 5), (5, 2)):
         start_deg = angles[a] - half_gap[a]
@@ -226,7 +226,7 @@ def plot_boundaries_per_epoch(x, y, history, epochs=None, ncols: int = 4, title:
         draw_points(ax, x, y, size=14, legend=False)
         ax.label_outer()
         label = "random start" if k == 0 else f"{int(history.errors[k - 1])} mistakes in epoch"
-        ax.set_title(f"after epoch {k}\n{label}", fontsize=10)
+        ax.set_title(f"after epoch {k}\n{label}", fontsize=fs(10))
     for ax in axes[len(epochs):]:
         ax.axis("off")
     handles, labels = axes[0].get_legend_handles_labels()
@@ -244,7 +244,7 @@ def plot_errors_per_epoch(errors, title: str = "Mistakes per epoch"):
         values = np.asarray(values)
         ax.plot(np.arange(1, len(values) + 1), values, marker="o", markersize=4, color=color(i),
                 linestyle=LINESTYLES[i % len(LINESTYLES)], label=label)
-    ax.axhline(0, color="black", lw=0.8)
+    ax.axhline(0, color="black", lw=lw(0.8))
     ax.set_xlabel("epoch")
     ax.set_ylabel("misclassified examples")
     ax.set_title(title)
@@ -299,12 +299,12 @@ class PerceptronFigure:
         left, right = self.left, self.right
         self.tints = [left.add_patch(Polygon(np.zeros((3, 2)), closed=True, facecolor=CLASS_STYLE[k]["tint"],
                                              edgecolor="none", zorder=0)) for k in (0, 1)]
-        self.line, = left.plot([], [], color="black", linewidth=2, zorder=2)
+        self.line, = left.plot([], [], color="black", linewidth=lw(2), zorder=2)
         self.points: dict = {}
         left.set_xlabel("x₁")
         left.set_ylabel("x₂")
         self.errors, = right.plot([], [], marker="o", markersize=3, color=color(0))
-        right.axhline(0, color="black", lw=0.8)
+        right.axhline(0, color="black", lw=lw(0.8))
         right.xaxis.set_major_locator(MaxNLocator(5, integer=True))
         right.yaxis.set_major_locator(MaxNLocator(5, integer=True, steps=[1, 2, 2.5, 5, 10]))
         right.set_xlabel("epoch")
@@ -314,7 +314,7 @@ class PerceptronFigure:
     def _show_points(self, x, y) -> None:
         if update_class_points(self.left, self.points, x, y, size=12):   # new classes: new legend
             # a fixed place: loc="best" searches the points and costs a quarter of a redraw
-            self.left.legend(loc="upper center", ncols=2, fontsize=9, framealpha=0.9)
+            self.left.legend(loc="upper center", ncols=2, fontsize=fs(9), framealpha=0.9)
 
     def update(self, x, y, weights, bias, errors, title: str = ""):
         """Show the data (x, y), the line of (weights, bias) and the mistakes per epoch."""

@@ -6,7 +6,7 @@ every draw. ``CachedTextCanvas`` keeps the rasterised coverage of each (string, 
 sub-pixel offset) and stamps it in one call the next time, with the colour of that draw: the
 picture is the same, to within the rounding of overlapping glyph edges.
 
-    png = render_png(fig, dpi=80)           # what the dashboards show (PNG bytes)
+    png = render_png(fig, dpi=100)          # what the dashboards show (PNG bytes)
 
 Horizontal and vertical text (math text included) is cached; TeX and other angles are drawn
 as matplotlib draws them. Anything unexpected (another matplotlib version) falls back to the

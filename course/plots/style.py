@@ -2,35 +2,105 @@
 viewers, readable font sizes, and a helper that makes a titled, labelled figure.
 
 The palette is Okabe and Ito's (2008), distinguishable with every common kind of colour
-blindness; lines also differ by style where several share an axis.
+blindness; lines also differ by style where several share an axis. Its order puts far-apart
+hues next to each other (orange and vermilion, blue and sky blue are never neighbours), so that
+the first four series of a panel stay apart for every viewer.
+
+Two looks, one switch:
+
+    default      for a learner at a laptop: 100 dpi, no text under 9 pt (12.5 px)
+    projector    for a lecture room: ``presentation()``, or COURSE_PRESENTATION=1 in the
+                 environment before ``course`` is imported (``make lecture`` sets it): larger
+                 text (at least 14 pt), thicker lines, 110 dpi
+
+Sizes written in the plot functions go through ``fs(points)`` (text) and ``lw(points)``
+(lines), which apply the floor and the scale of the current look.
 """
 from __future__ import annotations
 
 import math
+import os
 
 import matplotlib
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
+from matplotlib.transforms import ScaledTranslation
 
-matplotlib.use("Agg", force=False)
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.font_manager import FontProperties  # noqa: E402
-from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator  # noqa: E402
-from matplotlib.transforms import ScaledTranslation  # noqa: E402
-
-__all__ = ["COLORS", "LINESTYLES", "new_figure", "light_figure", "color", "log_ticks", "xlabel_offset"]
+__all__ = ["COLORS", "LINESTYLES", "presentation", "presenting", "fs", "lw", "figure_dpi", "new_figure", "light_figure", "color", "log_ticks", "xlabel_offset"]
 
 COLORS = {
     "blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
     "purple": "#CC79A7", "sky": "#56B4E9", "yellow": "#F0E442", "black": "#000000",
 }
-CYCLE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000"]
+# blue, orange, bluish green, reddish purple, black, vermilion, sky blue
+CYCLE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#000000", "#D55E00", "#56B4E9"]
 LINESTYLES = ["-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1)), (0, (1, 1))]
 
-RC = {
+DEFAULT_RC = {
     "font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "legend.fontsize": 10,
+    "xtick.labelsize": 10, "ytick.labelsize": 10, "figure.titlesize": 12,
     "axes.grid": True, "grid.alpha": 0.3, "lines.linewidth": 2.0,
     "axes.prop_cycle": matplotlib.cycler(color=CYCLE),
-    "figure.dpi": 80, "savefig.dpi": 80,
+    "figure.dpi": 100, "savefig.dpi": 100,
 }
+PROJECTOR_RC = {
+    **DEFAULT_RC,
+    "font.size": 15, "axes.titlesize": 16, "axes.labelsize": 15, "legend.fontsize": 14,
+    "xtick.labelsize": 14, "ytick.labelsize": 14, "figure.titlesize": 17,
+    "lines.linewidth": 3.0, "lines.markersize": 8, "axes.linewidth": 1.2, "grid.linewidth": 1.0,
+    "xtick.major.width": 1.2, "ytick.major.width": 1.2,
+    "figure.dpi": 110, "savefig.dpi": 110,
+}
+#: (floor in points, scale) for sizes written in the plot functions: see ``fs``.
+_TEXT = {False: (9.0, 1.0), True: (14.0, 1.4)}
+_LINE = {False: 1.0, True: 1.5}
+
+#: The settings new figures are made with (changed in place by ``presentation``).
+RC = dict(DEFAULT_RC)
+_state = {"on": False}
+
+
+def presentation(on: bool = True) -> None:
+    """Switch every figure and dashboard drawn from now on to the projector look (or back).
+
+    Projector: text of at least 14 pt and lines 1.5 times as thick, at 110 dpi, so that the
+    smallest text of any figure of the lessons is at least 14 px high in a 1280x720 window.
+    The setting also reaches matplotlib's defaults (``rcParams``), for figures drawn by hand.
+    """
+    _state["on"] = bool(on)
+    RC.clear()
+    RC.update(PROJECTOR_RC if on else DEFAULT_RC)
+    matplotlib.rcParams.update({k: v for k, v in RC.items() if k != "axes.prop_cycle"})
+    matplotlib.rcParams["axes.prop_cycle"] = RC["axes.prop_cycle"]
+    try:
+        from .render import clear_text_cache
+
+        clear_text_cache()
+    except Exception:  # noqa: BLE001 - the cache only speeds things up
+        pass
+
+
+def presenting() -> bool:
+    """True while the projector look is on."""
+    return _state["on"]
+
+
+def fs(points: float) -> float:
+    """A font size written in a plot function, in the current look: at least the look's floor
+    (9 pt by default, 14 pt on a projector), scaled up on a projector."""
+    floor, scale = _TEXT[_state["on"]]
+    return max(floor, points * scale)
+
+
+def lw(points: float) -> float:
+    """A line width written in a plot function, in the current look (thicker on a projector)."""
+    return points * _LINE[_state["on"]]
+
+
+def figure_dpi() -> int:
+    """Dots per inch of the figures and dashboards in the current look."""
+    return int(RC["figure.dpi"])
 
 
 def color(i: int) -> str:
@@ -62,6 +132,13 @@ def light_figure(ncols: int = 2, width: float = 4.0, height: float = 3.0, left: 
     for one line of tick labels) instead of being placed again after measuring the tick labels
     at every draw. Returns (fig, axes).
     """
+    # the projector's text is larger: so are the margins, added to the figure (the axes keep
+    # their size), or the labels would run into the ticks and off the figure
+    k = _TEXT[_state["on"]][1]
+    extra_w = (k - 1) * (left + right + wspace * (ncols - 1))
+    extra_h = (k - 1) * (top + bottom)
+    left, right, bottom, top, wspace = (v * k for v in (left, right, bottom, top, wspace))
+    width, height = width + extra_w / ncols, height + extra_h
     with matplotlib.rc_context({**RC, "axes.titley": 1.0}):    # a fixed title position
         fig = Figure(figsize=(width * ncols, height))
         axes = fig.subplots(1, ncols, squeeze=False)[0]
@@ -128,3 +205,7 @@ def _plain_power(value, _position=None) -> str:
 
 
 _TICK_STEPS = [1, 2, 2.5, 5, 10]
+
+
+if os.environ.get("COURSE_PRESENTATION", "").strip().lower() in ("1", "true", "yes", "on"):
+    presentation(True)

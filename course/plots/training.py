@@ -13,10 +13,10 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 
 from .style import light_figure
-from .style import COLORS, LINESTYLES, color, new_figure
+from .style import COLORS, LINESTYLES, color, new_figure, fs, lw
 
 __all__ = ["plot_history", "plot_histories", "plot_decision_boundary", "plot_training", "TrainingFigure",
-           "plot_batch_size_sweep", "plot_book_comparison"]
+           "plot_batch_size_sweep", "plot_book_comparison", "plot_overfitting"]
 
 
 def _history_dict(history) -> dict:
@@ -46,12 +46,12 @@ def plot_history(history, title: str = "Learning curves", best_epoch: int | None
             ax.plot(_epochs(h[f"val_{metric}"]), h[f"val_{metric}"], color=COLORS["vermillion"],
                     linestyle="--", marker="s", markersize=3, label=f"validation {metric}")
         if best_epoch is not None:
-            ax.axvline(best_epoch + 1, color=COLORS["black"], linestyle=":", linewidth=1.5,
+            ax.axvline(best_epoch + 1, color=COLORS["black"], linestyle=":", linewidth=lw(1.5),
                        label=f"best epoch ({best_epoch + 1})")
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.set_title(metric.capitalize())
-        ax.legend(fontsize=9)
+        ax.legend(fontsize=fs(9))
     fig.suptitle(title)
     return fig
 
@@ -72,7 +72,7 @@ def plot_histories(histories: dict, keys=("val_loss", "val_accuracy"), title: st
         ax.set_ylabel(names.get(key, key))
         ax.set_title(names.get(key, key).capitalize())
         ax.set_xticks(_epochs(h[key]))
-    axes[0][-1].legend(fontsize=8, loc="best")
+    axes[0][-1].legend(fontsize=fs(8), loc="best")
     if title:
         fig.suptitle(title)
     return fig
@@ -141,10 +141,10 @@ class TrainingFigure:
             ax.set_xlabel("epoch")
             ax.set_ylabel(key)
             ax.set_title(key.capitalize())
-            ax.legend(fontsize=7, loc="upper right" if key == "loss" else "lower right")
+            ax.legend(fontsize=fs(7), loc="upper right" if key == "loss" else "lower right")
         self.loss_ax, self.acc_ax = loss_ax, acc_ax
         acc_ax.set_ylim(0.0, 1.02)
-        self.title = self.fig.suptitle("", fontsize=10)
+        self.title = self.fig.suptitle("", fontsize=fs(10))
         self.set_data(x, y)
 
     def set_data(self, x, y) -> None:
@@ -196,7 +196,11 @@ def plot_batch_size_sweep(sweep, title: str = "Time per epoch against batch size
     ax.set_xlabel("batch size (examples per update)")
     ax.set_ylabel("seconds per epoch (log scale)")
     ax.set_title(title)
-    ax.legend()
+    if len(sweep.seconds) > 3:     # several machines: the legend beside the axes, not over the lines
+        fig.set_size_inches(9.0, 3.8)
+        ax.legend(fontsize=fs(8), loc="center left", bbox_to_anchor=(1.02, 0.5))
+    else:
+        ax.legend()
     return fig
 
 
@@ -217,14 +221,46 @@ def plot_book_comparison(rows, title: str = "The book's MNIST runs, measured aga
                 color=COLORS["green"], markersize=7, label="Keras (mean)")
     claimed = np.array([100 * r.claimed_accuracy if r.claimed_accuracy is not None else np.nan
                         for r in rows])
-    ax.plot(positions, claimed, "_", color=COLORS["vermillion"], markersize=30, markeredgewidth=3,
-            label="the book's claim")
+    bound = np.array([bool(getattr(r, "claim_is_lower_bound", False)) for r in rows])
+    exact = np.where(bound, np.nan, claimed)
+    if np.isfinite(exact).any():
+        ax.plot(positions, exact, "_", color=COLORS["vermillion"], markersize=30, markeredgewidth=3,
+                label="the book's claim")
+    if bound.any():
+        at_least = np.where(bound, claimed, np.nan)
+        ax.plot(positions, at_least, "_", color=COLORS["orange"], markersize=30, markeredgewidth=3,
+                label="the book's claim: more than this")
+        for x, y in zip(positions[bound], at_least[bound]):
+            ax.annotate("", xy=(x - 0.2, y + 2.5), xytext=(x - 0.2, y),
+                        arrowprops=dict(arrowstyle="->", color=COLORS["orange"], lw=2))
     low = np.nanmin(np.concatenate([acc - err, claimed])) - 3
     ax.set_ylim(max(0, low), 100)
     ax.set_xlim(-0.5, len(rows) - 0.5)
-    ax.set_xticks(positions, [r.run for r in rows], fontsize=8)
+    ax.set_xticks(positions, [r.run for r in rows], fontsize=fs(8))
     ax.set_ylabel("test accuracy on MNIST (%)")
     ax.set_xlabel("run")
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=fs(8), loc="lower right")
+    return fig
+
+
+def plot_overfitting(run, title: str = "Overfitting: validation accuracy falls while training accuracy rises"):
+    """Training and validation accuracy of ``course.experiments.overfitting_run``, with the epoch of
+    the best validation accuracy and the epoch where early stopping stops."""
+    h = run.history
+    fig, ax = new_figure(width=7.0, height=3.8)
+    epochs = _epochs(h["accuracy"])
+    ax.plot(epochs, 100 * np.asarray(h["accuracy"]), color=COLORS["blue"], marker="o", markersize=3,
+            label="training accuracy")
+    ax.plot(epochs, 100 * np.asarray(h["val_accuracy"]), color=COLORS["vermillion"], linestyle="--",
+            marker="s", markersize=3, label="validation accuracy")
+    ax.axvline(run.best_epoch, color=COLORS["green"], linestyle=":", linewidth=2,
+               label=f"best validation accuracy (epoch {run.best_epoch})")
+    if run.stopped_epoch is not None:
+        ax.axvline(run.stopped_epoch, color=COLORS["black"], linestyle="-.", linewidth=1.5,
+                   label=f"early stopping stops (patience {run.patience}, epoch {run.stopped_epoch})")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy (%)")
+    ax.set_title(title)
+    ax.legend(fontsize=fs(8), loc="lower right")
     return fig

@@ -3,8 +3,8 @@
 ``fit(model, x, y, ..., device='cuda')`` takes the arguments of ``Sequential.fit`` and gives the
 same result: the same loss and gradients, the same optimizer trajectory (``TorchOptimizer``), the
 same batches (the order is drawn from the same NumPy generator as the NumPy path, so a seed gives
-the same shuffles on every backend), the same History keys, including 'time', and the same
-progress display. The trained weights and the optimizer's state are copied back into the course
+the same shuffles on every backend), the same History and the same progress display: the
+epoch loop is ``course.training.run_epochs``, shared with the NumPy path. The trained weights and the optimizer's state are copied back into the course
 model, so ``evaluate`` and ``predict`` work as before.
 
 What makes it fast on a GPU:
@@ -33,7 +33,6 @@ Differences from the NumPy path, all about when the host learns a value:
 from __future__ import annotations
 
 import contextlib
-import time
 import warnings
 
 import numpy as np
@@ -41,8 +40,9 @@ import torch
 import torch.nn.functional as F
 
 from .. import metrics as metrics_module
-from ..callbacks import Callback, History, ProgressBar, warn_nan
+from ..callbacks import History
 from ..losses import EPSILON
+from ..training import Backend, run_epochs
 from ..utils import get_rng
 from . import kernels
 from .bridge import from_torch, to_torch
@@ -225,11 +225,18 @@ def _probabilities(out: torch.Tensor, fused) -> torch.Tensor:
     return out
 
 
-class _Trainer:
-    """Runs the training steps of one ``fit`` call on one device."""
+class _Trainer(Backend):
+    """Runs the training steps of one ``fit`` call on one device (the backend of ``run_epochs``).
 
-    def __init__(self, net, optimizer, criterion, device, x, y, batch_size, use_graphs):
+    Not synchronous: each batch writes its loss and metrics into a tensor on the device, read
+    at the end of the epoch (or after every batch when the learner's callbacks ask for them).
+    """
+
+    synchronous = False
+
+    def __init__(self, net, optimizer, criterion, device, x, y, batch_size, model, use_graphs):
         self.net, self.optimizer, self.criterion, self.device = net, optimizer, criterion, device
+        self.model, self.stream, self.copied_back = model, None, False
         self.body = criterion.body(net)
         self.x = _to_device(x, device)
         self.targets = {name: _to_device(a, device) for name, a in criterion.batch_arrays(y).items()}
@@ -328,9 +335,28 @@ class _Trainer:
         """[loss, metric, ...] of one batch (waits for it)."""
         return self.values[batch].tolist()
 
-    def epoch_values(self) -> np.ndarray:
-        """[loss, metric, ...] of every batch of the epoch, shape (steps, 1 + metrics) (waits)."""
-        return self.values[: self.steps].cpu().numpy().astype(np.float64)
+    def epoch_values(self, steps: int) -> np.ndarray:
+        """[loss, metric, ...] of the first ``steps`` batches, shape (steps, 1 + metrics) (waits)."""
+        return self.values[:steps].cpu().numpy().astype(np.float64)
+
+    def set_validation(self, x_val, y_val, batch_size: int) -> None:
+        self.x_val = _to_device(x_val, self.device)
+        self.targets_val = {name: _to_device(a, self.device)
+                            for name, a in self.criterion.eval_arrays(y_val).items()}
+        self.val_batch_size = batch_size
+
+    def validate(self) -> list[float]:
+        y_pred = self.predict(self.x_val, self.val_batch_size)
+        return [float(v) for v in self.criterion.evaluate(y_pred, self.targets_val)]
+
+    def end_epoch(self) -> None:
+        from_torch(self.net, self.model)    # callbacks such as EarlyStopping read the course model
+
+    def end_training(self) -> None:
+        _copy_back(self.net, self.model, self.optimizer, self.stream)
+        self.copied_back = True
+        self.model.history.steps_replayed = self.steps_replayed
+        self.model.history.steps_eager = self.steps_eager
 
     def snapshot(self):
         """Copies of the weights and the optimizer's state, to go back to if the loss blows up."""
@@ -361,10 +387,6 @@ def _to_device(array: np.ndarray, device: torch.device) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(array)).to(device)
 
 
-def _overrides(callback: Callback, method: str) -> bool:
-    return getattr(type(callback), method) is not getattr(Callback, method)
-
-
 def fit(model, x=None, y=None, batch_size=None, epochs: int = 1, verbose: int = 1, callbacks=None,
         validation_split: float = 0.0, validation_data=None, shuffle: bool = True,
         initial_epoch: int = 0, seed=None, device="cuda", cuda_graphs: bool = True) -> History:
@@ -378,94 +400,31 @@ def fit(model, x=None, y=None, batch_size=None, epochs: int = 1, verbose: int = 
     ``history.steps_replayed`` and ``history.steps_eager`` (how the steps ran). At the end the
     trained weights and the optimizer's state are in ``model``.
     """
-    x, y, x_val, y_val, batch_size, epochs, initial_epoch = model._check_fit_arguments(
-        x, y, batch_size, epochs, verbose, validation_split, validation_data, initial_epoch)
-    callbacks = list(callbacks or [])
-    for cb in callbacks:
-        if not isinstance(cb, Callback):
-            raise TypeError(f"callbacks must be Callback objects, got {type(cb).__name__}.")
+    x, y, x_val, y_val, batch_size, callbacks = model._check_fit_arguments(
+        x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data, initial_epoch)
     device = resolve_device(device)
     criterion = Criterion(model, y)
     use_graphs = bool(cuda_graphs) and device.type == "cuda"
     # Step counters on the GPU make a captured step replayable; torch keeps them in float32,
     # which would cost a float64 run its last digits, so float64 runs keep them on the host.
     net, optimizer = to_torch(model, device, capturable=use_graphs and model.dtype == np.float32)
-    trainer = _Trainer(net, optimizer, criterion, device, x, y, batch_size, use_graphs)
-    rng = get_rng(seed)
+    trainer = _Trainer(net, optimizer, criterion, device, x, y, batch_size, model, use_graphs)
     if x_val is not None:
-        x_val = _to_device(x_val, device)
-        targets_val = {name: _to_device(a, device) for name, a in criterion.eval_arrays(y_val).items()}
-
+        trainer.set_validation(x_val, y_val, max(batch_size, 256))
     history = History()
     history.device = str(device)
-    all_callbacks = callbacks + [history]
-    if verbose:
-        all_callbacks.append(ProgressBar(initial_epoch + epochs, trainer.steps, verbose))
-    for cb in all_callbacks:
-        cb.set_model(model)
-    begin_callbacks = [cb for cb in all_callbacks if _overrides(cb, "on_batch_begin")]
-    end_callbacks = [cb for cb in all_callbacks if _overrides(cb, "on_batch_end")]
-    live = any(_overrides(cb, "on_batch_begin") or _overrides(cb, "on_batch_end") for cb in callbacks)
-    model.history = history
-    model.stop_training = False
-    names = ["loss"] + [name for name, _ in model.metrics]
 
     # Training runs on a side stream of its own, as CUDA graph capture asks of the warm-up steps.
     stream = torch.cuda.Stream(device) if device.type == "cuda" else None
+    trainer.stream = stream
     if stream is not None:
         stream.wait_stream(torch.cuda.current_stream(device))
-    finished = False
     try:
         with torch.cuda.stream(stream) if stream is not None else contextlib.nullcontext():
-            for cb in all_callbacks:
-                cb.on_train_begin({})
-            for epoch in range(initial_epoch, initial_epoch + epochs):
-                for cb in all_callbacks:
-                    cb.on_epoch_begin(epoch, {})
-                order = rng.permutation(trainer.n) if shuffle else None
-                started = time.perf_counter()
-                trainer.start_epoch(order)
-                snapshot = trainer.snapshot()
-                bad_batch = None
-                for batch in range(trainer.steps):
-                    for cb in begin_callbacks:
-                        cb.on_batch_begin(batch, {})
-                    trainer.step(batch)
-                    logs = dict(zip(names, trainer.batch_values(batch))) if live else {}
-                    for cb in end_callbacks:
-                        cb.on_batch_end(batch, logs)
-                    if live and not np.isfinite(logs["loss"]):
-                        bad_batch = batch
-                        break
-                values = trainer.epoch_values()
-                if bad_batch is None:
-                    bad = np.flatnonzero(~np.isfinite(values[:, 0]))
-                    bad_batch = int(bad[0]) if bad.size else None
-                sizes = trainer.sizes
-                if bad_batch is not None:
-                    values, sizes = values[: bad_batch + 1], sizes[: bad_batch + 1]
-                    trainer.restore(snapshot)
-                    history.stopped_reason = warn_nan(epoch, bad_batch)
-                    model.stop_training = True
-                totals = (values * sizes[:, None]).sum(axis=0) / max(sizes.sum(), 1.0)
-                logs = {k: float(v) for k, v in zip(names, totals)}
-                if x_val is not None and not model.stop_training:
-                    y_pred = trainer.predict(x_val, max(batch_size, 256))
-                    val = criterion.evaluate(y_pred, targets_val)
-                    logs.update({f"val_{k}": float(v) for k, v in zip(names, val)})
-                logs["time"] = time.perf_counter() - started
-                from_torch(net, model)    # callbacks such as EarlyStopping read the course model
-                for cb in all_callbacks:
-                    cb.on_epoch_end(epoch, logs)
-                if model.stop_training:
-                    break
-            _copy_back(net, model, optimizer, stream)
-            finished = True
-        history.steps_replayed, history.steps_eager = trainer.steps_replayed, trainer.steps_eager
-        for cb in all_callbacks:
-            cb.on_train_end({})
+            run_epochs(model, trainer, epochs, initial_epoch, shuffle, get_rng(seed), verbose,
+                       callbacks, validation=x_val is not None, history=history)
     finally:
-        if not finished:             # interrupted: keep what was learned so far
+        if not trainer.copied_back:      # interrupted: keep what was learned so far
             _copy_back(net, model, optimizer, stream)
     return history
 

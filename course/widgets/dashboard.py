@@ -40,24 +40,22 @@ import time
 import traceback
 
 import ipywidgets as widgets
-import matplotlib
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg", force=False)
-from matplotlib.figure import Figure  # noqa: E402
-
-from ..plots.render import render_png  # noqa: E402
+from ..plots.render import render_png
+from ..plots.style import figure_dpi
 
 __all__ = ["Dashboard", "LatestOnly", "figure_to_png", "describe"]
 
 
-def figure_to_png(fig: Figure, dpi: int = 80, description: str | None = None) -> bytes:
+def figure_to_png(fig: Figure, dpi: int | None = None, description: str | None = None) -> bytes:
     """Render a matplotlib Figure to PNG bytes (``description``: text stored in the file).
 
     Drawn on a canvas that keeps the pixels of every string it has drawn (text is most of a
     redraw) and encoded with light compression: see ``course.plots.render``. Course figures lay
     themselves out: no "tight" pass.
     """
-    return render_png(fig, dpi, description)
+    return render_png(fig, figure_dpi() if dpi is None else dpi, description)
 
 
 class LatestOnly:
@@ -197,11 +195,11 @@ class Dashboard:
     #: How long the kernel may wait for the drawing thread to take up a change from the page.
     pace_seconds = 1.0
 
-    def __init__(self, controls: dict, compute, draw, title: str = "", dpi: int = 80,
+    def __init__(self, controls: dict, compute, draw, title: str = "", dpi: int | None = None,
                  columns: int = 3, auto: bool = True):
         self.controls = dict(controls)
         self._compute, self._draw = compute, draw
-        self.dpi = dpi
+        self.dpi = figure_dpi() if dpi is None else dpi     # the projector look draws larger
         self.state = None
         self.figure: Figure | None = None
         self.redraw_seconds = float("nan")

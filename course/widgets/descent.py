@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import landscapes
 from .. import optimizers as optimizers_module
-from ..experiments import divergence_step
+from ..landscapes import divergence_step
 from ..plots.descent import DIVERGED, DescentFigure
 from .dashboard import Dashboard
 

@@ -1,4 +1,6 @@
-"""The processes a test started itself: its descendants, found through /proc parent links.
+"""Helpers of the grading tests: the processes a test started itself, and file hashes.
+
+The processes are the test's descendants, found through /proc parent links.
 
 Tests never count processes machine-wide: other programs (another test run, a JupyterLab the
 developer has open) may run kernels and graders at the same time. ``adopt_orphans()`` makes this
@@ -8,6 +10,7 @@ descendant of the test that started it, instead of escaping to init.
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import os
 from pathlib import Path
 
@@ -51,3 +54,20 @@ def own_descendants(root: int | None = None) -> list[tuple[int, str]]:
             seen.add(up)
             up = parents.get(up)
     return sorted(found)
+
+
+def file_hashes(*folders: Path) -> dict[str, str]:
+    """A digest of every file under the folders (links by their target, folders by their mode),
+    leaving out __pycache__, which importing a module may write at any time."""
+    digests = {}
+    for folder in folders:
+        for path in sorted(Path(folder).rglob("*")):
+            if "__pycache__" in path.parts:
+                continue
+            if path.is_symlink():
+                digests[str(path)] = "link to " + os.readlink(path)
+            elif path.is_file():
+                digests[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+            else:
+                digests[str(path)] = f"folder {oct(path.stat().st_mode)}"
+    return digests

@@ -1,0 +1,140 @@
+"""The smallest text of every figure the lessons draw, in pixels as seen in a 1280x720 window.
+
+    python benchmarks/figure_text_sizes.py                  # default look, then projector look
+    python benchmarks/figure_text_sizes.py --mode projector notebooks/04_optimizers.ipynb
+
+Each lesson runs top to bottom in a fresh kernel (as ``make notebooks`` does, without writing
+anything back), with a hook that measures every figure a cell returns and every picture a
+dashboard draws. A text's height is its font size in pixels at the dpi the figure is drawn at
+(points x dpi / 72: the em height, as a CSS font size), times the factor by which JupyterLab
+shrinks the picture to fit the window:
+
+    default     the notebook at 1280 px: pictures wider than OUTPUT_WIDTH px are scaled down
+    projector   the deck at 1280x720: pictures are also scaled down to fit SLIDE_HEIGHT px
+
+Bars the lessons must clear: 10 px by default, 14 px in projector mode (tests/test_lecture.py
+runs this on one lesson; ``make figure-sizes`` on all of them).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Width of a notebook's output area in a 1280 px wide JupyterLab window (side panel closed),
+#: and the height a slide's content gets in a 1280x720 deck; measured in Chromium.
+OUTPUT_WIDTH = 1100
+SLIDE_HEIGHT = 620
+BARS = {"default": 10.0, "projector": 14.0}
+
+HOOK = r'''
+import json as _json, matplotlib.text as _mtext
+from matplotlib.figure import Figure as _Figure
+_SIZES_OUT, _SIZES_W, _SIZES_H = {out!r}, {width}, {height}
+_sizes_cell = ["setup"]
+
+def _sizes_measure(fig, dpi=None, where="figure"):
+    dpi = float(dpi or fig.dpi)
+    fig.draw_without_rendering()
+    w, h = fig.get_figwidth() * dpi, fig.get_figheight() * dpi
+    scale = min(1.0, _SIZES_W / w, _SIZES_H / h if _SIZES_H else 1.0)
+    box = fig.bbox
+    smallest = None
+    for t in fig.findobj(_mtext.Text):
+        if not t.get_visible() or not t.get_text().strip():
+            continue
+        try:
+            ext = t.get_window_extent()
+            if not ext.overlaps(box):
+                continue
+        except Exception:
+            pass
+        px = t.get_fontsize() * dpi / 72 * scale
+        if smallest is None or px < smallest[0]:
+            smallest = (px, t.get_text()[:40])
+    if smallest:
+        with open(_SIZES_OUT, "a") as f:
+            f.write(_json.dumps({{"cell": _sizes_cell[0], "where": where, "px": round(smallest[0], 2),
+                                 "text": smallest[1], "size_px": [round(w), round(h)],
+                                 "scale": round(scale, 3)}}) + "\n")
+
+def _sizes_post(result):
+    value = getattr(result, "result", None)
+    if isinstance(value, _Figure):
+        _sizes_measure(value)
+
+def _sizes_pre(info):
+    _sizes_cell[0] = getattr(info, "raw_cell", "")[:60]
+
+get_ipython().events.register("pre_run_cell", _sizes_pre)
+get_ipython().events.register("post_run_cell", _sizes_post)
+
+import course.widgets.dashboard as _d, course.widgets.training as _t
+_sizes_png = _d.figure_to_png
+def _sizes_figure_to_png(fig, dpi=None):
+    png = _sizes_png(fig, dpi)
+    _sizes_measure(fig, dpi or _d.figure_dpi(), where="dashboard")
+    return png
+_d.figure_to_png = _sizes_figure_to_png
+_t.figure_to_png = _sizes_figure_to_png
+'''
+
+
+def measure(path: Path, mode: str, timeout: int = 900) -> list[dict]:
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "sizes.jsonl"
+        out.touch()
+        hook = HOOK.format(out=str(out), width=OUTPUT_WIDTH, height=SLIDE_HEIGHT if mode == "projector" else 0)
+        nb.cells.insert(0, nbformat.v4.new_code_cell(hook))
+        env_before = os.environ.get("COURSE_PRESENTATION")
+        os.environ["COURSE_PRESENTATION"] = "1" if mode == "projector" else "0"
+        os.environ.setdefault("MPLBACKEND", "Agg")
+        try:
+            NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                           resources={"metadata": {"path": str(path.parent)}}).execute()
+        finally:
+            if env_before is None:
+                os.environ.pop("COURSE_PRESENTATION", None)
+            else:
+                os.environ["COURSE_PRESENTATION"] = env_before
+        return [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("lessons", nargs="*", type=Path)
+    parser.add_argument("--mode", choices=["default", "projector", "both"], default="both")
+    args = parser.parse_args(argv)
+    lessons = args.lessons or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    modes = ["default", "projector"] if args.mode == "both" else [args.mode]
+    failed = False
+    for mode in modes:
+        overall = None
+        for lesson in lessons:
+            rows = measure(lesson, mode)
+            low = min(rows, key=lambda r: r["px"]) if rows else None
+            if low:
+                print(f"{mode:9} {lesson.name:32} {len(rows):3} figures  smallest text {low['px']:5.1f} px "
+                      f"({low['text']!r} in a {low['size_px'][0]}x{low['size_px'][1]} px {low['where']}, "
+                      f"shown at {low['scale']:.2f}x)")
+                if overall is None or low["px"] < overall[0]:
+                    overall = (low["px"], lesson.name)
+        if overall:
+            ok = overall[0] >= BARS[mode]
+            failed |= not ok
+            print(f"{mode:9} smallest text of any figure: {overall[0]:.1f} px at 1280x720 ({overall[1]}); "
+                  f"bar {BARS[mode]:.0f} px: {'ok' if ok else 'UNDER'}")
+        sys.stdout.flush()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,406 @@
+"""The lessons as lectures: slides from the notebooks themselves, with speaker notes.
+
+Every cell of a lesson carries ``metadata.slideshow.slide_type``:
+
+    slide       starts a slide (the title, every ``##`` section)
+    subslide    starts a slide below the previous one (a figure, a dashboard, a long part)
+    fragment    appears on the same slide at the next key press (also what continues a slide:
+                jupyterlab-slideshow shows no cell typed '-')
+    skip        never projected (the imports)
+    notes       speaker notes of the slide it belongs to: never projected
+
+Code cells tagged ``plumbing`` (the calls that draw a figure) show only their output on a slide:
+their input is hidden while presenting in JupyterLab (a per-cell style of jupyterlab-slideshow)
+and removed from the static decks. Code without the tag (what the lesson teaches) stays visible.
+A dashboard's picture keeps its size on a slide (another per-cell style), at most the slide's
+height less its controls.
+
+    python -m course.lecture check notebooks/*.ipynb      # the rules below, with cell numbers
+    python -m course.lecture count notebooks/*.ipynb      # slides per lesson
+    python -m course.lecture notes notebooks/04_optimizers.ipynb   # the notes, slide by slide
+    python -m course.lecture style notebooks/*.ipynb      # add the presenting styles below
+    python -m course.lecture slides notebooks/*.ipynb --out build/slides   # static decks
+    python -m course.lecture lab notebooks/04_optimizers.ipynb     # JupyterLab, presenting
+
+Rules (``check``): a lesson opens with a title slide; every ``##`` section starts a slide; every
+dashboard (a cell that displays a widget) has a slide of its own and fits it; every slide has notes, and
+each note says what to say, what to ask, what to expect and what to demo; plumbing code is
+hidden while presenting.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VENDOR = ROOT / "lectures" / "vendor"
+
+SLIDE_TYPES = ("slide", "subslide", "fragment", "skip", "notes")
+STARTS = ("slide", "subslide")
+PLUMBING = "plumbing"
+#: The four parts of a speaker note, each a bold label at the start of a line.
+NOTE_PARTS = ("Say", "Ask", "Expect", "Demo")
+FONTS_KEY = "@deathbeds/jupyterlab-fonts"
+PRESENTING = "body[data-jp-deck-mode='presenting'] &"
+#: The per-cell style that hides a plumbing cell's code while presenting (jupyterlab-slideshow).
+HIDE_INPUT_STYLE = {"styles": {"": {f"{PRESENTING} .jp-Cell-inputWrapper": {"display": "none"}}}}
+#: The per-cell style that fits a dashboard's picture in the slide while presenting: the widget
+#: would stretch a picture narrower than the slide to its full width (a 616x418 picture became
+#: 1115x756 px, taller than the screen); this keeps its own size, or less where the slide's
+#: height (less the code line, the title and two rows of controls) runs out.
+FIT_SELECTOR = f"{PRESENTING} .course-dashboard img"
+FIT_RULES = {"width": "auto", "height": "auto", "max-width": "100%", "max-height": "calc(100vh - 250px)",
+             "align-self": "center", "object-fit": "contain"}
+DASHBOARD_TEXT = "run this cell in Jupyter to use the controls"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def _source(cell) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def slide_type(cell) -> str | None:
+    return (cell.get("metadata", {}).get("slideshow") or {}).get("slide_type")
+
+
+def is_dashboard(cell) -> bool:
+    """A code cell that displays a widget: a course dashboard (its stored picture says so) or
+    any live widget view."""
+    if cell.get("cell_type") != "code":
+        return False
+    for output in cell.get("outputs", []):
+        data = output.get("data", {})
+        if WIDGET_VIEW in data or DASHBOARD_TEXT in "".join(data.get("text/plain", "")):
+            return True
+    return False
+
+
+def is_plumbing(cell) -> bool:
+    return PLUMBING in cell.get("metadata", {}).get("tags", [])
+
+
+def hides_input(cell) -> bool:
+    styles = cell.get("metadata", {}).get(FONTS_KEY, {}).get("styles", {}).get("", {})
+    return any(PRESENTING in selector and "jp-Cell-inputWrapper" in selector
+               and rules.get("display") == "none" for selector, rules in styles.items())
+
+
+def fits_dashboard(cell) -> bool:
+    styles = cell.get("metadata", {}).get(FONTS_KEY, {}).get("styles", {}).get("", {})
+    return styles.get(FIT_SELECTOR) == FIT_RULES
+
+
+def add_presenting_styles(nb) -> int:
+    """Give plumbing cells the style that hides their code and dashboards the style that fits
+    their picture in the slide (while presenting); returns how many cells changed."""
+    changed = 0
+    for cell in nb["cells"]:
+        wanted = {}
+        if is_plumbing(cell) and not hides_input(cell):
+            wanted.update(HIDE_INPUT_STYLE["styles"][""])
+        if is_dashboard(cell) and not fits_dashboard(cell):
+            wanted[FIT_SELECTOR] = dict(FIT_RULES)
+        if wanted:
+            fonts = cell.setdefault("metadata", {}).setdefault(FONTS_KEY, {})
+            fonts.setdefault("styles", {}).setdefault("", {}).update(wanted)
+            changed += 1
+    return changed
+
+
+@dataclass
+class Slide:
+    """One slide of the deck: the cell that starts it, the cells it shows, its notes."""
+
+    start: int
+    kind: str
+    shown: list[int] = field(default_factory=list)
+    notes: list[int] = field(default_factory=list)
+    title: str = ""
+
+
+def slides(nb) -> list[Slide]:
+    """The deck a notebook makes, in order (cells before the first slide are not on any)."""
+    deck: list[Slide] = []
+    for i, cell in enumerate(nb["cells"]):
+        kind = slide_type(cell)
+        if kind in STARTS:
+            first = _source(cell).strip().splitlines()
+            deck.append(Slide(i, kind, [i], [], first[0][:80] if first else ""))
+        elif deck and kind == "notes":
+            deck[-1].notes.append(i)
+        elif deck and kind in ("-", "fragment", None):
+            deck[-1].shown.append(i)
+    return deck
+
+
+def count(nb) -> int:
+    """Slides in the deck (slides and subslides: each is one screen)."""
+    return len(slides(nb))
+
+
+def check(nb, name: str = "notebook") -> list[str]:
+    """Every broken rule, as 'name: cell N: what is wrong' (cells counted from 0, as JupyterLab's
+    'cell index' and nbformat do)."""
+    cells = nb["cells"]
+    errors = []
+    for i, cell in enumerate(cells):
+        kind = slide_type(cell)
+        if kind is None:
+            errors.append(f"{name}: cell {i}: no slideshow.slide_type (one of {', '.join(SLIDE_TYPES)})")
+        elif kind == "-":
+            errors.append(f"{name}: cell {i}: slide_type '-' is not shown by jupyterlab-slideshow: use 'fragment'")
+        elif kind not in SLIDE_TYPES:
+            errors.append(f"{name}: cell {i}: unknown slide_type {kind!r}")
+    if not cells:
+        return [f"{name}: the notebook has no cells"]
+    first = cells[0]
+    if not (first.get("cell_type") == "markdown" and _source(first).lstrip().startswith("# ")
+            and slide_type(first) == "slide"):
+        errors.append(f"{name}: cell 0: a lesson opens with a title slide (a '# ' heading, slide_type 'slide')")
+    deck = slides(nb)
+    owner = {}
+    for s in deck:
+        for i in s.shown + s.notes:
+            owner[i] = s
+    for i, cell in enumerate(cells):
+        text = _source(cell)
+        if cell.get("cell_type") == "markdown" and re.match(r"##\s", text.lstrip()) and slide_type(cell) != "slide":
+            errors.append(f"{name}: cell {i}: the section {text.strip().splitlines()[0]!r} must start a slide "
+                          f"(slide_type 'slide', not {slide_type(cell)!r})")
+        if is_dashboard(cell):
+            s = owner.get(i)
+            if slide_type(cell) not in STARTS:
+                errors.append(f"{name}: cell {i}: a dashboard has a slide of its own: make it start one "
+                              "(slide_type 'slide' or 'subslide')")
+            elif not fits_dashboard(cell):
+                errors.append(f"{name}: cell {i}: a dashboard without the style that fits its picture in the "
+                              f"slide while presenting (metadata[{FONTS_KEY!r}]; python -m course.lecture style)")
+            elif s and len(s.shown) > 1:
+                errors.append(f"{name}: cell {i}: the dashboard shares its slide with cells "
+                              f"{[j for j in s.shown if j != i]}: give them a slide of their own")
+        if is_plumbing(cell) and not hides_input(cell):
+            errors.append(f"{name}: cell {i}: plumbing code without the style that hides it while presenting "
+                          f"(metadata[{FONTS_KEY!r}])")
+        if slide_type(cell) == "notes":
+            if cell.get("cell_type") != "markdown":
+                errors.append(f"{name}: cell {i}: notes are markdown cells")
+            missing = [p for p in NOTE_PARTS if not re.search(rf"^\*\*{p}[.:]?\*\*", text, re.M)]
+            if missing:
+                errors.append(f"{name}: cell {i}: the note lacks {', '.join('**' + p + '**' for p in missing)} "
+                              f"(each note: {', '.join(NOTE_PARTS)})")
+    for s in deck:
+        if not s.notes:
+            errors.append(f"{name}: cell {s.start}: the slide {s.title!r} has no notes (a markdown cell with "
+                          "slide_type 'notes' before the next slide)")
+    for i, cell in enumerate(cells):
+        if slide_type(cell) == "notes" and i not in owner:
+            errors.append(f"{name}: cell {i}: notes before the first slide")
+    return errors
+
+
+def notes_text(nb, name: str = "") -> str:
+    """The speaker notes of a lesson, slide by slide: a sheet for the lectern or a second screen."""
+    out = [f"# Speaker notes: {name}".rstrip(": ")]
+    for number, s in enumerate(slides(nb), start=1):
+        out.append(f"\n## Slide {number} (cell {s.start}, {s.kind}): {s.title}\n")
+        out.extend(_source(nb["cells"][i]).strip() + "\n" for i in s.notes)
+    return "\n".join(out)
+
+
+# --- static decks --------------------------------------------------------------------------------
+def build_slides(paths: list[Path], out: Path) -> list[Path]:
+    """One reveal.js deck per lesson in ``out``, loading everything from ``out/vendor`` (copied
+    from lectures/vendor): no request leaves the folder. Plumbing code is removed (its figure
+    stays), dashboards appear as their stored pictures, notes go to the speaker view (key s)."""
+    from nbconvert import SlidesExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+    from traitlets.config import Config
+
+    out.mkdir(parents=True, exist_ok=True)
+    if (out / "vendor").exists():
+        shutil.rmtree(out / "vendor")
+    shutil.copytree(VENDOR, out / "vendor", ignore=shutil.ignore_patterns("package.json", "README.md"))
+    config = Config()
+    config.SlidesExporter.reveal_url_prefix = "vendor/reveal.js"
+    config.SlidesExporter.reveal_theme = "white"
+    config.SlidesExporter.reveal_transition = "none"
+    config.SlidesExporter.reveal_number = "c/t"
+    config.SlidesExporter.reveal_width = "1280"
+    config.SlidesExporter.reveal_height = "720"
+    config.SlidesExporter.reveal_scroll = True
+    config.SlidesExporter.require_js_url = "vendor/require.js"
+    config.SlidesExporter.jquery_url = "vendor/jquery.min.js"
+    config.SlidesExporter.widget_renderer_url = "vendor/html-manager/embed-amd.js"
+    config.SlidesExporter.mathjax_url = MATHJAX
+    config.SlidesExporter.exclude_input_prompt = True
+    config.SlidesExporter.exclude_output_prompt = True
+    config.TagRemovePreprocessor.remove_input_tags = {PLUMBING}
+    config.TagRemovePreprocessor.enabled = True
+    exporter = SlidesExporter(config=config)
+    exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
+    written = []
+    for path in paths:
+        import nbformat
+
+        nb = nbformat.read(path, as_version=4)
+        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
+        # no diagram in the lessons: drop the mermaid loader, which would reach for a CDN
+        body = re.sub(r'<script type="module">\s*import mermaid from [^<]*</script>', "", body)
+        # MathJax 3 (the template is written for MathJax 2): its settings go before it loads
+        body = body.replace(f'<script src="{MATHJAX}">', MATHJAX_CONFIG + f'<script src="{MATHJAX}">', 1)
+        body = body.replace("</head>", DECK_CSS + "</head>", 1)
+        target = out / f"{path.stem}.slides.html"
+        target.write_text(body, encoding="utf-8")
+        written.append(target)
+    return written
+
+
+#: MathJax 3, TeX to SVG, served with the deck: formulas need neither the network nor a font file.
+MATHJAX = "vendor/mathjax/tex-svg.js"
+#: Its settings: the lessons' $...$ and $$...$$. The template (written for MathJax 2) calls
+#: ``MathJax.Hub`` on every slide change: a stand-in answers (MathJax 3 typesets the whole deck
+#: once, hidden slides included).
+MATHJAX_CONFIG = """<script>window.MathJax = {
+  tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']],
+        processEscapes: true, processEnvironments: true},
+  svg: {fontCache: 'global'},
+  startup: {ready: function () {
+    MathJax.startup.defaultReady();
+    MathJax.Hub = {getAllJax: function () { return null; }, Rerender: function () {}, Queue: function () {}};
+  }}
+};</script>
+"""
+
+#: Fit a figure in the slide's height.
+DECK_CSS = """<style>
+.reveal .jp-OutputArea-output img { max-height: 560px; width: auto; max-width: 100%; }
+.reveal .jp-RenderedImage { text-align: center; }
+.reveal section { font-size: 0.72em; }
+</style>
+"""
+
+
+# --- presenting in JupyterLab --------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def lab_command(lesson: Path, settings: Path, port: int, token: str, open_browser: bool) -> list[str]:
+    return [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
+            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}",
+            f"--LabApp.user_settings_dir={settings}", f"--ServerApp.open_browser={open_browser}",
+            f"--LabApp.default_url=/lab/tree/{lesson.resolve().relative_to(ROOT).as_posix()}",
+            # nothing pops up in front of the room: no news, no update check
+            "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            # a classroom machine or a container where the instructor is root: Jupyter refuses
+            # to start as root without this
+            *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])]
+
+
+def prepare_settings(folder: Path, presenting: bool = True) -> Path:
+    """JupyterLab settings for a lecture: the deck (jupyterlab-slideshow) is on when the lesson
+    opens, the code cells' prompts hidden."""
+    target = folder / "jupyterlab-slideshow"
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "plugin.jupyterlab-settings").write_text(json.dumps({"active": presenting}))
+    return folder
+
+
+START_MESSAGE = """
+  {lesson} opens presenting: JupyterLab shows it as a deck (jupyterlab-slideshow).
+
+    {url}
+
+  Before the room arrives: Run > Run All Cells (the dashboards come alive; the figures are
+  drawn for the projector, COURSE_PRESENTATION=1).
+  Next / previous slide: Space / Shift+Space, or the arrows at the bottom right.
+  Leave or start the deck: the deck button in the notebook's toolbar (command "Toggle Deck").
+  Speaker notes: python -m course.lecture notes {lesson}  (or the static deck's key s).
+  Stop: Ctrl+C here.
+"""
+
+
+def lab(lesson: Path, open_browser: bool = True) -> int:
+    """Start JupyterLab on ``lesson``, presenting, with the projector look for figures."""
+    settings = prepare_settings(ROOT / "build" / "lecture" / "settings")
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {**os.environ, "COURSE_PRESENTATION": "1"}
+    relative = lesson.resolve().relative_to(ROOT).as_posix()
+    url = f"http://127.0.0.1:{port}/lab/tree/{relative}?token={token}"
+    process = subprocess.Popen(lab_command(lesson, settings, port, token, open_browser), cwd=ROOT, env=env)
+    print(START_MESSAGE.format(lesson=relative, url=url), flush=True)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        return process.wait()
+
+
+# --- command line --------------------------------------------------------------------------------
+def _load(path: Path):
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course.lecture", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("check", "count", "notes"):
+        p = sub.add_parser(name)
+        p.add_argument("notebooks", nargs="+", type=Path)
+    p = sub.add_parser("style")
+    p.add_argument("notebooks", nargs="+", type=Path)
+    p = sub.add_parser("slides")
+    p.add_argument("notebooks", nargs="+", type=Path)
+    p.add_argument("--out", type=Path, default=ROOT / "build" / "slides")
+    p = sub.add_parser("lab")
+    p.add_argument("notebook", type=Path)
+    p.add_argument("--no-browser", action="store_true")
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        errors = [e for path in args.notebooks for e in check(_load(path), path.name)]
+        for error in errors:
+            print(error)
+        total = sum(count(_load(path)) for path in args.notebooks)
+        print(f"{len(args.notebooks)} lesson(s), {total} slides: "
+              + ("ready to present" if not errors else f"{len(errors)} problem(s)"))
+        return 1 if errors else 0
+    if args.command == "count":
+        for path in args.notebooks:
+            nb = _load(path)
+            print(f"{path.name}: {count(nb)} slides ({sum(s.kind == 'slide' for s in slides(nb))} sections)")
+        return 0
+    if args.command == "notes":
+        for path in args.notebooks:
+            print(notes_text(_load(path), path.name))
+        return 0
+    if args.command == "style":
+        for path in args.notebooks:
+            nb = _load(path)
+            changed = add_presenting_styles(nb)
+            if changed:
+                path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            print(f"{path.name}: {changed} cell(s) styled")
+        return 0
+    if args.command == "slides":
+        for target in build_slides(args.notebooks, args.out):
+            print(f"{target}: {target.stat().st_size // 1024} KB")
+        return 0
+    if args.command == "lab":
+        return lab(args.notebook, open_browser=not args.no_browser)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

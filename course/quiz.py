@@ -1,0 +1,281 @@
+"""Concept questions with instant feedback, for the end of each lesson.
+
+    quiz = lesson_quiz(3)            # the questions of lesson 3; shows itself in a notebook cell
+    quiz.answer(0, 1)                # choose the second option of the first question, as a click does
+    quiz.answer(1, 0.25)             # a number for a numeric question
+    quiz.results                     # one Feedback per question answered so far
+
+After an attempt the widget shows whether it was right, the right answer and a one-line reason.
+Opened without a kernel, a stored notebook shows the questions as Markdown (with each answer in
+a collapsible block), because the live view needs a running kernel and is not stored.
+
+A question is a dict (or a ``Question``): ``{"text": ..., "choices": [...], "answer": index,
+"why": ...}`` for multiple choice, ``{"text": ..., "answer": number, "tolerance": ..., "why": ...}``
+for a numeric answer. The course's questions live in ``LESSON_QUESTIONS``; the tests check the
+numeric answers against the course library.
+"""
+from __future__ import annotations
+
+import html
+import math
+from typing import NamedTuple, Sequence
+
+import ipywidgets as widgets
+
+__all__ = ["Question", "Feedback", "Quiz", "quiz", "lesson_quiz", "LESSON_QUESTIONS"]
+
+
+class Question(NamedTuple):
+    """One question: multiple choice when ``choices`` is given, numeric otherwise."""
+
+    text: str
+    answer: float | int          # index of the right choice, or the right number
+    why: str                     # one line: the reason
+    choices: tuple = ()
+    tolerance: float = 0.0       # numeric: accepted when |given - answer| <= tolerance (plus 0.1 %)
+
+    @property
+    def numeric(self) -> bool:
+        return not self.choices
+
+    @property
+    def answer_text(self) -> str:
+        return self.choices[self.answer] if self.choices else f"{self.answer:g}"
+
+    def check(self, given) -> bool:
+        if self.numeric:
+            try:
+                value = float(given)
+            except (TypeError, ValueError):
+                return False
+            return math.isclose(value, float(self.answer), rel_tol=1e-3, abs_tol=self.tolerance)
+        if isinstance(given, str):
+            return given == self.choices[self.answer]
+        return given == self.answer
+
+
+class Feedback(NamedTuple):
+    """What an attempt got: right or not, the right answer and why."""
+
+    correct: bool
+    given: object
+    answer: str
+    why: str
+
+    @property
+    def message(self) -> str:
+        head = "Right." if self.correct else f"Not quite (you gave {self.given})."
+        return f"{head} Answer: {self.answer}. {self.why}"
+
+
+def _as_question(q) -> Question:
+    if isinstance(q, Question):
+        question = q
+    else:
+        q = dict(q)
+        question = Question(q["text"], q["answer"], q["why"], tuple(q.get("choices", ())),
+                            float(q.get("tolerance", 0.0)))
+    if question.choices and not (isinstance(question.answer, int) and 0 <= question.answer < len(question.choices)):
+        raise ValueError(f"the answer of {question.text!r} must be the index of one of its "
+                         f"{len(question.choices)} choices, got {question.answer!r}.")
+    if not question.why.strip():
+        raise ValueError(f"give the reason (why) for {question.text!r}.")
+    return question
+
+
+class Quiz:
+    """Questions with a control each, a 'Check' button and a feedback line.
+
+    Attributes: ``questions``, ``results`` (question index -> Feedback of the last attempt),
+    ``widget`` (the ipywidgets box). Drive it from Python with ``answer(i, value)``.
+    """
+
+    def __init__(self, questions: Sequence, title: str = "Check your understanding"):
+        self.questions = [_as_question(q) for q in questions]
+        if not self.questions:
+            raise ValueError("a quiz needs at least one question.")
+        self.title = title
+        self.results: dict[int, Feedback] = {}
+        self.controls, self.buttons, self.feedback = [], [], []
+        rows = [widgets.HTML(f"<h4>{html.escape(title)}</h4>")]
+        for i, q in enumerate(self.questions):
+            if q.numeric:
+                control = widgets.Text(value="", placeholder="a number", layout={"width": "12em"})
+            else:
+                control = widgets.RadioButtons(options=list(q.choices), value=None,
+                                               layout={"width": "max-content"})
+            button = widgets.Button(description="Check", layout={"width": "6em"})
+            line = widgets.HTML("")
+            button.on_click(lambda _, i=i: self._check(i))
+            self.controls.append(control)
+            self.buttons.append(button)
+            self.feedback.append(line)
+            rows.append(widgets.VBox([widgets.HTML(f"<b>{i + 1}.</b> {html.escape(q.text)}"),
+                                      widgets.HBox([control, button]), line]))
+        self.widget = widgets.VBox(rows)
+
+    def _check(self, i: int) -> Feedback:
+        q, control = self.questions[i], self.controls[i]
+        given = control.value
+        if not q.numeric and given is not None:
+            given = q.choices.index(given)
+        if given is None or (q.numeric and str(given).strip() == ""):
+            self.feedback[i].value = "<span style='color:#666'>Choose or type an answer first.</span>"
+            return None
+        result = Feedback(q.check(given), control.value, q.answer_text, q.why)
+        self.results[i] = result
+        colour = "#009E73" if result.correct else "#D55E00"
+        self.feedback[i].value = f"<span style='color:{colour}'>{html.escape(result.message)}</span>"
+        return result
+
+    def answer(self, i: int, value) -> Feedback:
+        """Answer question ``i`` (0-based) as a learner would and press 'Check'; the Feedback.
+
+        value: the index of a choice (or its text) for multiple choice, a number for numeric.
+        """
+        q, control = self.questions[i], self.controls[i]
+        if q.numeric:
+            control.value = str(value)
+        else:
+            control.value = value if isinstance(value, str) else q.choices[int(value)]
+        self.buttons[i].click()
+        return self.results[i]
+
+    @property
+    def score(self) -> tuple[int, int]:
+        """(right answers so far, number of questions)."""
+        return sum(r.correct for r in self.results.values()), len(self.questions)
+
+    def to_markdown(self) -> str:
+        """The questions as Markdown, each answer in a collapsible block (for a stored notebook)."""
+        lines = [f"#### {self.title}", ""]
+        for i, q in enumerate(self.questions):
+            lines.append(f"{i + 1}. {q.text}")
+            for k, choice in enumerate(q.choices):
+                lines.append(f"   - ({chr(ord('a') + k)}) {choice}")
+            lines.append(f"   <details><summary>Answer</summary>{html.escape(q.answer_text)}. "
+                         f"{html.escape(q.why)}</details>")
+            lines.append("")
+        lines.append("*Run this cell to answer here and get feedback.*")
+        return "\n".join(lines)
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
+        bundle["text/markdown"] = self.to_markdown()
+        bundle["text/plain"] = f"{self.title}: {len(self.questions)} questions"
+        return bundle
+
+
+def quiz(questions: Sequence, title: str = "Check your understanding") -> Quiz:
+    """A Quiz from a list of question dicts (see the module docstring)."""
+    return Quiz(questions, title)
+
+
+def lesson_quiz(lesson: int) -> Quiz:
+    """The concept questions that end lesson ``lesson`` (1 to 5)."""
+    if lesson not in LESSON_QUESTIONS:
+        raise ValueError(f"lessons are {sorted(LESSON_QUESTIONS)}, got {lesson!r}.")
+    return Quiz(LESSON_QUESTIONS[lesson], title=f"Lesson {lesson}: check your understanding")
+
+
+def _mc(text, choices, answer, why):
+    return {"text": text, "choices": choices, "answer": answer, "why": why}
+
+
+def _num(text, answer, why, tolerance=0.0):
+    return {"text": text, "answer": answer, "why": why, "tolerance": tolerance}
+
+
+LESSON_QUESTIONS = {
+    1: [
+        _mc("A perceptron has weights w = (1, -1), bias 0 and a step activation (1 if w·x + b ≥ 0, else 0). "
+            "What does it output for x = (2, 3)?", ["0", "1"], 0,
+            "w·x + b = 2 - 3 = -1, which is below 0."),
+        _num("It predicts 0 for an example labelled 1, with x = (2, -1) and learning rate 0.1. "
+             "By how much does w1 change?", 0.2,
+             "Δw1 = lr · (y - ŷ) · x1 = 0.1 · (1 - 0) · 2 = 0.2."),
+        _mc("After an epoch with no mistake, what does the next epoch do to the weights?",
+            ["moves them a little towards the data", "nothing: every update is lr·(y - ŷ)·x = 0",
+             "shrinks them", "resets them"], 1,
+            "The rule only changes weights on mistakes, and there are none."),
+        _mc("Why does the perceptron never reach zero mistakes on XOR?",
+            ["too few epochs", "the learning rate is too small",
+             "no straight line separates the two classes", "the data is noisy"], 2,
+            "One perceptron draws one straight line; XOR's classes sit on opposite corners."),
+        _mc("Which step of the learning loop measures how wrong a prediction is?",
+            ["forward propagation", "the loss", "backpropagation", "the update"], 1,
+            "The loss turns prediction and label into one number that training makes smaller."),
+    ],
+    2: [
+        _num("How many parameters has Dense(10) on 784 inputs (weights and biases)?", 7850,
+             "784 · 10 weights + 10 biases = 7850."),
+        _mc("Two Dense layers with a linear activation, one on top of the other: what can they "
+            "compute that one linear Dense layer cannot?",
+            ["curved decision boundaries", "XOR", "nothing: together they are one linear map",
+             "probabilities"], 2,
+            "W2(W1 x + b1) + b2 = (W2 W1) x + (W2 b1 + b2): still linear."),
+        _num("A softmax over 3 classes gives 0.2 and 0.5 for the first two. What does it give "
+             "for the third?", 0.3, "Softmax outputs are positive and add up to 1.", 1e-9),
+        _mc("Which activation for the output layer of 10 mutually exclusive classes?",
+            ["ReLU", "sigmoid on each unit", "softmax", "linear"], 2,
+            "Softmax turns 10 scores into a probability distribution over the classes."),
+        _num("What is the derivative of ReLU at z = -3?", 0,
+             "ReLU is flat (0) for negative inputs, so no gradient flows through that unit."),
+    ],
+    3: [
+        _mc("What happens to a sigmoid layer's gradient when all its inputs z are large (|z| ≫ 1)?",
+            ["it grows", "it nearly vanishes", "it stays about the same", "it changes sign"], 1,
+            "σ'(z) = σ(z)(1 - σ(z)) is close to 0 when σ(z) is close to 0 or 1: the unit saturates."),
+        _num("What is the largest value the sigmoid's derivative ever takes?", 0.25,
+             "At z = 0, σ = 0.5 and σ' = 0.5 · 0.5 = 0.25; each sigmoid layer scales the gradient by at most 1/4."),
+        _mc("In the 2-2-1 graph, dL/dw21 = dL/dz1 times what?", ["x1", "x2", "h1", "v1"], 1,
+            "z1 = x1 w11 + x2 w21 + b1, so dz1/dw21 = x2."),
+        _mc("The output is softmax with categorical cross-entropy. What is dL/dz for the output "
+            "layer (p the prediction, y the one-hot label)?", ["p - y", "(p - y) p (1 - p)", "-log p", "y / p"], 0,
+            "The softmax's derivative and the log cancel: the error signal is simply p - y."),
+        _mc("A finite-difference check gives a relative error of 0.3 for one weight's gradient. "
+            "What does it most likely mean?",
+            ["nothing: numerical noise", "the backward code for that weight is wrong",
+             "the learning rate is too large", "the data needs scaling"], 1,
+            "A correct gradient agrees to about 1e-6 or better; 0.3 is a bug, not rounding."),
+    ],
+    4: [
+        _num("The gradient is 1.5 and the learning rate 0.01. How far does plain gradient "
+             "descent move the weight?", 0.015, "step = lr · gradient = 0.01 · 1.5 = 0.015."),
+        _num("SGD(lr=0.1, decay=0.01): what is the learning rate at update 100?", 0.05,
+             "lr / (1 + decay · iterations) = 0.1 / (1 + 0.01 · 100) = 0.05."),
+        _mc("With momentum μ = 1 and gradients that become zero, the velocity…",
+            ["shrinks to zero", "grows without bound", "stays as it is, so the weight keeps moving",
+             "changes sign"], 2,
+            "v ← 1 · v - lr · 0 = v: nothing damps it (it grows only if gradients keep pushing the same way)."),
+        _mc("Adagrad divides each weight's step by the root of its summed squared gradients. "
+            "Which weights get the smallest steps?",
+            ["those with small gradients", "those with large gradients so far",
+             "the biases", "all get the same step"], 1,
+            "A large sum means a large divisor: steep directions are tamed, flat ones sped up."),
+        _mc("What is the problem Adam's bias correction solves?",
+            ["the averages m and v start at 0, so the first ones are too small",
+             "the gradient is noisy", "the learning rate decays", "weights grow too large"], 0,
+            "Dividing by 1 - β^t scales the early averages up to the size of the gradients."),
+    ],
+    5: [
+        _mc("Which of these is a hyperparameter?",
+            ["a weight of the first layer", "a bias", "the learning rate", "a gradient"], 2,
+            "Hyperparameters are chosen before training; weights and biases are learned."),
+        _mc("Validation accuracy falls while training accuracy keeps rising. What is happening?",
+            ["underfitting", "overfitting: the network memorises the training set",
+             "the learning rate is too small", "a bug in the validation data"], 1,
+            "The network gets better at its training examples and worse at new ones."),
+        _mc("All weights of a hidden layer start at 0 (sigmoid). What happens in training?",
+            ["the layer learns normally", "all its units stay identical",
+             "the gradients explode", "training stops after one epoch"], 1,
+            "Identical units get identical gradients, so nothing ever makes them differ."),
+        _num("How many bytes of activations does one batch of 100 keep in a 784-512-10 network "
+             "(float32, 4 bytes)?", 522400, "100 · (784 + 512 + 10) · 4 = 522,400 bytes."),
+        _mc("Why does Glorot initialisation scale the weights with the layer's fan-in and fan-out?",
+            ["to make training deterministic", "to keep the spread of activations and gradients "
+             "about the same from layer to layer", "to make all weights positive",
+             "to save memory"], 1,
+            "Too large and the signal explodes (or saturates tanh); too small and it dies out."),
+    ],
+}

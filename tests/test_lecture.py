@@ -1,0 +1,124 @@
+"""The lessons as lectures: every cell has a slide type, the rules of course.lecture hold, and
+the checker names the cells that break them."""
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from course import lecture
+
+ROOT = Path(__file__).resolve().parents[1]
+LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def load(path):
+    return json.loads(path.read_text())
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_the_lesson_is_ready_to_present(path):
+    errors = lecture.check(load(path), path.name)
+    assert not errors, "\n".join(errors)
+
+
+def test_the_checker_runs_from_the_command_line():
+    out = subprocess.run([sys.executable, "-m", "course.lecture", "check", *map(str, LESSONS)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "ready to present" in out.stdout
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_each_lesson_has_a_deck_with_a_dashboard_slide(path):
+    nb = load(path)
+    deck = lecture.slides(nb)
+    assert 10 <= len(deck) <= 40, len(deck)
+    dashboards = [s for s in deck if any(lecture.is_dashboard(nb["cells"][i]) for i in s.shown)]
+    assert dashboards and all(len(s.shown) == 1 for s in dashboards)
+
+
+def _tiny():
+    def md(text, kind):
+        return {"cell_type": "markdown", "metadata": {"slideshow": {"slide_type": kind}}, "source": text}
+    note = "**Say:** a.\n\n**Ask:** b?\n\n**Expect:** c.\n\n**Demo:** d."
+    return {"cells": [md("# Title", "slide"), md(note, "notes"), md("## 1. A section", "slide"), md(note, "notes")],
+            "metadata": {}}
+
+
+def test_the_checker_names_the_cells_that_break_a_rule():
+    assert lecture.check(_tiny(), "tiny") == []
+    nb = _tiny()
+    nb["cells"][2]["metadata"]["slideshow"]["slide_type"] = "-"            # a section inside a slide
+    errors = lecture.check(nb, "tiny")
+    assert any("cell 2" in e and "must start a slide" in e for e in errors), errors
+    nb = _tiny()
+    del nb["cells"][3]                                                     # a slide without notes
+    assert lecture.check(nb, "tiny") == ["tiny: cell 2: the slide '## 1. A section' has no notes (a markdown "
+                                         "cell with slide_type 'notes' before the next slide)"]
+    nb = _tiny()
+    nb["cells"][1]["source"] = "**Say:** only this."                       # a note missing its parts
+    assert any("cell 1" in e and "**Ask**" in e for e in lecture.check(nb, "tiny"))
+    nb = _tiny()
+    del nb["cells"][0]["metadata"]["slideshow"]
+    assert any("cell 0" in e and "slide_type" in e for e in lecture.check(nb, "tiny"))
+
+
+def test_a_dashboard_needs_a_slide_of_its_own_and_plumbing_is_hidden():
+    nb = _tiny()
+    dash = {"cell_type": "code", "metadata": {"slideshow": {"slide_type": "fragment"}}, "source": "dash",
+            "outputs": [{"output_type": "execute_result", "data": {"text/plain": "Dashboard: " + lecture.DASHBOARD_TEXT + "."}}]}
+    nb["cells"].insert(3, dash)
+    assert any("cell 3" in e and "dashboard" in e for e in lecture.check(nb, "tiny"))
+    plumbing = copy.deepcopy(dash)
+    plumbing["outputs"] = []
+    plumbing["metadata"]["tags"] = ["plumbing"]
+    nb = _tiny()
+    nb["cells"].insert(3, plumbing)
+    assert any("cell 3" in e and "plumbing" in e for e in lecture.check(nb, "tiny"))
+    plumbing["metadata"][lecture.FONTS_KEY] = lecture.HIDE_INPUT_STYLE
+    assert lecture.check(nb, "tiny") == []
+
+
+def test_a_dashboard_picture_is_fitted_to_its_slide():
+    nb = _tiny()
+    dash = {"cell_type": "code", "metadata": {"slideshow": {"slide_type": "subslide"}}, "source": "dash",
+            "outputs": [{"output_type": "execute_result", "data": {"text/plain": "Dashboard: " + lecture.DASHBOARD_TEXT + "."}}]}
+    note = copy.deepcopy(nb["cells"][1])
+    nb["cells"] += [dash, note]
+    assert any("cell 4" in e and "fits its picture" in e for e in lecture.check(nb, "tiny"))
+    assert lecture.add_presenting_styles(nb) == 1 and lecture.add_presenting_styles(nb) == 0
+    assert lecture.check(nb, "tiny") == []
+
+
+def test_each_lesson_has_a_lecture_plan():
+    for path in LESSONS:
+        plan = ROOT / "lectures" / f"{path.stem}.md"
+        assert plan.exists(), f"{plan} is missing"
+        text = plan.read_text()
+        for heading in ("50 minutes", "90 minutes", "Discussion", "Exercise", "Prepare"):
+            assert heading in text, f"{plan.name} lacks a '{heading}' part"
+
+
+def test_the_projector_switch_enlarges_text_and_lines():
+    from course.plots import style
+
+    try:
+        base = (style.fs(8), style.lw(2.0), style.figure_dpi())
+        style.presentation(True)
+        assert style.presenting() and style.fs(8) >= 14 and style.lw(2.0) > 2.0 and style.figure_dpi() >= 100
+    finally:
+        style.presentation(False)
+    assert (style.fs(8), style.lw(2.0), style.figure_dpi()) == base and base[2] >= 100
+
+
+def test_lesson_4_momentum_runs_get_far_apart_colours():
+    from course.plots.style import CYCLE
+
+    def rgb(h):
+        return [int(h[i:i + 2], 16) for i in (1, 3, 5)]
+    # the race of lesson 4 draws SGD, momentum 0.9, Nesterov 0.9 and momentum 0.95 in this order
+    a, b = rgb(CYCLE[1]), rgb(CYCLE[3])
+    assert sum((x - y) ** 2 for x, y in zip(a, b)) ** 0.5 > 120, (CYCLE[1], CYCLE[3])
