@@ -104,6 +104,7 @@ benchmarks: env
 	$(BIN)/python benchmarks/mnist_book_runs.py
 	$(BIN)/python benchmarks/bench_optimizers.py
 	$(BIN)/python benchmarks/bench_dashboards.py
+	$(BIN)/python benchmarks/bench_dashboards_browser.py
 	$(BIN)/python benchmarks/bench_grading.py
 
 clean:

@@ -15,6 +15,8 @@ the next change.
 
 Timings depend on the machine and on what else runs on it: the load average is printed too,
 and the CPU time of each redraw (which other programs running at the same time affect less).
+How closely the dashboards follow a drag of the mouse in JupyterLab, from the pointer move to
+the picture on screen, is measured by bench_dashboards_browser.py.
 """
 from __future__ import annotations
 

@@ -102,6 +102,22 @@ def test_stepping_one_by_one_equals_jumping_to_the_same_step():
     np.testing.assert_allclose(one_by_one.state.losses, jumped.state.losses[:3], rtol=1e-6)
 
 
+def test_going_back_from_a_kept_copy_gives_the_run_from_step_0():
+    from course.widgets.backprop import CHECKPOINT_EVERY
+
+    dash = backprop_stepper(steps=3 * CHECKPOINT_EVERY + 7)
+    for target in (2 * CHECKPOINT_EVERY + 3, CHECKPOINT_EVERY, 5, 2 * CHECKPOINT_EVERY + 11):
+        dash.set(steps=target)                 # back, back, back, then forward again
+        fresh = backprop_stepper(steps=target)
+        np.testing.assert_array_equal(dash.state.losses, fresh.state.losses)
+        np.testing.assert_array_equal(dash.state.norms, fresh.state.norms)
+        for a, b in zip(dash.state.model.get_weights(), fresh.state.model.get_weights()):
+            np.testing.assert_array_equal(a, b)
+        for a, b in zip(dash.state.dkernels, fresh.state.dkernels):
+            np.testing.assert_array_equal(a, b)
+        assert dash.state.model.optimizer.iterations == target
+
+
 def test_the_gradients_shown_are_those_of_the_current_weights():
     dash = backprop_stepper(steps=3)
     model = build_toy_network(seed=0)

@@ -161,14 +161,18 @@ class CachedTextCanvas(FigureCanvasAgg):
         return renderer
 
 
-def render_png(fig, dpi: float | None = None) -> bytes:
+def render_png(fig, dpi: float | None = None, description: str | None = None) -> bytes:
     """PNG bytes of ``fig`` drawn on a ``CachedTextCanvas`` (attached to the figure once, so
-    its renderer and matplotlib's text measurements are reused from one redraw to the next)."""
+    its renderer and matplotlib's text measurements are reused from one redraw to the next).
+    ``description``, if given, is stored in the file's "Description" text chunk."""
     if not isinstance(fig.canvas, CachedTextCanvas):
         CachedTextCanvas(fig)
     buffer = io.BytesIO()
+    options = {"pil_kwargs": {"compress_level": COMPRESS_LEVEL}}
+    if description:
+        options["metadata"] = {"Description": description}
     if dpi is None or dpi == fig.dpi:
-        fig.canvas.print_png(buffer, pil_kwargs={"compress_level": COMPRESS_LEVEL})
+        fig.canvas.print_png(buffer, **options)
     else:
-        fig.savefig(buffer, format="png", dpi=dpi, pil_kwargs={"compress_level": COMPRESS_LEVEL})
+        fig.savefig(buffer, format="png", dpi=dpi, **options)
     return buffer.getvalue()

@@ -11,12 +11,12 @@ drive it from Python with ``dash.set(name=value)``.
 """
 from .activations import activation_explorer
 from .backprop import BackpropStepper, backprop_stepper
-from .dashboard import Dashboard, figure_to_png
+from .dashboard import Dashboard, LatestOnly, describe, figure_to_png
 from .descent import DescentDashboard, descent_dashboard
 from .perceptron import perceptron_dashboard
 from .training import TrainingDashboard, training_dashboard
 
 __all__ = [
-    "Dashboard", "figure_to_png", "perceptron_dashboard", "activation_explorer", "BackpropStepper",
+    "Dashboard", "LatestOnly", "describe", "figure_to_png", "perceptron_dashboard", "activation_explorer", "BackpropStepper",
     "backprop_stepper", "DescentDashboard", "descent_dashboard", "TrainingDashboard", "training_dashboard",
 ]

@@ -11,10 +11,13 @@ After k steps the figure shows the weights W_k: the loss at W_k, and the gradien
 which the next step will use (W_{k+1} = W_k - learning_rate * gradient). Each step is one
 full-batch update with ``course.optimizers.SGD`` on the whole toy data set, so the state is a
 function of the controls: the same settings and step count always give the same picture.
-Going forward one step reuses the previous steps; any other change trains again from step 0.
+Going forward one step reuses the previous steps; going back starts again from the nearest
+copy of the network kept on the way (one every ``CHECKPOINT_EVERY`` steps), so that dragging
+the steps slider back and forth stays quick; any other change trains again from step 0.
 """
 from __future__ import annotations
 
+import copy
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -32,6 +35,8 @@ from .dashboard import Dashboard
 __all__ = ["StepperState", "BackpropStepper", "backprop_stepper", "build_toy_network"]
 
 HIDDEN_ACTIVATIONS = ("tanh", "sigmoid", "relu")
+#: A copy of the network (weights, gradients and optimizer) is kept every this many steps.
+CHECKPOINT_EVERY = 25
 
 
 @lru_cache(maxsize=16)
@@ -98,6 +103,7 @@ class BackpropStepper(Dashboard):
         controls["step_button"].on_click(lambda _: self.step(1))
         controls["step10_button"].on_click(lambda _: self.step(10))
         self._run = None  # (key, model, losses, norms) of the last computation, to step onward
+        self._checkpoints: dict = {}  # step -> copy of the network at that step, for the same key
         self._figure: BackpropFigure | None = None    # built at the first redraw, then updated
         super().__init__(controls, self._compute_state, self._draw_state,
                          title="Backpropagation, one step at a time (XOR, 2-4-4-1 network)")
@@ -113,10 +119,15 @@ class BackpropStepper(Dashboard):
         x, y, (_, _, grid) = _data(values["seed"])
         key = (values["learning_rate"], values["activation"], values["seed"])
         target = values["steps"]
-        if self._run is None or self._run[0] != key or len(self._run[2]) - 1 > target:
+        if self._run is None or self._run[0] != key:
             model = build_toy_network(values["activation"], values["learning_rate"], seed=values["seed"])
             loss, _ = model.compute_gradients(x, y)
             self._run = (key, model, [loss], [_norms(model)])
+            self._checkpoints = {0: copy.deepcopy(model)}
+        elif len(self._run[2]) - 1 > target:      # back: from the last copy at or before target
+            step = max(k for k in self._checkpoints if k <= target)
+            _, _, losses, norms = self._run
+            self._run = (key, copy.deepcopy(self._checkpoints[step]), losses[:step + 1], norms[:step + 1])
         _, model, losses, norms = self._run
         while len(losses) - 1 < target:
             # W_{k+1} = W_k - lr * grad(W_k); the gradients of W_k are in the layers already.
@@ -124,6 +135,8 @@ class BackpropStepper(Dashboard):
             loss, _ = model.compute_gradients(x, y)
             losses.append(loss)
             norms.append(_norms(model))
+            if (len(losses) - 1) % CHECKPOINT_EVERY == 0:
+                self._checkpoints.setdefault(len(losses) - 1, copy.deepcopy(model))
         return StepperState(target, model, np.array(losses), np.array(norms),
                             [layer.dkernel.copy() for layer in model.layers],
                             model.predict(grid, batch_size=len(grid)).reshape(-1))

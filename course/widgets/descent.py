@@ -94,7 +94,8 @@ class DescentDashboard(Dashboard):
         self._holding = True
         try:
             if change["owner"] is self.controls["landscape"]:
-                self._fit_start_sliders(change["new"])
+                with self._draw_lock:   # no drawing may read the sliders half moved
+                    self._fit_start_sliders(change["new"])
             self._enable_controls()
         finally:
             self._holding = holding
@@ -165,23 +166,23 @@ def descent_dashboard(landscape: str = "wavy", optimizer: str = "SGD", learning_
                                       style=style, layout=layout),
         "learning_rate": widgets.FloatLogSlider(value=learning_rate, base=10, min=-4, max=0.5, step=0.05,
                                                 description="learning rate", readout_format=".3g",
-                                                continuous_update=False, style=style, layout=layout),
+                                                style=style, layout=layout),
         "momentum": widgets.FloatSlider(value=momentum, min=0.0, max=0.99, step=0.01,
-                                        description="momentum", continuous_update=False,
+                                        description="momentum",
                                         style=style, layout=layout),
         "nesterov": widgets.Checkbox(value=nesterov, description="Nesterov momentum", indent=True,
                                      layout=layout),
         "decay": widgets.FloatSlider(value=decay, min=0.0, max=0.5, step=0.005, description="decay",
-                                     readout_format=".3f", continuous_update=False, style=style, layout=layout),
+                                     readout_format=".3f", style=style, layout=layout),
         "start_x": widgets.FloatSlider(value=start[0], min=x_low, max=x_high, step=0.05,
-                                       description="start w1", continuous_update=False,
+                                       description="start w1",
                                        style=style, layout=layout),
         "start_y": widgets.FloatSlider(value=start[1] if len(start) > 1 else (y_low + y_high) / 2,
                                        min=y_low, max=y_high, step=0.05, description="start w2",
-                                       disabled=first.dim == 1, continuous_update=False,
+                                       disabled=first.dim == 1,
                                        style=style, layout=layout),
         "steps": widgets.IntSlider(value=steps, min=5, max=500, step=5, description="steps",
-                                   continuous_update=False, style=style, layout=layout),
+                                   style=style, layout=layout),
     }
     grids: dict = {}
     figures: list = []     # one DescentFigure, built at the first redraw and updated at each one

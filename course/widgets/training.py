@@ -17,6 +17,11 @@ How it behaves, and why:
   moves after every epoch; the figure is redrawn every ``redraw_every`` epochs and at the end.
 - From Python, ``dash.train()`` starts a run, ``dash.stop()`` interrupts it and ``dash.wait()``
   waits for it; ``dash.set(...)`` changes controls as the mouse would.
+- While the mouse drags a slider, the picture follows it: each value the drawing thread gets to
+  is drawn untrained at once (latest value first, see ``dashboard.py``), and the run of the old
+  settings is dropped at its next batch without the kernel waiting for it. Training starts
+  again once, ``settle_seconds`` after the last change of the drag, for the value the mouse
+  stopped on; in the background, as always.
 
 The network: 2 inputs -> two hidden Dense layers of ``hidden units`` each -> one sigmoid unit,
 trained with binary cross-entropy on 200 points, validated on 200 others from the same
@@ -37,7 +42,7 @@ from ..callbacks import Callback
 from ..datasets import toy
 from ..experiments import fresh_optimizer, mlp, scaled_normal
 from ..plots.training import TrainingFigure
-from .dashboard import Dashboard, _escape, figure_to_png
+from .dashboard import Dashboard, _escape
 
 __all__ = ["TrainingState", "TrainingDashboard", "training_dashboard", "DATASETS", "INITIALIZERS"]
 
@@ -73,14 +78,25 @@ class TrainingState(NamedTuple):
     values: dict              # the controls' values this network was built from
 
 
+class _Superseded(Exception):
+    """The controls changed: the run being trained no longer matches the picture's settings."""
+
+
 class _Progress(Callback):
-    """Reports every epoch to the dashboard; stops the fit when the stop flag is set."""
+    """Reports every epoch to the dashboard; stops the fit when the stop flag is set, and drops
+    it at once (mid-epoch) when the dashboard has moved on to other settings."""
 
     def __init__(self, dashboard, state, stop_flag):
         super().__init__()
         self.dashboard, self.state, self.stop_flag = dashboard, state, stop_flag
 
+    def on_batch_end(self, batch, logs=None):
+        if self.dashboard.state is not self.state:
+            raise _Superseded
+
     def on_epoch_end(self, epoch, logs=None):
+        if self.dashboard.state is not self.state:
+            raise _Superseded
         for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
             if logs and key in logs:
                 self.state.history.setdefault(key, []).append(float(logs[key]))
@@ -99,7 +115,7 @@ class TrainingDashboard(Dashboard):
         self.stopped = False
         self._thread: threading.Thread | None = None
         self._stop_flag = threading.Event()
-        self._lock = threading.Lock()
+        self.trainings_started = 0      # runs started, by any means (a test counts them per drag)
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="epoch",
                                             layout=widgets.Layout(width="330px"))
         self.status = widgets.HTML(value="")
@@ -120,31 +136,58 @@ class TrainingDashboard(Dashboard):
         if self.auto_train:
             self.train()
 
+    def _changed_in_the_page(self) -> None:
+        # Drop the current run without waiting for it (it notices at its next batch), draw the
+        # new settings untrained in the drawing thread, train once the drag has settled.
+        if self.drawing == "handler":           # the old way: stop, draw, train, for every value
+            try:
+                self.redraw()
+            except Exception:  # noqa: BLE001 - shown in the message line
+                pass
+            return
+        self._stop_flag.set()
+        if self.auto_train:
+            self.status.value = "training starts when the controls stop moving"
+        super()._changed_in_the_page()
+
+    def _settled_job(self):
+        return self._train_after_drag
+
+    def _train_after_drag(self) -> None:
+        if self.auto_train and self.last_error is None:
+            self.train()
+
     def train(self) -> "TrainingDashboard":
         """(Re)start training the current settings from the initial weights, in the background."""
         self.stop(wait=True)
-        if self.state is None:
-            return self
-        if self.state.history:          # train again from the start: same weights, same seed
-            super().redraw()
-        state = self.state
-        self.stopped = False
-        self._stop_flag = threading.Event()
-        self.progress.max = max(state.epochs, 1)
-        self.progress.value = 0
-        self._thread = threading.Thread(target=self._run, args=(state, self._stop_flag), daemon=True)
-        self._thread.start()
+        with self._draw_lock:
+            if self.state is None:
+                return self
+            if self.state.history:          # train again from the start: same weights, same seed
+                self._redraw_now()
+            state = self.state
+            self.stopped = False
+            self._stop_flag = threading.Event()
+            self.progress.max = max(state.epochs, 1)
+            self.progress.value = 0
+            self._thread = threading.Thread(target=self._run, args=(state, self._stop_flag), daemon=True)
+            self.trainings_started += 1
+            self._thread.start()
         return self
 
     def stop(self, wait: bool = True) -> "TrainingDashboard":
         """Ask the training to stop after the current epoch (and, with ``wait``, wait for it)."""
+        if wait:
+            super().wait()              # a drag's restart, if one is due, comes first
         self._stop_flag.set()
         if wait:
             self.wait()
         return self
 
     def wait(self, timeout: float | None = None) -> "TrainingDashboard":
-        """Block until the background training has finished (or ``timeout`` seconds passed)."""
+        """Block until the background training has finished (or ``timeout`` seconds passed),
+        after the pictures and the training asked for by a drag in the page have started."""
+        super().wait(timeout)
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
@@ -164,14 +207,22 @@ class TrainingDashboard(Dashboard):
                 state.model.fit(x, y, batch_size=state.batch_size, epochs=state.epochs, verbose=0,
                                 validation_data=(x_val, y_val), seed=0,
                                 callbacks=[_Progress(self, state, stop_flag)])
+            if self.state is not state:
+                return                      # other settings are on screen now
             self.stopped = stop_flag.is_set() and len(state.history.get("loss", [])) < state.epochs
             self._draw_now(state, final=True)
+        except _Superseded:
+            return
         except Exception as error:  # noqa: BLE001 - shown in the dashboard, kept for tests
+            if self.state is not state:
+                return
             self.last_error = "".join(traceback.format_exception_only(type(error), error)).strip()
             self.message.value = (f"<span style='color:#b00020' class='course-dashboard-error'>"
                                   f"Error: {_escape(self.last_error)}</span>")
 
     def _epoch_done(self, state: TrainingState, epochs_done: int) -> None:
+        if self.state is not state:
+            raise _Superseded
         self.progress.value = epochs_done
         h = state.history
         self.status.value = (f"epoch {epochs_done}/{state.epochs}: loss {h['loss'][-1]:.3f}, "
@@ -180,11 +231,12 @@ class TrainingDashboard(Dashboard):
             self._draw_now(state)
 
     def _draw_now(self, state: TrainingState, final: bool = False) -> None:
-        with self._lock:
+        with self._draw_lock:
+            if self.state is not state:
+                raise _Superseded
             start = time.perf_counter()
             figure = self._draw(state, state.values)
-            self.image.value = figure_to_png(figure, self.dpi)
-            self.figure = figure
+            self._show(figure, state.values)
             self.train_redraw_seconds.append(time.perf_counter() - start)
         if final:
             done = len(state.history.get("loss", []))
@@ -223,7 +275,7 @@ def training_dashboard(dataset: str = "moons", hidden_units: int = 8, activation
         "dataset": widgets.Dropdown(options=list(DATASETS), value=dataset, description="data set",
                                     style=style, layout=layout),
         "hidden_units": widgets.IntSlider(value=hidden_units, min=1, max=64, description="hidden units",
-                                          continuous_update=False, style=style, layout=layout),
+                                          style=style, layout=layout),
         "activation": widgets.Dropdown(options=["relu", "tanh", "sigmoid", "linear"], value=activation,
                                        description="activation", style=style, layout=layout),
         "initializer": widgets.Dropdown(options=list(INITIALIZERS), value=initializer,
@@ -232,11 +284,11 @@ def training_dashboard(dataset: str = "moons", hidden_units: int = 8, activation
                                       style=style, layout=layout),
         "learning_rate": widgets.FloatLogSlider(value=learning_rate, base=10, min=-4, max=0, step=0.1,
                                                 description="learning rate", readout_format=".3g",
-                                                continuous_update=False, style=style, layout=layout),
+                                                style=style, layout=layout),
         "batch_size": widgets.Dropdown(options=BATCH_SIZES, value=batch_size, description="batch size",
                                        style=style, layout=layout),
         "epochs": widgets.IntSlider(value=epochs, min=1, max=300, description="epochs",
-                                    continuous_update=False, style=style, layout=layout),
+                                    style=style, layout=layout),
     }
     data_cache: dict = {}
     shown = {"figure": None, "x": None}   # one TrainingFigure, built once and updated; the points it shows
