@@ -192,9 +192,12 @@ def main(argv=None):
           f"{next(iter(keras.values()), {}).get('keras_version', 'not measured')}.")
     print("goals: course / torch at most 1.0x for the 10-unit networks, at most 1.25x for 512 units "
           "(SGD); Adam has no goal.")
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    averages = os.getloadavg()
+    load = ", ".join(f"{x:.1f}" for x in averages)
+    busy = ("above the core count: other work shared the machine" if max(averages) > (os.cpu_count() or 1)
+            else "not above the core count")
     print(f"(measured in {time.perf_counter() - started:.0f} s on {os.cpu_count()} cores; load average "
-          f"at the end {load}: above the core count, other work shared the machine)")
+          f"at the end {load}, {busy})")
     # the larger ratio of the two 10-unit networks; the 512-unit epochs of both of its runs
     small = max(per_epoch(sgd[label]["course"]) / per_epoch(sgd[label]["torch"]) for label, *_ in RUNS[:2])
     course_512 = per_epoch(sgd[RUNS[2][0]]["course"] + sgd[RUNS[3][0]]["course"])
