@@ -60,6 +60,10 @@ HIDE_INPUT_STYLE = {"styles": {"": {f"{PRESENTING} .jp-Cell-inputWrapper": {"dis
 FIT_SELECTOR = f"{PRESENTING} .course-dashboard img"
 FIT_RULES = {"width": "auto", "height": "auto", "max-width": "100%", "max-height": "calc(100vh - 250px)",
              "align-self": "center", "object-fit": "contain"}
+#: The per-cell style that keeps a lesson's concept questions within the slide while presenting:
+#: five questions are taller than a 720 px screen, so the list scrolls inside its slide.
+QUIZ_SELECTOR = f"{PRESENTING} .course-quiz"
+QUIZ_RULES = {"max-height": "calc(100vh - 230px)", "overflow-y": "auto"}
 DASHBOARD_TEXT = "run this cell in Jupyter to use the controls"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -100,6 +104,15 @@ def fits_dashboard(cell) -> bool:
     return styles.get(FIT_SELECTOR) == FIT_RULES
 
 
+def is_quiz(cell) -> bool:
+    return cell.get("cell_type") == "code" and ("lesson_quiz(" in _source(cell) or "Quiz(" in _source(cell))
+
+
+def fits_quiz(cell) -> bool:
+    styles = cell.get("metadata", {}).get(FONTS_KEY, {}).get("styles", {}).get("", {})
+    return styles.get(QUIZ_SELECTOR) == QUIZ_RULES
+
+
 def add_presenting_styles(nb) -> int:
     """Give plumbing cells the style that hides their code and dashboards the style that fits
     their picture in the slide (while presenting); returns how many cells changed."""
@@ -110,6 +123,8 @@ def add_presenting_styles(nb) -> int:
             wanted.update(HIDE_INPUT_STYLE["styles"][""])
         if is_dashboard(cell) and not fits_dashboard(cell):
             wanted[FIT_SELECTOR] = dict(FIT_RULES)
+        if is_quiz(cell) and not fits_quiz(cell):
+            wanted[QUIZ_SELECTOR] = dict(QUIZ_RULES)
         if wanted:
             fonts = cell.setdefault("metadata", {}).setdefault(FONTS_KEY, {})
             fonts.setdefault("styles", {}).setdefault("", {}).update(wanted)
@@ -188,6 +203,9 @@ def check(nb, name: str = "notebook") -> list[str]:
             elif s and len(s.shown) > 1:
                 errors.append(f"{name}: cell {i}: the dashboard shares its slide with cells "
                               f"{[j for j in s.shown if j != i]}: give them a slide of their own")
+        if is_quiz(cell) and not fits_quiz(cell):
+            errors.append(f"{name}: cell {i}: concept questions without the style that keeps them within "
+                          f"the slide while presenting (metadata[{FONTS_KEY!r}]; python -m course.lecture style)")
         if is_plumbing(cell) and not hides_input(cell):
             errors.append(f"{name}: cell {i}: plumbing code without the style that hides it while presenting "
                           f"(metadata[{FONTS_KEY!r}])")

@@ -113,6 +113,7 @@ class Quiz:
             rows.append(widgets.VBox([widgets.HTML(f"<b>{i + 1}.</b> {html.escape(q.text)}"),
                                       widgets.HBox([control, button]), line]))
         self.widget = widgets.VBox(rows)
+        self.widget.add_class("course-quiz")  # a slide scrolls it rather than overflow the screen
 
     def _check(self, i: int) -> Feedback:
         q, control = self.questions[i], self.controls[i]
