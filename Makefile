@@ -21,6 +21,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m course.server install    # an editable install leaves out the server's config
 	touch $@
 
 env: $(BIN)/.installed

@@ -25,6 +25,15 @@ reports as an error: no picture, no "after last move" time.)
     python benchmarks/bench_dashboards_browser.py                 # 1 warm-up + 4 drags per dashboard
     python benchmarks/bench_dashboards_browser.py --drags 6 --all-sliders
     python benchmarks/bench_dashboards_browser.py --drawing paced,unpaced,handler   # compared
+    python benchmarks/bench_dashboards_browser.py --drawing paced      # without the floor
+
+The floor. ``--drawing floor`` (in the default run, beside ``paced``) drags the same slider of
+the same dashboard, but the kernel computes and draws nothing: every change is answered with the
+dashboard's first picture again, relabelled with the new values (``replay_first_picture``).
+What it measures is the round trip alone: Chromium handling the drag, the slider's messages
+through the Jupyter server to the kernel, the picture's way back, its decoding and its frame.
+No way of drawing that goes through the kernel can do better than this floor on the same
+machine; the drawing's own cost is the difference between the two rows.
 
 The browser, the server, the kernel and its drawing thread all share the machine's cores, and
 so does whatever else runs: the load average is printed before and after. The Python-side
@@ -65,13 +74,51 @@ JS_SLIDER_LABELS = """(index) => {
 }"""
 
 
+MODES = ("paced", "unpaced", "handler", "floor")
+
+
+def replay_first_picture(dash, on: bool = True) -> None:
+    """The floor (see the module's documentation): with ``on``, ``dash`` answers every change
+    with the picture it shows now, its PNG "Description" replaced by the new values; it no
+    longer computes, draws or trains. ``on=False`` gives it back its own work."""
+    import struct
+    import zlib
+
+    from course.widgets.dashboard import describe
+
+    if not hasattr(dash, "_own_work"):
+        png = bytes(dash.image.value)
+        head, rest = png[:33], png[33:]             # the signature and IHDR; then the other chunks
+        dash._own_work = (dash._compute, dash._draw, dash._show, getattr(dash, "auto_train", None))
+
+        def show(figure, values):
+            text = b"Description\0" + describe(dash.controls, values).encode("latin-1", "replace")
+            chunk = struct.pack(">I", len(text)) + b"tEXt" + text + struct.pack(">I", zlib.crc32(b"tEXt" + text))
+            dash.image.value = head + chunk + rest   # the first Description chunk is the one read
+            dash.drawn_values = dict(values)
+
+        dash._replay = (lambda values: None, lambda state, values: None, show)
+    compute, draw, show = dash._replay if on else dash._own_work[:3]
+    dash._compute, dash._draw, dash._show = compute, draw, show
+    if dash._own_work[3] is not None:
+        dash.auto_train = False if on else dash._own_work[3]
+
+
 def notebook(builder: str, drawing: str = "paced") -> dict:
-    source = (f"from course.widgets import Dashboard, {builder}\n\nDashboard.drawing = {drawing!r}\n"
+    source = (f"import sys\nsys.path.insert(0, {str(ROOT / 'benchmarks')!r})\n"
+              f"from bench_dashboards_browser import replay_first_picture\n"
+              f"from course.widgets import Dashboard, {builder}\n\n"
+              f"Dashboard.drawing = {_drawing(drawing)!r}\n"
               f"dash = {builder}()\ndash")
     return {"cells": [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
                        "source": source, "id": "dashboard"}],
             "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
             "nbformat": 4, "nbformat_minor": 5}
+
+
+def _drawing(mode: str) -> str:
+    """Dashboard.drawing for a mode of the benchmark (the floor draws nothing, paced)."""
+    return "paced" if mode == "floor" else mode
 
 
 def wait_for_training(nb, timeout: float = 60) -> None:
@@ -147,7 +194,8 @@ def print_table(rows, with_mode: bool) -> None:
         print(f"{lesson:<7}{builder:<22}{label:<15}" + (f"{mode:<9}" if with_mode else "")
               + f"{s['pictures']:>9}{fmt(s['median']):>10}{fmt(s['p95']):>8}"
               f"{fmt(s['max']):>8}{fmt(s['per_second'], 1):>11}{fmt(s['per_second_min'], 1):>7}"
-              f"{s['values_passed']:>12}{fmt(s['final_delay']):>20}{cpu_text:>22}  {'ok' if ok else 'over the goal'}")
+              f"{s['values_passed']:>12}{fmt(s['final_delay']):>20}{cpu_text:>22}  {'ok' if ok else 'over the goal'}"
+              f"{' (floor: nothing drawn)' if mode == 'floor' else ''}")
 
 
 def main(argv=None) -> int:
@@ -155,15 +203,16 @@ def main(argv=None) -> int:
     parser.add_argument("--drags", type=int, default=4, help="measured drags per slider and drawing (default 4)")
     parser.add_argument("--all-sliders", action="store_true", help="drag every slider, not one per dashboard")
     parser.add_argument("--only", default="", help="lessons to run, e.g. 01,05 (default: all)")
-    parser.add_argument("--drawing", default="paced",
+    parser.add_argument("--drawing", default="paced,floor",
                         help="how the kernel draws changes from the page (Dashboard.drawing: paced, unpaced, "
-                             "handler); several, comma-separated, are compared drag by drag, in turn, so "
-                             "that the load of the machine touches them alike (the summary line is the first's)")
+                             "handler; floor: no drawing at all, see above); several, comma-separated, are "
+                             "compared drag by drag, in turn, so that the load of the machine touches them "
+                             "alike (the summary line is the first's; default: paced,floor)")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
     modes = [m.strip() for m in args.drawing.split(",") if m.strip()]
-    if not modes or set(modes) - {"paced", "unpaced", "handler"}:
-        parser.error(f"--drawing: choose among paced, unpaced, handler, not {args.drawing!r}")
+    if not modes or set(modes) - set(MODES) or modes[0] == "floor":
+        parser.error(f"--drawing: choose among {', '.join(MODES)} (floor not first), not {args.drawing!r}")
     from playwright.sync_api import sync_playwright
 
     load = os.getloadavg()
@@ -202,7 +251,8 @@ def main(argv=None) -> int:
                             for mode in modes:
                                 turn += 1
                                 if len(modes) > 1:
-                                    page.evaluate(JS_EXECUTE, f"Dashboard.drawing = {mode!r}")
+                                    page.evaluate(JS_EXECUTE, f"Dashboard.drawing = {_drawing(mode)!r}\n"
+                                                              f"replay_first_picture(dash, {mode == 'floor'})")
                                 before, after = {}, {}
                                 record = drag_slider(nb, 0, label, 0.9 if turn % 2 else 0.1,
                                                      on_press=lambda: before.update(cpu_by_part()),
@@ -237,6 +287,15 @@ def main(argv=None) -> int:
           f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f})")
     if args.json:
         Path(args.json).write_text(json.dumps(results_json, indent=1))
+    if "floor" in modes:
+        floor = {(lesson, label): s for lesson, _, label, mode, s in rows if mode == "floor"}
+        added = [s["median"] - floor[lesson, label]["median"]
+                 for lesson, _, label, mode, s in rows if mode == modes[0] and (lesson, label) in floor]
+        print(f"the round trip alone (floor, nothing drawn): median "
+              f"{min(f['median'] for f in floor.values()):.0f}-{max(f['median'] for f in floor.values()):.0f} ms, "
+              f"worst p95 {max(f['p95'] for f in floor.values()):.0f} ms, fewest "
+              f"{min(f['per_second'] for f in floor.values()):.1f} pictures/s; computing and drawing add "
+              f"{min(added):.0f} to {max(added):.0f} ms to the median")
     first = [s for *_, mode, s in rows if mode == modes[0]]
     worst_median = max(s["median"] for s in first)
     worst_p95 = max(s["p95"] for s in first)

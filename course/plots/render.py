@@ -8,6 +8,10 @@ picture is the same, to within the rounding of overlapping glyph edges.
 
     png = render_png(fig, dpi=100)          # what the dashboards show (PNG bytes)
 
+The pixels are written to PNG by ``encode_png``: no row filters and light zlib compression,
+about three times as fast as Pillow's adaptive filters for files a few percent larger (a
+dashboard sends pictures of 30-60 kB several times a second; encoding was a third of a redraw).
+
 Horizontal and vertical text (math text included) is cached; TeX and other angles are drawn
 as matplotlib draws them. Anything unexpected (another matplotlib version) falls back to the
 ordinary drawing, never to an error.
@@ -16,18 +20,21 @@ from __future__ import annotations
 
 import io
 import math
+import struct
 import threading
+import zlib
 from collections import OrderedDict
 
 import matplotlib as mpl
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 
-__all__ = ["CachedTextCanvas", "render_png", "clear_text_cache"]
+__all__ = ["CachedTextCanvas", "render_png", "encode_png", "clear_text_cache"]
 
 #: Rasterised strings kept (least recently used dropped first); each is a small uint8 array.
 MAX_CACHED = 4096
-#: PNG compression: 1 encodes about twice as fast as the default 6, for files ~5% larger.
+#: PNG compression (zlib level): 1 encodes several times as fast as the default 6, for files
+#: a little larger.
 COMPRESS_LEVEL = 1
 
 _cache: OrderedDict = OrderedDict()
@@ -167,12 +174,40 @@ def render_png(fig, dpi: float | None = None, description: str | None = None) ->
     ``description``, if given, is stored in the file's "Description" text chunk."""
     if not isinstance(fig.canvas, CachedTextCanvas):
         CachedTextCanvas(fig)
-    buffer = io.BytesIO()
-    options = {"pil_kwargs": {"compress_level": COMPRESS_LEVEL}}
+    if dpi is not None and dpi != fig.dpi:          # another resolution: matplotlib's own path
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=dpi, pil_kwargs={"compress_level": COMPRESS_LEVEL},
+                    metadata={"Description": description} if description else None)
+        return buffer.getvalue()
+    fig.canvas.draw()
+    return encode_png(np.asarray(fig.canvas.buffer_rgba()), description, dpi=fig.dpi)
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def encode_png(rgba: np.ndarray, description: str | None = None, dpi: float | None = None) -> bytes:
+    """A PNG file of an (height, width, 4) uint8 image: 8-bit RGBA, every row unfiltered
+    (filter type 0), compressed by zlib at ``COMPRESS_LEVEL``. ``description``: a "Description"
+    text chunk (Latin-1; other characters become '?'); ``dpi``: the physical size (pHYs).
+
+    >>> png = encode_png(np.zeros((2, 3, 4), np.uint8), "two by three")
+    >>> png[:8] == b"\\x89PNG\\r\\n\\x1a\\n", struct.unpack(">II", png[16:24])
+    (True, (3, 2))
+    """
+    rgba = np.asarray(rgba)
+    if rgba.dtype != np.uint8 or rgba.ndim != 3 or rgba.shape[2] != 4:
+        raise ValueError(f"encode_png expects an (height, width, 4) uint8 array, got {rgba.dtype} {rgba.shape}.")
+    height, width = rgba.shape[:2]
+    rows = np.empty((height, 1 + 4 * width), np.uint8)
+    rows[:, 0] = 0                                  # each row starts with its filter type: none
+    rows[:, 1:] = rgba.reshape(height, 4 * width)
+    parts = [b"\x89PNG\r\n\x1a\n", _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))]
+    if dpi:
+        per_metre = round(dpi / 0.0254)
+        parts.append(_chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)))
     if description:
-        options["metadata"] = {"Description": description}
-    if dpi is None or dpi == fig.dpi:
-        fig.canvas.print_png(buffer, **options)
-    else:
-        fig.savefig(buffer, format="png", dpi=dpi, **options)
-    return buffer.getvalue()
+        parts.append(_chunk(b"tEXt", b"Description\0" + description.encode("latin-1", "replace")))
+    parts += [_chunk(b"IDAT", zlib.compress(rows.tobytes(), COMPRESS_LEVEL)), _chunk(b"IEND", b"")]
+    return b"".join(parts)
