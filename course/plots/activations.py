@@ -100,6 +100,12 @@ class ActivationFigure:
         ax.axvline(0, color="black", lw=lw(0.7))
         ax.set_ylabel("value")
         self.legend = ax.legend(loc="upper left", fontsize=fs(9), framealpha=0.9)
+        # What moves with x0 is "animated": the curves, axes and labels are drawn once per
+        # function and range, and kept while x0 moves (course.plots.render).
+        self._shown = None
+        for artist in (self.tangent, self.point, self.legend, *self.legend.get_texts()):
+            if artist is not None:      # (a legend's texts would mark the Axes changed)
+                artist.set_animated(True)
 
     def update(self, name: str = "sigmoid", x_min: float = -5.0, x_max: float = 5.0, x0: float | None = None):
         """Draw ``name`` on [x_min, x_max] (and its tangent at x0); returns the Figure."""
@@ -107,8 +113,10 @@ class ActivationFigure:
             raise ValueError(f"x_min must be smaller than x_max, got x_min={x_min}, x_max={x_max}.")
         x = np.linspace(x_min, x_max, self.points)
         f, df = activation_curve(name, x)
-        self.f.set_data(x, f)
-        self.df.set_data(x, df)
+        curves_changed = self._shown != (name, x_min, x_max)
+        if curves_changed:
+            self.f.set_data(x, f)
+            self.df.set_data(x, df)
         labels = [f"{name}(x)", "derivative"]
         if self.tangent is not None:
             show = x0 is not None
@@ -122,13 +130,22 @@ class ActivationFigure:
                 self.point.set_data([x0], [f0])
             labels.append(f"slope at x0 = {df0:.3g}" if show else "slope at x0")
         for line, text, label in zip((self.f, self.df, self.tangent), self.legend.get_texts(), labels):
-            line.set_label(label)
+            if line.get_label() != label:
+                line.set_label(label)
             text.set_text(label)
-        self.ax.relim()
-        self.ax.autoscale_view()
-        self.ax.set_xlabel("x (the weighted sum z)" if name != "softmax" else "score of class 1")
-        self.ax.set_title(f"{name}: values in {RANGES.get(name, '?')}\nused for {USES.get(name, '?')}",
-                          fontsize=fs(10))
+        if curves_changed:          # the axes fit the curves; the tangent is cut at their edges
+            moving = [a for a in (self.tangent, self.point) if a is not None]
+            shown = [a.get_visible() for a in moving]
+            for artist in moving:
+                artist.set_visible(False)
+            self.ax.relim(visible_only=True)
+            self.ax.autoscale_view()
+            for artist, visible in zip(moving, shown):
+                artist.set_visible(visible)
+            self.ax.set_xlabel("x (the weighted sum z)" if name != "softmax" else "score of class 1")
+            self.ax.set_title(f"{name}: values in {RANGES.get(name, '?')}\nused for {USES.get(name, '?')}",
+                              fontsize=fs(10))
+            self._shown = (name, x_min, x_max)
         return self.fig
 
 

@@ -13,7 +13,9 @@ Every function returns a matplotlib Figure (not attached to pyplot).
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.colors import ListedColormap
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import offset_copy
 
 from .network import draw_network
 from .perceptron import CLASS_STYLE, update_class_points
@@ -196,6 +198,7 @@ class BackpropFigure:
         self.last, = loss_ax.plot([], [], "o", color=COLORS["blue"])
         loss_ax.set_xlabel("step")
         loss_ax.set_ylabel("loss")
+        loss_ax.set_title("loss", fontsize=fs(10))
         self.norms = [norm_ax.plot([], [], color=color(k), linestyle=LINESTYLES[k % len(LINESTYLES)],
                                    label=name)[0] for k, name in enumerate(self.layer_names)]
         norm_ax.set_yscale("log")
@@ -218,7 +221,16 @@ class BackpropFigure:
             ax.xaxis.set_major_locator(MaxNLocator(4, integer=ax is not region_ax))
         loss_ax.yaxis.set_major_locator(MaxNLocator(4))
         region_ax.yaxis.set_major_locator(MaxNLocator(4))
+        region_ax.grid(False)
         self.title = self.fig.suptitle("", fontsize=fs(11))
+        # What changes from one step to the next is "animated": the axes, ticks and labels are
+        # drawn once and kept until a limit or a label changes (course.plots.render). The limits
+        # change seldom: the steps axis ends at 1, 2 or 5 times a power of ten, the loss axis
+        # at 0 and a round number, the gradient axis at whole decades.
+        self._limits: dict = {}
+        self._scale_texts: list = []
+        for artist in (self.loss, self.last, *self.norms, norm_ax.get_legend(), loss_ax.title):
+            artist.set_animated(True)
 
     def update(self, steps: int, losses, norm_history, dkernels, regions=None, x=None, y=None, title: str = ""):
         """Show the state after ``steps`` updates (see ``plot_backprop_step``); returns the Figure."""
@@ -226,29 +238,58 @@ class BackpropFigure:
         t = np.arange(len(losses))
         self.loss.set_data(t, losses)
         self.last.set_data(t[-1:], losses[-1:])
-        _autoscale(self.loss_ax)
-        self.loss_ax.set_title(f"loss after {steps} steps: {losses[-1]:.3f}", fontsize=fs(10))
+        last_step = _round_up(max(len(losses) - 1, 1))
+        steps_axis = (-0.05 * last_step, 1.05 * last_step)
+        finite = losses[np.isfinite(losses)]
+        self._set_limits(self.loss_ax, steps_axis, (0.0, 1.05 * _round_up(finite.max())) if finite.size else None)
+        self.loss_ax.title.set_text(f"loss after {steps} steps: {losses[-1]:.3f}")   # not set_title:
+        # that places all three titles of the Axes again, which means drawing the Axes again
         norm_history = np.asarray(norm_history, dtype=float).reshape(len(t), -1)
         for k, line in enumerate(self.norms):
             line.set_data(t, np.maximum(norm_history[:, k], 1e-12))
-        positive = norm_history[norm_history > 0]
-        # plain labels such as 1e-02, more ticks when the sizes span little
-        log_ticks(self.norm_ax.yaxis, *((positive.min(), positive.max()) if positive.size else (None, None)))
-        _autoscale(self.norm_ax)
+        positive = norm_history[(norm_history > 0) & np.isfinite(norm_history)]
+        decades = None
+        if positive.size:
+            low, high = np.floor(np.log10(positive.min())), np.ceil(np.log10(positive.max()))
+            decades = (10.0 ** low, 10.0 ** max(high, low + 1))
+        if self._set_limits(self.norm_ax, steps_axis, decades) and decades:
+            # plain labels such as 1e-02, more ticks when the sizes span little
+            log_ticks(self.norm_ax.yaxis, *decades)
         self._show_dkernels(dkernels)
         if regions is not None:
             gx, gy, probs = regions
-            if self.regions is not None:
-                self.regions.remove()
-            self.regions = self.region_ax.contourf(
-                gx, gy, (np.asarray(probs).reshape(gx.shape) > 0.5).astype(float), levels=[-0.5, 0.5, 1.5],
-                colors=[CLASS_STYLE[0]["tint"], CLASS_STYLE[1]["tint"]], zorder=0)
-            self.region_ax.set_xlim(gx.min(), gx.max())
-            self.region_ax.set_ylim(gy.min(), gy.max())
+            self._show_regions(gx, gy, np.asarray(probs).reshape(gx.shape))
         if x is not None:
             self._show_points(np.asarray(x), np.asarray(y).reshape(-1))
         self.title.set_text(title)
         return self.fig
+
+    def _set_limits(self, ax, xlim, ylim) -> bool:
+        """Set the limits of ``ax`` that differ from those it has (new limits mean drawing the
+        axes again); True if any changed."""
+        changed = False
+        for which, limits in (("x", xlim), ("y", ylim)):
+            if limits is not None and self._limits.get((ax, which)) != limits:
+                (ax.set_xlim if which == "x" else ax.set_ylim)(*limits)
+                self._limits[ax, which] = limits
+                changed = True
+        return changed
+
+    def _show_regions(self, gx, gy, probs) -> None:
+        """The class predicted on the grid (gx, gy): probabilities above 0.5 in the tint of
+        class 1, the others in that of class 0."""
+        extent = (gx.min(), gx.max(), gy.min(), gy.max())
+        classes = (probs > 0.5).astype(float)
+        if self.regions is None:
+            self.regions = self.region_ax.imshow(
+                classes, extent=extent, origin="lower", aspect="auto", interpolation="nearest", zorder=0,
+                cmap=ListedColormap([CLASS_STYLE[0]["tint"], CLASS_STYLE[1]["tint"]]), vmin=0, vmax=1)
+            self.regions.set_animated(True)
+        else:
+            self.regions.set_data(classes)
+            if tuple(self.regions.get_extent()) != extent:
+                self.regions.set_extent(extent)
+        self._set_limits(self.region_ax, extent[:2], extent[2:])
 
     def _show_dkernels(self, dkernels) -> None:
         canvas, spans, scales = stack_heatmaps(dkernels)
@@ -257,26 +298,42 @@ class BackpropFigure:
         if self.heat is None or self.heat.get_array().shape != canvas.shape:
             if self.heat is not None:
                 self.heat.remove()
+            for text in self._scale_texts:
+                text.remove()
             self.heat = self.heat_ax.imshow(data, cmap="PuOr_r", vmin=-1, vmax=1, aspect="auto",
                                             interpolation="nearest")
+            self.heat.set_animated(True)
             self.heat_ax.set_xlim(-0.5, cols - 0.5)
             self.heat_ax.set_ylim(rows - 0.5, -0.5)
-            self.heat_ax.set_xticks([(a + b - 1) / 2 for a, b in spans])
+            centres = [(a + b - 1) / 2 for a, b in spans]
+            # larger text on a projector, the same room: short names ("h1", "out")
+            names = [_short(name) if presenting() else name for name in self.layer_names]
+            self.heat_ax.set_xticks(centres, names, fontsize=fs(7.5))
+            # each layer's scale on a line under its name: it changes at every step, the names
+            # never, so it is a text of its own (animated), not part of the tick labels
+            axis = self.heat_ax.xaxis
+            below = axis.get_tick_padding() + axis.get_major_ticks()[0].get_pad() + 1.2 * fs(7.5)
+            under_names = offset_copy(self.heat_ax.get_xaxis_transform(), fig=self.fig, y=-below, units="points")
+            self._scale_texts = [self.heat_ax.text(x, 0, "", transform=under_names, ha="center", va="top",
+                                                   fontsize=fs(7.5), animated=True, clip_on=False)
+                                 for x in centres]
         else:
             self.heat.set_data(data)
-        if presenting():    # larger text, the same room: short names ("h1", "out") over the scale
-            labels = [f"{_short(name)}\n{scale:.0e}" for name, scale in zip(self.layer_names, scales)]
-        else:
-            labels = [f"{name}\nmax {scale:.0e}" for name, scale in zip(self.layer_names, scales)]
-        self.heat_ax.set_xticklabels(labels, fontsize=fs(7.5))
+        for text, scale in zip(self._scale_texts, scales):
+            text.set_text(f"{scale:.0e}" if presenting() else f"max {scale:.0e}")
 
     def _show_points(self, x, y) -> None:
         update_class_points(self.region_ax, self.points, x, y, size=10)
+        for collection in self.points.values():
+            collection.set_animated(True)
 
 
-def _autoscale(ax) -> None:
-    ax.relim()
-    ax.autoscale_view()
+def _round_up(value: float) -> float:
+    """The smallest of 1, 2, 5, 10, 20, 50, ... (times any power of ten) at or above ``value`` > 0."""
+    if not value > 0 or not np.isfinite(value):
+        return 1.0
+    power = 10.0 ** np.floor(np.log10(value))
+    return float(next(m * power for m in (1, 2, 5, 10) if m * power >= value * (1 - 1e-12)))
 
 
 def plot_backprop_step(steps: int, losses, norm_history, dkernels, layer_names, regions=None,

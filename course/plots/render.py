@@ -29,7 +29,7 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 
-__all__ = ["CachedTextCanvas", "render_png", "encode_png", "clear_text_cache"]
+__all__ = ["CachedTextCanvas", "animated_artists", "render_png", "encode_png", "clear_text_cache"]
 
 #: Rasterised strings kept (least recently used dropped first); each is a small uint8 array.
 MAX_CACHED = 4096
@@ -158,7 +158,25 @@ class _TextCachingRendererAgg(RendererAgg):
 
 
 class CachedTextCanvas(FigureCanvasAgg):
-    """An Agg canvas whose renderer draws each string once and reuses its pixels afterwards."""
+    """An Agg canvas whose renderer draws each string once and reuses its pixels afterwards.
+
+    It also keeps the background of a figure whose changing parts are marked "animated"
+    (``artist.set_animated(True)``: the lines, points and images that move from one redraw to
+    the next, the legends drawn over them, a title that counts steps): the axes, ticks, labels
+    and everything else not animated are drawn once, and each later ``draw`` puts that picture
+    back and draws only the animated artists on it, each Axes' in the order of their zorder.
+    Matplotlib marks a figure "stale" when anything in it that is not animated changes (new
+    limits, a new title); the background is then drawn again. A figure with no animated artist
+    is drawn whole every time, as by matplotlib. Saving a figure (``savefig``) draws everything,
+    animated or not.
+    """
+
+    def __init__(self, figure=None):
+        super().__init__(figure)
+        self._background = None         # (renderer size, the pixels without animated artists)
+        self._own_draw = False
+        self.backgrounds_drawn = self.backgrounds_reused = 0       # counters, for tests
+        self.mpl_connect("draw_event", self._drawn_elsewhere)
 
     def get_renderer(self, *args, **kwargs):
         renderer = super().get_renderer(*args, **kwargs)
@@ -166,6 +184,45 @@ class CachedTextCanvas(FigureCanvasAgg):
             renderer = _TextCachingRendererAgg(renderer.width, renderer.height, renderer.dpi)
             self.renderer = renderer
         return renderer
+
+    def _drawn_elsewhere(self, _event) -> None:
+        if not self._own_draw:          # savefig and the like: the background may be out of date
+            self._background = None
+
+    def draw(self):
+        figure = self.figure
+        animated = animated_artists(figure)
+        if not animated:
+            self._background = None
+            return super().draw()
+        renderer = self.get_renderer()
+        size = (renderer.width, renderer.height, renderer.dpi)
+        self._own_draw = True
+        try:
+            if self._background is None or self._background[0] != size or figure.stale:
+                super().draw()                      # matplotlib leaves animated artists out
+                self._background = (size, self.copy_from_bbox(figure.bbox))
+                self.backgrounds_drawn += 1
+            else:
+                self.restore_region(self._background[1])
+                self.backgrounds_reused += 1
+            for artist in animated:
+                artist.draw(renderer)
+        finally:
+            self._own_draw = False
+        for ax in figure.axes:                      # drawing an artist may mark its Axes changed
+            ax.stale = False
+        figure.stale = False
+
+
+def animated_artists(figure) -> list:
+    """The visible animated artists of ``figure`` in drawing order: each Axes' (by zorder),
+    then the figure's own."""
+    found = []
+    for parent in [*figure.axes, figure]:
+        children = [c for c in parent.get_children() if c.get_animated() and c.get_visible()]
+        found.extend(sorted(children, key=lambda c: c.get_zorder()))
+    return found
 
 
 def render_png(fig, dpi: float | None = None, description: str | None = None) -> bytes:

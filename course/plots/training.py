@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import numpy as np
+from contourpy import contour_generator
+from matplotlib.collections import LineCollection
 from matplotlib.colors import ListedColormap
 
 from .style import light_figure
@@ -100,12 +102,18 @@ def plot_decision_boundary(ax, predict, x, y, resolution: int = 60, padding: flo
     return ax
 
 
-def _regions(ax, predict, lo, hi, resolution: int):
+def _probabilities(predict, lo, hi, resolution: int):
+    """The grid (gx, gy) of resolution x resolution points over [lo, hi] and predict's
+    probability of class 1 at each (NaN counted as 0.5)."""
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
     grid = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
     with np.errstate(over="ignore", invalid="ignore"):
         p = np.asarray(predict(grid), dtype=float).reshape(gx.shape)
-    p = np.nan_to_num(p, nan=0.5)
+    return gx, gy, np.nan_to_num(p, nan=0.5)
+
+
+def _regions(ax, predict, lo, hi, resolution: int):
+    gx, gy, p = _probabilities(predict, lo, hi, resolution)
     artists = [ax.contourf(gx, gy, (p > 0.5).astype(float), levels=[-0.5, 0.5, 1.5], cmap=_REGIONS, zorder=0)]
     if p.min() < 0.5 < p.max():
         artists.append(ax.contour(gx, gy, p, levels=[0.5], colors=COLORS["black"], linewidths=1.2, zorder=1))
@@ -133,18 +141,30 @@ class TrainingFigure:
         self.boundary.set_xlabel("x1")
         self.boundary.set_ylabel("x2")
         self.boundary.set_title("Decision boundary")
-        self.regions: list = []
+        self.boundary.grid(False)                       # the regions cover the whole panel
+        # the class predicted at each point of a grid, in the colours of the points: the
+        # probability is interpolated between grid points and cut at 0.5, as a contour would
+        self.regions = self.boundary.imshow(np.full((2, 2), 0.5), origin="lower", aspect="auto", cmap=_REGIONS,
+                                            vmin=0.0, vmax=1.0, interpolation="bilinear",
+                                            interpolation_stage="data", zorder=0)
+        self.boundary_line = self.boundary.add_collection(
+            LineCollection([], colors=COLORS["black"], linewidths=1.2, zorder=1), autolim=False)
         self.lines = {}
+        legends = []
         for ax, key in ((loss_ax, "loss"), (acc_ax, "accuracy")):
             for k, (prefix, what, style) in enumerate((("", "training", "-"), ("val_", "validation", "--"))):
                 self.lines[prefix + key], = ax.plot([], [], color=color(k), linestyle=style, label=what)
             ax.set_xlabel("epoch")
             ax.set_ylabel(key)
             ax.set_title(key.capitalize())
-            ax.legend(fontsize=fs(7), loc="upper right" if key == "loss" else "lower right")
+            legends.append(ax.legend(fontsize=fs(7), loc="upper right" if key == "loss" else "lower right"))
         self.loss_ax, self.acc_ax = loss_ax, acc_ax
         acc_ax.set_ylim(0.0, 1.02)
         self.title = self.fig.suptitle("", fontsize=fs(10))
+        # What changes from one redraw to the next is "animated": the axes, ticks and labels are
+        # drawn once and kept until a limit changes (course.plots.render).
+        for artist in (self.regions, self.boundary_line, *self.points, *self.lines.values(), *legends, self.title):
+            artist.set_animated(True)
         self.set_data(x, y)
 
     def set_data(self, x, y) -> None:
@@ -153,23 +173,31 @@ class TrainingFigure:
         self.lo, self.hi = x.min(axis=0) - 0.5, x.max(axis=0) + 0.5
         for k, collection in enumerate(self.points):
             collection.set_offsets(x[y == k])
+        self.regions.set_extent((self.lo[0], self.hi[0], self.lo[1], self.hi[1]))
         self.boundary.set_xlim(self.lo[0], self.hi[0])
         self.boundary.set_ylim(self.lo[1], self.hi[1])
 
     def update(self, predict, history: dict, epochs: int, title: str):
         """Redraw the boundary of ``predict`` and the curves of ``history``; returns the Figure."""
-        for artist in self.regions:
-            artist.remove()
-        self.regions = _regions(self.boundary, predict, self.lo, self.hi, self.resolution)
+        gx, gy, p = _probabilities(predict, self.lo, self.hi, self.resolution)
+        self.regions.set_data(p)
+        crossing = p.min() < 0.5 < p.max()
+        self.boundary_line.set_segments(contour_generator(gx, gy, p).lines(0.5) if crossing else [])
         for key, line in self.lines.items():
             values = history.get(key, [])
             line.set_data(_epochs(values), values)
-        for ax in (self.loss_ax, self.acc_ax):
-            ax.set_xlim(0, max(epochs, 1) + 0.5)
+        # limits only when they change: new limits mean drawing the panel's axes again
+        _set_limits(self.loss_ax.set_xlim, self.loss_ax.get_xlim(), (0, max(epochs, 1) + 0.5))
+        _set_limits(self.acc_ax.set_xlim, self.acc_ax.get_xlim(), (0, max(epochs, 1) + 0.5))
         losses = [v for v in history.get("loss", []) + history.get("val_loss", []) if np.isfinite(v)]
-        self.loss_ax.set_ylim(0.0, max(losses) * 1.1 if losses else 1.0)
+        _set_limits(self.loss_ax.set_ylim, self.loss_ax.get_ylim(), (0.0, max(losses) * 1.1 if losses else 1.0))
         self.title.set_text(title)
         return self.fig
+
+
+def _set_limits(setter, now, limits) -> None:
+    if tuple(float(v) for v in now) != tuple(float(v) for v in limits):
+        setter(*limits)
 
 
 def plot_training(predict, x, y, history: dict, epochs: int, title: str,

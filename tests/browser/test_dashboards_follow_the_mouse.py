@@ -34,3 +34,9 @@ def test_the_training_dashboard_follows_a_drag_and_trains_the_final_value_once(l
     descriptions = page.evaluate("() => window.__courseDrag.pictures.map(p => p.title)")
     assert f"hidden units {result.final_value:g}," in descriptions[-1], "the trained picture is not of the final value"
     nb.assert_no_errors()
+
+
+def test_the_server_sends_kernel_messages_at_once(lab):
+    """course.server is loaded: without it each picture waits up to 40 ms in the server (Nagle)."""
+    log = lab.log.read_text()
+    assert "course.server: kernel websockets send each message at once" in log, log[-2000:]
