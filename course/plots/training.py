@@ -160,7 +160,11 @@ class TrainingFigure:
             legends.append(ax.legend(fontsize=fs(7), loc="upper right" if key == "loss" else "lower right"))
         self.loss_ax, self.acc_ax = loss_ax, acc_ax
         acc_ax.set_ylim(0.0, 1.02)
-        self.title = self.fig.suptitle("", fontsize=fs(10))
+        # The figure's title names every setting, so it changes with every control: it is a
+        # text of the first panel placed as a suptitle would be, so that it can be animated
+        # (a figure's own animated texts are not drawn when it is saved).
+        self.title = self.boundary.text(0.5, 0.98, "", transform=self.fig.transFigure, ha="center", va="top",
+                                        fontsize=fs(10), clip_on=False)
         # What changes from one redraw to the next is "animated": the axes, ticks and labels are
         # drawn once and kept until a limit changes (course.plots.render).
         for artist in (self.regions, self.boundary_line, *self.points, *self.lines.values(), *legends, self.title):
