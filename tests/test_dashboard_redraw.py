@@ -50,7 +50,7 @@ def test_each_picture_of_a_drag_is_the_whole_figure(name):
         assert _differs(shown, _whole(dash.figure)) < 0.015, f"{name}, {slider}={value}"
 
 
-@pytest.mark.parametrize("name", ["perceptron", "activation", "backprop", "training"])
+@pytest.mark.parametrize("name", ["perceptron", "activation", "backprop", "descent", "training"])
 def test_a_drag_keeps_the_axes_and_redraws_what_moves(name):
     build, slider, values, _ = CASES[name]
     dash = build()

@@ -262,7 +262,17 @@ class DescentFigure:
         self.loss, = self.right.plot([], [], color=color(0))
         self.right.set_xlabel("step")
         self.right.set_title("Loss at each step")
-        self.title = self.fig.suptitle("", fontsize=fs(10))
+        # The title names the optimizer and its settings, so it changes with every control: a
+        # text of the left panel placed as a suptitle would be, so that it can be animated (a
+        # figure's own animated texts are not drawn when it is saved).
+        self.title = self.left.text(0.5, 0.98, "", transform=self.fig.transFigure, ha="center", va="top",
+                                    fontsize=fs(10), clip_on=False)
+        # What changes from one run to the next is "animated": the curve or the contours, the
+        # axes and their labels are drawn once and kept until a limit changes
+        # (course.plots.render). The loss axis ends at whole decades (log) or round numbers.
+        for artist in (self.path, self.start, self.end, self.loss, self.title):
+            artist.set_animated(True)
+        self._limits: dict = {}
         self.landscape = None
         self._background: list = []
         self.set_landscape(landscape)
@@ -309,16 +319,28 @@ class DescentFigure:
         if self.right.get_yscale() != scale:
             self.right.set_yscale(scale)
             _few_ticks(self.right, scale)
+            self._limits.pop("y", None)
         finite = capped[np.isfinite(capped)]
         low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
-        if log:
-            log_ticks(self.right.yaxis, low / 2, high * 2)
-            self.right.set_ylim(low / 2, high * 2)
-        else:
-            pad = 0.05 * (high - low) or 0.5
-            self.right.set_ylim(low - pad, high + pad)
-        self.right.set_xlim(0, max(len(capped) - 1, 1))
-        self.right.set_ylabel("loss (log scale)" if log else "loss")
+        if log:             # whole decades around [low / 2, high * 2]
+            ylim = (10.0 ** np.floor(np.log10(low / 2)), 10.0 ** np.ceil(np.log10(high * 2)))
+        else:               # round numbers around [low, high], and a margin
+            step = 10.0 ** np.floor(np.log10(high - low)) if high > low else 1.0
+            bottom, top = np.floor(low / step) * step, np.ceil(high / step) * step
+            pad = 0.05 * (top - bottom) or 0.5
+            ylim = (bottom - pad, top + pad)
+        if self._limits.get("y") != ylim:
+            if log:
+                log_ticks(self.right.yaxis, *ylim)
+            self.right.set_ylim(*ylim)
+            self._limits["y"] = ylim
+        xlim = (0, max(len(capped) - 1, 1))
+        if self._limits.get("x") != xlim:
+            self.right.set_xlim(*xlim)
+            self._limits["x"] = xlim
+        ylabel = "loss (log scale)" if log else "loss"
+        if self.right.get_ylabel() != ylabel:
+            self.right.set_ylabel(ylabel)
         if presenting():    # the characters that fit the figure's width at the title's size
             fits = int(self.fig.get_figwidth() * 72 / (0.6 * self.title.get_fontsize()))
             title = "\n".join(textwrap.wrap(title, width=fits)) if title else title
