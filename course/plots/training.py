@@ -167,7 +167,9 @@ class TrainingFigure:
                                         fontsize=fs(10), clip_on=False)
         # What changes from one redraw to the next is "animated": the axes, ticks and labels are
         # drawn once and kept until a limit changes (course.plots.render).
-        for artist in (self.regions, self.boundary_line, *self.points, *self.lines.values(), *legends, self.title):
+        # The curves change only while training runs (a few redraws an epoch at most): they stay
+        # in the background, drawn again when they change, under their legends.
+        for artist in (self.regions, self.boundary_line, *self.points, self.title):
             artist.set_animated(True)
         self.set_data(x, y)
 
@@ -189,7 +191,8 @@ class TrainingFigure:
         self.boundary_line.set_segments(contour_generator(gx, gy, p).lines(0.5) if crossing else [])
         for key, line in self.lines.items():
             values = history.get(key, [])
-            line.set_data(_epochs(values), values)
+            if len(line.get_ydata()) != len(values) or not np.array_equal(line.get_ydata(), values):
+                line.set_data(_epochs(values), values)          # (setting them marks the panel changed)
         # limits only when they change: new limits mean drawing the panel's axes again
         _set_limits(self.loss_ax.set_xlim, self.loss_ax.get_xlim(), (0, max(epochs, 1) + 0.5))
         _set_limits(self.acc_ax.set_xlim, self.acc_ax.get_xlim(), (0, max(epochs, 1) + 0.5))
