@@ -12,6 +12,12 @@ the next change.
 
     python benchmarks/bench_dashboards.py              # 3 values per control
     python benchmarks/bench_dashboards.py --changes 5
+    python benchmarks/bench_dashboards.py --drag       # 40 neighbouring values of one slider each
+
+``--drag`` moves, for each dashboard, the slider that bench_dashboards_browser.py drags through
+40 values in a row across its track, as a drag does, and times each picture: what a picture
+costs when only that slider moves (the axes of most dashboards are then kept, see
+course/plots/render.py).
 
 Timings depend on the machine and on what else runs on it: the load average is printed too,
 and the CPU time of each redraw (which other programs running at the same time affect less).
@@ -108,9 +114,41 @@ def exercise(name: str, dash, changes: int, seed: int = 0) -> dict:
     return {"redraws": times, "cpu": cpu_times, "background": background}
 
 
+#: The slider a drag moves in each dashboard (the one bench_dashboards_browser.py drags).
+DRAGGED = {"perceptron_dashboard": "epochs", "activation_explorer": "x0", "backprop_stepper": "steps",
+           "descent_dashboard": "learning_rate", "training_dashboard": "hidden_units"}
+
+
+def drag(name: str, dash, values: int = 40) -> dict:
+    """Move the dragged slider through ``values`` neighbouring values from one end of its track
+    to the other (the training dashboard does not train meanwhile, as during a drag)."""
+    import ipywidgets as widgets
+
+    if hasattr(dash, "auto_train"):
+        dash.stop()
+        dash.auto_train = False
+    control = dash.controls[DRAGGED[name]]
+    track = np.linspace(control.min, control.max, values)
+    if isinstance(control, widgets.FloatLogSlider):
+        track = control.base ** track
+    if isinstance(control, widgets.IntSlider):
+        track = np.round(track).astype(int)
+    times, cpu_times = [], []
+    canvas = None
+    for value in track:
+        cpu = time.process_time()
+        dash.set(**{DRAGGED[name]: value.item()})
+        cpu_times.append(time.process_time() - cpu)
+        times.append(dash.redraw_seconds)
+        canvas = dash.figure.canvas
+    return {"redraws": times, "cpu": cpu_times, "background": [],
+            "axes drawn": getattr(canvas, "backgrounds_drawn", None)}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--changes", type=int, default=3, help="values tried per control (default 3)")
+    parser.add_argument("--drag", action="store_true", help="40 neighbouring values of the dragged slider instead")
     args = parser.parse_args(argv)
 
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
@@ -129,15 +167,17 @@ def main(argv=None) -> int:
             continue
         started = time.perf_counter()
         dash = builder()
-        result = exercise(function_name, dash, args.changes)
+        result = drag(function_name, dash) if args.drag else exercise(function_name, dash, args.changes)
         times = np.array(result["redraws"]) * 1000
         median, worst = float(np.median(times)), float(times.max())
         verdict = "ok" if worst <= GOAL_SECONDS * 1000 else (
             "median ok, max over" if median <= GOAL_SECONDS * 1000 else "over the goal")
         failed |= median > GOAL_SECONDS * 1000
         cpu = float(np.median(result["cpu"])) * 1000
+        drawn = result.get("axes drawn")
         print(f"{lesson:<7}{function_name:<24}{len(times):>8}{median:>11.0f}{worst:>9.0f}{cpu:>15.0f}  {verdict}"
-              f"   ({time.perf_counter() - started:.1f} s in all)")
+              f"   ({time.perf_counter() - started:.1f} s in all"
+              + (f"; {DRAGGED[function_name]} dragged, axes drawn {drawn} times" if args.drag else "") + ")")
         if result["background"]:
             bg = np.array(result["background"]) * 1000
             print(f"{'':<7}{'  while training':<24}{len(bg):>8}{statistics.median(bg):>11.0f}{bg.max():>9.0f}"
