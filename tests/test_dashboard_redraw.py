@@ -70,3 +70,15 @@ def test_saving_draws_the_animated_artists_and_the_next_picture_is_right():
     shown = np.asarray(Image.open(io.BytesIO(bytes(dash.image.value))))
     assert _differs(shown, _whole(fig)) < 0.015
     assert _differs(whole, shown) > 0.001, "the loss curve and the maps moved between steps 40 and 60"
+
+
+@pytest.mark.parametrize("name", ["backprop", "descent", "training"])
+def test_in_the_projector_look_too(name):
+    from course.plots.style import presentation, presenting
+
+    was = presenting()
+    presentation(True)
+    try:
+        test_each_picture_of_a_drag_is_the_whole_figure(name)
+    finally:
+        presentation(was)
