@@ -13,7 +13,10 @@ keyboard) can drive it from Python exactly as a learner does with the mouse:
 The figure is drawn with matplotlib (Agg) and shown as PNG in an ``ipywidgets.Image``: no
 plotting extension is needed in JupyterLab, the output stored in a notebook is small, and a test
 can see that the picture changed. Errors raised while computing or drawing are shown in the
-dashboard's message line (and kept in ``last_error``) instead of disappearing into a log.
+dashboard's message line (and kept in ``last_error``) instead of disappearing into a log. The
+course's figures mark what moves from one picture to the next as "animated", and the canvas
+keeps their axes and labels from one picture to the next (``course.plots.render``): a picture
+of a drag costs the lines and points that moved, not the whole figure.
 
 Following the mouse. Sliders send their value on every move of a drag (``continuous_update``),
 far more often than a figure can be drawn. A change that comes from the page is therefore not
