@@ -82,3 +82,13 @@ def test_in_the_projector_look_too(name):
         test_each_picture_of_a_drag_is_the_whole_figure(name)
     finally:
         presentation(was)
+
+
+def test_limits_set_again_to_the_same_values_leave_the_axes_as_drawn():
+    from course.plots.style import light_figure, set_limits
+
+    fig, (ax,) = light_figure(1)
+    assert set_limits(ax, (0, 10), (0, 1))
+    ax.stale = False                    # as after a draw
+    assert not set_limits(ax, (0.0, 10.0), (0, 1)) and not ax.stale, "the same limits marked the axes changed"
+    assert set_limits(ax, ylim=(0, 2)) and ax.stale and ax.get_xlim() == (0, 10)

@@ -19,7 +19,8 @@ from matplotlib.transforms import offset_copy
 
 from .network import draw_network
 from .perceptron import CLASS_STYLE, update_class_points
-from .style import COLORS, LINESTYLES, color, light_figure, log_ticks, new_figure, fs, lw, presenting
+from .style import (COLORS, LINESTYLES, color, light_figure, log_ticks, new_figure, fs, lw, presenting,
+                    round_up, set_limits)
 
 __all__ = ["plot_losses_vs_prediction", "plot_error_shares", "plot_gradient_check",
            "plot_gradient_norms", "stack_heatmaps", "plot_backprop_step", "BackpropFigure",
@@ -227,7 +228,6 @@ class BackpropFigure:
         # drawn once and kept until a limit or a label changes (course.plots.render). The limits
         # change seldom: the steps axis ends at 1, 2 or 5 times a power of ten, the loss axis
         # at 0 and a round number, the gradient axis at whole decades.
-        self._limits: dict = {}
         self._scale_texts: list = []
         for artist in (self.loss, self.last, *self.norms, norm_ax.get_legend(), loss_ax.title):
             artist.set_animated(True)
@@ -238,10 +238,10 @@ class BackpropFigure:
         t = np.arange(len(losses))
         self.loss.set_data(t, losses)
         self.last.set_data(t[-1:], losses[-1:])
-        last_step = _round_up(max(len(losses) - 1, 1))
+        last_step = round_up(max(len(losses) - 1, 1))
         steps_axis = (-0.05 * last_step, 1.05 * last_step)
         finite = losses[np.isfinite(losses)]
-        self._set_limits(self.loss_ax, steps_axis, (0.0, 1.05 * _round_up(finite.max())) if finite.size else None)
+        set_limits(self.loss_ax, steps_axis, (0.0, 1.05 * round_up(finite.max())) if finite.size else None)
         self.loss_ax.title.set_text(f"loss after {steps} steps: {losses[-1]:.3f}")   # not set_title:
         # that places all three titles of the Axes again, which means drawing the Axes again
         norm_history = np.asarray(norm_history, dtype=float).reshape(len(t), -1)
@@ -252,7 +252,7 @@ class BackpropFigure:
         if positive.size:
             low, high = np.floor(np.log10(positive.min())), np.ceil(np.log10(positive.max()))
             decades = (10.0 ** low, 10.0 ** max(high, low + 1))
-        if self._set_limits(self.norm_ax, steps_axis, decades) and decades:
+        if set_limits(self.norm_ax, steps_axis, decades) and decades:
             # plain labels such as 1e-02, more ticks when the sizes span little
             log_ticks(self.norm_ax.yaxis, *decades)
         self._show_dkernels(dkernels)
@@ -263,17 +263,6 @@ class BackpropFigure:
             self._show_points(np.asarray(x), np.asarray(y).reshape(-1))
         self.title.set_text(title)
         return self.fig
-
-    def _set_limits(self, ax, xlim, ylim) -> bool:
-        """Set the limits of ``ax`` that differ from those it has (new limits mean drawing the
-        axes again); True if any changed."""
-        changed = False
-        for which, limits in (("x", xlim), ("y", ylim)):
-            if limits is not None and self._limits.get((ax, which)) != limits:
-                (ax.set_xlim if which == "x" else ax.set_ylim)(*limits)
-                self._limits[ax, which] = limits
-                changed = True
-        return changed
 
     def _show_regions(self, gx, gy, probs) -> None:
         """The class predicted on the grid (gx, gy): probabilities above 0.5 in the tint of
@@ -289,7 +278,7 @@ class BackpropFigure:
             self.regions.set_data(classes)
             if tuple(self.regions.get_extent()) != extent:
                 self.regions.set_extent(extent)
-        self._set_limits(self.region_ax, extent[:2], extent[2:])
+        set_limits(self.region_ax, extent[:2], extent[2:])
 
     def _show_dkernels(self, dkernels) -> None:
         canvas, spans, scales = stack_heatmaps(dkernels)
@@ -327,13 +316,6 @@ class BackpropFigure:
         for collection in self.points.values():
             collection.set_animated(True)
 
-
-def _round_up(value: float) -> float:
-    """The smallest of 1, 2, 5, 10, 20, 50, ... (times any power of ten) at or above ``value`` > 0."""
-    if not value > 0 or not np.isfinite(value):
-        return 1.0
-    power = 10.0 ** np.floor(np.log10(value))
-    return float(next(m * power for m in (1, 2, 5, 10) if m * power >= value * (1 - 1e-12)))
 
 
 def plot_backprop_step(steps: int, losses, norm_history, dkernels, layer_names, regions=None,

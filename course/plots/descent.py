@@ -21,7 +21,8 @@ import textwrap
 import numpy as np
 
 from ..landscapes import divergence_step
-from .style import COLORS, LINESTYLES, _few_ticks, color, fs, light_figure, log_ticks, lw, new_figure, presenting
+from .style import (COLORS, LINESTYLES, _few_ticks, color, fs, light_figure, log_ticks, lw, new_figure, presenting,
+                    set_limits)
 
 __all__ = [
     "plot_gradient_step", "plot_descent_1d", "plot_learning_rates", "plot_paths_2d", "plot_race",
@@ -272,7 +273,6 @@ class DescentFigure:
         # (course.plots.render). The loss axis ends at whole decades (log) or round numbers.
         for artist in (self.path, self.start, self.end, self.loss, self.title):
             artist.set_animated(True)
-        self._limits: dict = {}
         self.landscape = None
         self._background: list = []
         self.set_landscape(landscape)
@@ -316,10 +316,10 @@ class DescentFigure:
         self.loss.set_data(steps, capped)
         log = self.landscape.dim == 2 and bool(np.all(capped[np.isfinite(capped)] > 0))
         scale = "log" if log else "linear"
-        if self.right.get_yscale() != scale:
+        rescaled = self.right.get_yscale() != scale
+        if rescaled:
             self.right.set_yscale(scale)
             _few_ticks(self.right, scale)
-            self._limits.pop("y", None)
         finite = capped[np.isfinite(capped)]
         low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
         if log:             # whole decades around [low / 2, high * 2]
@@ -329,15 +329,8 @@ class DescentFigure:
             bottom, top = np.floor(low / step) * step, np.ceil(high / step) * step
             pad = 0.05 * (top - bottom) or 0.5
             ylim = (bottom - pad, top + pad)
-        if self._limits.get("y") != ylim:
-            if log:
-                log_ticks(self.right.yaxis, *ylim)
-            self.right.set_ylim(*ylim)
-            self._limits["y"] = ylim
-        xlim = (0, max(len(capped) - 1, 1))
-        if self._limits.get("x") != xlim:
-            self.right.set_xlim(*xlim)
-            self._limits["x"] = xlim
+        if (set_limits(self.right, (0, max(len(capped) - 1, 1)), ylim) or rescaled) and log:
+            log_ticks(self.right.yaxis, *ylim)
         ylabel = "loss (log scale)" if log else "loss"
         if self.right.get_ylabel() != ylabel:
             self.right.set_ylabel(ylabel)

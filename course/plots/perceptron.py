@@ -16,7 +16,7 @@ from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Polygon
 from matplotlib.ticker import MaxNLocator
 
 from ..perceptron import neuron_forward
-from .style import light_figure
+from .style import light_figure, round_up, set_limits
 from .style import COLORS, LINESTYLES, color, new_figure, fs, lw
 
 __all__ = [
@@ -316,7 +316,6 @@ class PerceptronFigure:
         # What changes from one run to the next is "animated": the axes and their labels are
         # drawn once and kept until a limit changes (course.plots.render). The epoch axis ends
         # at 1, 2 or 5 times a power of ten, so a drag over the epochs seldom changes it.
-        self._limits: dict = {}
         for artist in (*self.tints, self.line, self.errors, left.title, right.title):
             artist.set_animated(True)
 
@@ -327,15 +326,6 @@ class PerceptronFigure:
             legend.set_animated(True)       # over the points, which are animated
         for collection in self.points.values():
             collection.set_animated(True)
-
-    def _set_limits(self, ax, xlim, ylim) -> None:
-        """Set the limits of ``ax`` that differ from those it has (new limits mean drawing the
-        Axes again)."""
-        for which, limits in (("x", xlim), ("y", ylim)):
-            limits = tuple(float(v) for v in limits)
-            if self._limits.get((ax, which)) != limits:
-                (ax.set_xlim if which == "x" else ax.set_ylim)(*limits)
-                self._limits[ax, which] = limits
 
     def update(self, x, y, weights, bias, errors, title: str = ""):
         """Show the data (x, y), the line of (weights, bias) and the mistakes per epoch."""
@@ -349,25 +339,18 @@ class PerceptronFigure:
             if len(corners) >= 3:
                 tint.set_xy(corners)
         self.line.set_data([p[0] for p in crossing], [p[1] for p in crossing])
-        self._set_limits(self.left, xlim, ylim)
+        set_limits(self.left, xlim, ylim)
         errors = np.asarray(errors)
         # titles by set_text: set_title places the Axes' three titles again (drawing it again)
         self.left.title.set_text(f"line after {len(errors)} epoch{'' if len(errors) == 1 else 's'}")
         self.errors.set_data(np.arange(1, len(errors) + 1), errors)
         top = float(errors.max()) if len(errors) else 1.0
-        last_epoch = max(_round_up(len(errors)), 2)             # at least two whole epochs on the axis
-        self._set_limits(self.right, (0.5, last_epoch + 0.5), (-0.5, _round_up(max(top, 1.0)) * 1.08 + 0.5))
+        last_epoch = max(round_up(len(errors)), 2)             # at least two whole epochs on the axis
+        set_limits(self.right, (0.5, last_epoch + 0.5), (-0.5, round_up(max(top, 1.0)) * 1.08 + 0.5))
         self.right.title.set_text("mistakes per epoch" + (f" (last: {int(errors[-1])})" if len(errors) else ""))
         self.title.set_text(title)
         return self.fig
 
-
-def _round_up(value: float) -> float:
-    """The smallest of 1, 2, 5, 10, 20, 50, ... at or above ``value`` (1 for 0 or less)."""
-    if not value > 0:
-        return 1.0
-    power = 10.0 ** np.floor(np.log10(value))
-    return float(next(m * power for m in (1, 2, 5, 10) if m * power >= value * (1 - 1e-12)))
 
 
 def plot_perceptron_state(x, y, weights, bias, errors, title: str = ""):

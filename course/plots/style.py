@@ -27,7 +27,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 from matplotlib.transforms import ScaledTranslation
 
-__all__ = ["COLORS", "LINESTYLES", "presentation", "presenting", "fs", "lw", "figure_dpi", "new_figure", "light_figure", "color", "log_ticks", "xlabel_offset"]
+__all__ = ["COLORS", "LINESTYLES", "presentation", "presenting", "fs", "lw", "figure_dpi", "new_figure", "light_figure", "color", "log_ticks", "xlabel_offset", "round_up", "set_limits"]
 
 COLORS = {
     "blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
@@ -195,6 +195,33 @@ def log_ticks(axis, low: float | None = None, high: float | None = None) -> None
     axis.set_major_locator(LogLocator(base=10, subs=subs, numticks=6))
     axis.set_major_formatter(FuncFormatter(_plain_power))
     axis.set_minor_locator(NullLocator())
+
+
+def round_up(value: float) -> float:
+    """The smallest of 1, 2, 5, 10, 20, 50, ... (times any power of ten) at or above ``value``
+    (1 for zero, a negative or a non-finite value): where a dashboard's growing axis ends, so
+    that it changes seldom while a slider moves.
+
+    >>> [round_up(v) for v in (0.7, 3, 20, 21, 480)]
+    [1.0, 5.0, 20.0, 50.0, 500.0]
+    """
+    if not (value > 0 and math.isfinite(value)):
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    return float(next(m * power for m in (1, 2, 5, 10) if m * power >= value * (1 - 1e-12)))
+
+
+def set_limits(ax, xlim=None, ylim=None) -> bool:
+    """Give ``ax`` the limits ``xlim`` and ``ylim`` (pairs; None: leave as they are) where they
+    differ from those it has, and say whether any changed. Setting limits marks the Axes as
+    changed even when they are the same, and a changed Axes is drawn again (its ticks and
+    labels included) instead of being kept (``course.plots.render``)."""
+    changed = False
+    for limits, get, put in ((xlim, ax.get_xlim, ax.set_xlim), (ylim, ax.get_ylim, ax.set_ylim)):
+        if limits is not None and tuple(float(v) for v in get()) != tuple(float(v) for v in limits):
+            put(*limits)
+            changed = True
+    return changed
 
 
 def _plain_power(value, _position=None) -> str:

@@ -14,7 +14,7 @@ from contourpy import contour_generator
 from matplotlib.collections import LineCollection
 from matplotlib.colors import ListedColormap
 
-from .style import light_figure
+from .style import light_figure, set_limits
 from .style import COLORS, LINESTYLES, color, new_figure, fs, lw
 
 __all__ = ["plot_history", "plot_histories", "plot_decision_boundary", "plot_training", "TrainingFigure",
@@ -194,17 +194,13 @@ class TrainingFigure:
             if len(line.get_ydata()) != len(values) or not np.array_equal(line.get_ydata(), values):
                 line.set_data(_epochs(values), values)          # (setting them marks the panel changed)
         # limits only when they change: new limits mean drawing the panel's axes again
-        _set_limits(self.loss_ax.set_xlim, self.loss_ax.get_xlim(), (0, max(epochs, 1) + 0.5))
-        _set_limits(self.acc_ax.set_xlim, self.acc_ax.get_xlim(), (0, max(epochs, 1) + 0.5))
+        set_limits(self.loss_ax, (0, max(epochs, 1) + 0.5))
+        set_limits(self.acc_ax, (0, max(epochs, 1) + 0.5))
         losses = [v for v in history.get("loss", []) + history.get("val_loss", []) if np.isfinite(v)]
-        _set_limits(self.loss_ax.set_ylim, self.loss_ax.get_ylim(), (0.0, max(losses) * 1.1 if losses else 1.0))
+        set_limits(self.loss_ax, ylim=(0.0, max(losses) * 1.1 if losses else 1.0))
         self.title.set_text(title)
         return self.fig
 
-
-def _set_limits(setter, now, limits) -> None:
-    if tuple(float(v) for v in now) != tuple(float(v) for v in limits):
-        setter(*limits)
 
 
 def plot_training(predict, x, y, history: dict, epochs: int, title: str,
