@@ -24,7 +24,7 @@ reports as an error: no picture, no "after last move" time.)
 
     python benchmarks/bench_dashboards_browser.py                 # 1 warm-up + 4 drags per dashboard
     python benchmarks/bench_dashboards_browser.py --drags 6 --all-sliders
-    python benchmarks/bench_dashboards_browser.py --drawing paced,unpaced,handler   # compared
+    python benchmarks/bench_dashboards_browser.py --drawing paced,unpaced,handler   # compared (drawing_modes.py)
     python benchmarks/bench_dashboards_browser.py --drawing paced      # without the floor
 
 The floor. ``--drawing floor`` (in the default run, beside ``paced``) drags the same slider of
@@ -74,7 +74,7 @@ JS_SLIDER_LABELS = """(index) => {
 }"""
 
 
-MODES = ("paced", "unpaced", "handler", "floor")
+MODES = ("paced", "unpaced", "handler", "floor")     # see drawing_modes.py; floor: above
 
 
 def replay_first_picture(dash, on: bool = True) -> None:
@@ -107,8 +107,9 @@ def replay_first_picture(dash, on: bool = True) -> None:
 def notebook(builder: str, drawing: str = "paced") -> dict:
     source = (f"import sys\nsys.path.insert(0, {str(ROOT / 'benchmarks')!r})\n"
               f"from bench_dashboards_browser import replay_first_picture\n"
-              f"from course.widgets import Dashboard, {builder}\n\n"
-              f"Dashboard.drawing = {_drawing(drawing)!r}\n"
+              f"from drawing_modes import use as use_drawing\n"
+              f"from course.widgets import {builder}\n\n"
+              f"use_drawing({_drawing(drawing)!r})\n"
               f"dash = {builder}()\ndash")
     return {"cells": [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
                        "source": source, "id": "dashboard"}],
@@ -117,7 +118,7 @@ def notebook(builder: str, drawing: str = "paced") -> dict:
 
 
 def _drawing(mode: str) -> str:
-    """Dashboard.drawing for a mode of the benchmark (the floor draws nothing, paced)."""
+    """The drawing mode (drawing_modes.py) of a mode of the benchmark (the floor draws nothing, paced)."""
     return "paced" if mode == "floor" else mode
 
 
@@ -204,7 +205,7 @@ def main(argv=None) -> int:
     parser.add_argument("--all-sliders", action="store_true", help="drag every slider, not one per dashboard")
     parser.add_argument("--only", default="", help="lessons to run, e.g. 01,05 (default: all)")
     parser.add_argument("--drawing", default="paced,floor",
-                        help="how the kernel draws changes from the page (Dashboard.drawing: paced, unpaced, "
+                        help="how the kernel draws changes from the page (drawing_modes.py: paced, unpaced, "
                              "handler; floor: no drawing at all, see above); several, comma-separated, are "
                              "compared drag by drag, in turn, so that the load of the machine touches them "
                              "alike (the summary line is the first's; default: paced,floor)")
@@ -251,7 +252,7 @@ def main(argv=None) -> int:
                             for mode in modes:
                                 turn += 1
                                 if len(modes) > 1:
-                                    page.evaluate(JS_EXECUTE, f"Dashboard.drawing = {_drawing(mode)!r}\n"
+                                    page.evaluate(JS_EXECUTE, f"use_drawing({_drawing(mode)!r})\n"
                                                               f"replay_first_picture(dash, {mode == 'floor'})")
                                 before, after = {}, {}
                                 record = drag_slider(nb, 0, label, 0.9 if turn % 2 else 0.1,

@@ -40,6 +40,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
+LESSON_RESULTS = os.path.join(os.path.dirname(HERE), "course", "results")  # what lesson 5 reads
 
 
 def _threads_from_argv(argv) -> int | None:
@@ -260,7 +261,7 @@ def main(argv=None):
     if args.part in ("b", "all"):
         rows = part_b(data, batch_sizes, args.max_steps, args.repeats)
         os.makedirs(RESULTS, exist_ok=True)
-        csv_path = os.path.join(RESULTS, "batch_size_sweep.csv")
+        csv_path = os.path.join(LESSON_RESULTS, "batch_size_sweep.csv")
         png_path = os.path.join(RESULTS, "batch_size_sweep.png")
         save_sweep(rows, csv_path, png_path, args.max_steps)
         print(f"wrote {os.path.relpath(csv_path)} and {os.path.relpath(png_path)}")

@@ -134,7 +134,7 @@ def per_epoch(results):
 
 
 def keras_reference():
-    path = os.path.join(HERE, "results", "mnist_book_runs.json")
+    path = os.path.join(os.path.dirname(HERE), "course", "results", "mnist_book_runs.json")
     if not os.path.exists(path):
         return {}
     with open(path) as f:

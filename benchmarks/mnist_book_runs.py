@@ -17,8 +17,8 @@ Keras columns of an earlier run are kept.
     python benchmarks/mnist_book_runs.py --seeds 3
     python benchmarks/mnist_book_runs.py --seeds 3 --no-keras
 
-The table is also written to benchmarks/results/mnist_book_runs.json (one record per run), which
-the hyperparameters lesson reads.
+The table is also written to course/results/mnist_book_runs.json (one record per run), which
+the hyperparameters lesson reads (it ships inside the package).
 """
 from __future__ import annotations
 
@@ -84,7 +84,8 @@ def main(argv=None):
     data = mnist.load_flat()
     seeds = list(range(args.seeds))
     keras_seeds = list(range(args.keras_seeds if args.keras_seeds is not None else args.seeds))
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "mnist_book_runs.json")
+    out = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "course", "results",
+                       "mnist_book_runs.json")
     previous = {}
     if not use_keras and os.path.exists(out):  # keep the Keras columns of an earlier run
         with open(out) as f:

@@ -6,6 +6,7 @@
     gradient_norms(model, x, y)                      the size of dL/dkernel in each layer
     deep_network(depth, units, activation, ...)      a deep, narrow model to watch gradients vanish
     torch_gradients(model, x, y, device)             the same gradients from PyTorch autograd
+    distinct_units(kernel)                           how many different hidden units a kernel holds
 
 Everything here uses NumPy and the course's own kernels, except ``torch_gradients``, which
 imports torch (and ``course.torch``) when it is called.
@@ -21,7 +22,7 @@ from .models import Sequential
 
 __all__ = [
     "collapse_linear", "collapse_linear_model", "LayerTrace", "BackpropTrace", "backprop_trace",
-    "gradient_norms", "deep_network", "torch_gradients",
+    "gradient_norms", "deep_network", "torch_gradients", "distinct_units",
 ]
 
 
@@ -206,3 +207,9 @@ def _check_dense_model(model) -> None:
 
 def _bias(layer: Dense) -> np.ndarray:
     return layer.bias if layer.use_bias else np.zeros(layer.units, dtype=layer.kernel.dtype)
+
+
+def distinct_units(kernel, decimals: int = 6) -> int:
+    """How many different hidden units a kernel (n_inputs, units) holds (columns equal up to rounding)."""
+    return len(np.unique(np.round(np.asarray(kernel, dtype=float).T, decimals), axis=0))
+

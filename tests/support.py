@@ -1,4 +1,4 @@
-"""Helpers of the grading tests: the processes a test started itself, and file hashes.
+"""Helpers of the tests: the processes a test started itself, file hashes, waiting for a condition.
 
 The processes are the test's descendants, found through /proc parent links.
 
@@ -71,3 +71,16 @@ def file_hashes(*folders: Path) -> dict[str, str]:
             else:
                 digests[str(path)] = f"folder {oct(path.stat().st_mode)}"
     return digests
+
+
+def wait_until(condition, timeout: float = 30.0, interval: float = 0.005) -> bool:
+    """Wait for ``condition()`` to be true, checking every ``interval`` seconds; False when
+    ``timeout`` seconds pass first. The timeout is generous: it only bounds a test that fails."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+    return True

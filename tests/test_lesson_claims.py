@@ -2,9 +2,10 @@
 the prose of lesson 4) hold for the course library."""
 import numpy as np
 
-from course import experiments, landscapes
+from course import landscapes
 from course.landscapes import divergence_step, run_optimizer
 from course.optimizers import SGD
+from course.runs import optimizers as lesson4
 
 
 def test_momentum_one_swings_for_ever_without_growing_and_above_one_grows():
@@ -20,7 +21,7 @@ def test_momentum_one_swings_for_ever_without_growing_and_above_one_grows():
 def test_the_descent_things_to_try_of_lesson_4():
     wavy = landscapes.wavy()
     stops = {m: run_optimizer(SGD(lr=0.3, momentum=m), wavy, [4.5], 60).path[-1] for m in (0.0, 0.9)}
-    assert experiments.nearest_minimum(wavy, stops[0.0]) != 0 and experiments.nearest_minimum(wavy, stops[0.9]) == 0
+    assert lesson4.nearest_minimum(wavy, stops[0.0]) != 0 and lesson4.nearest_minimum(wavy, stops[0.9]) == 0
     bowl = landscapes.bowl(1)
     assert divergence_step(run_optimizer(SGD(lr=2.5), bowl, [1.8], 60).losses) is not None
     assert run_optimizer(SGD(lr=2.5, decay=0.1), bowl, [1.8], 60).losses[-1] < 1e-6
@@ -51,7 +52,7 @@ def test_the_perceptron_things_to_try_of_lesson_1():
 def _toy_run(dataset="moons", units=8, activation="tanh", initializer="glorot_uniform", optimizer="Adam",
              lr=0.03, batch_size=32, epochs=40):
     """What the training dashboard of lesson 5 trains for these settings: the loss per epoch."""
-    from course.experiments import fresh_optimizer, mlp
+    from course.builders import fresh_optimizer, mlp
     from course.widgets.training import DATASETS, INITIALIZERS
 
     x, y = DATASETS[dataset](0)

@@ -142,7 +142,8 @@ def test_lessons_4_and_5_say_where_mnist_comes_from_and_make_no_claim_their_numb
 
 
 def test_lesson_5_states_the_book_claims_the_figure_draws():
-    from course.experiments import BOOK_CLAIMS, compare_with_book, load_book_runs
+    from course.results import load_book_runs
+    from course.runs.hyperparameters import BOOK_CLAIMS, compare_with_book
 
     text = " ".join(" ".join(_text(c).split()) for c in load(_lesson("05"))["cells"])
     base, gain = BOOK_CLAIMS[(10, "sigmoid", 5)][1], BOOK_CLAIMS[(10, "relu", 5)][1]
@@ -153,7 +154,7 @@ def test_lesson_5_states_the_book_claims_the_figure_draws():
 
 def test_lesson_5_shows_validation_accuracy_falling_and_where_early_stopping_stops():
     cells = load(_lesson("05"))["cells"]
-    at = _first(cells, "print(experiments.overfitting_sentence(overfit))")
+    at = _first(cells, "print(runs.overfitting_sentence(overfit))")
     printed = "".join("".join(out.get("text", "")) for out in cells[at]["outputs"])
     peak, last = (float(v) for v in re.findall(r"peaks at ([\d.]+)% .* falls to ([\d.]+)%", printed)[0])
     assert last < peak - 3, printed
@@ -162,13 +163,13 @@ def test_lesson_5_shows_validation_accuracy_falling_and_where_early_stopping_sto
 
 def test_lesson_5_describes_the_overfitting_run_it_makes():
     cells = load(_lesson("05"))["cells"]
-    call = _text(cells[_first(cells, "experiments.overfitting_run(small")])
+    call = _text(cells[_first(cells, "runs.overfitting_run(small")])
     args = dict(re.findall(r"(\w+)=\(?([\d.]+)", call))
     prose = " ".join(_text(cells[_first(cells, "### The book's signal")]).split())
     assert f"{float(args['label_noise']) * 100:.0f} % of their labels" in prose
     assert f"{args['hidden']} ReLU units" in prose and f"for {args['epochs']} epochs" in prose
     assert f"patience={args['patience']}" in prose and "500 images" in prose
-    assert "n_train=500" in _text(cells[_first(cells, "small = experiments.mnist_subset(")])
+    assert "n_train=500" in _text(cells[_first(cells, "small = mnist.load_subset(")])
 
 
 def test_lesson_4_quotes_the_rosenbrock_limit_that_the_claims_test_checks():
@@ -177,7 +178,8 @@ def test_lesson_4_quotes_the_rosenbrock_limit_that_the_claims_test_checks():
 
 
 def test_lesson_5_words_the_keras_gap_as_the_stored_runs_measure_it():
-    from course.experiments import compare_with_book, load_book_runs
+    from course.results import load_book_runs
+    from course.runs.hyperparameters import compare_with_book
 
     rows = [r for r in compare_with_book(load_book_runs()) if r.keras_accuracy is not None]
     sigmas = [abs(r.keras_accuracy - r.accuracy) / r.accuracy_std for r in rows]

@@ -5,10 +5,12 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from course import experiments, landscapes
+from course import landscapes, results
 from course.datasets import toy
 from course.optimizers import SGD, Adam
 from course.plots import descent, initialization, training
+from course.runs import hyperparameters as lesson5
+from course.runs import optimizers as lesson4
 
 
 def _lines_with_labels(ax):
@@ -39,7 +41,7 @@ def assert_readable(fig):
 
 @pytest.fixture
 def wavy_race():
-    return experiments.landscape_race({"SGD": SGD(lr=0.3), "momentum": SGD(lr=0.3, momentum=0.9)},
+    return lesson4.landscape_race({"SGD": SGD(lr=0.3), "momentum": SGD(lr=0.3, momentum=0.9)},
                                       landscapes.wavy(), start=[4.5], steps=30)
 
 
@@ -63,7 +65,7 @@ def test_descent_1d_and_learning_rates_panels(wavy_race):
 
 
 def test_race_on_a_2d_landscape_has_paths_and_loss_curves():
-    runs = experiments.landscape_race({"SGD": SGD(lr=0.05), "Adam": Adam(lr=0.1)}, landscapes.valley(),
+    runs = lesson4.landscape_race({"SGD": SGD(lr=0.05), "Adam": Adam(lr=0.1)}, landscapes.valley(),
                                       start=[-2.5, 1.0], steps=20)
     fig = descent.plot_race(landscapes.valley(), runs)
     assert_readable(fig)
@@ -81,13 +83,13 @@ def test_a_diverging_run_is_cut_where_it_blows_up():
 
 
 def test_restarts_batch_noise_and_schedules():
-    restarts = experiments.random_restarts(SGD(lr=0.1), landscapes.wavy(), n_starts=5, steps=20, seed=1)
+    restarts = lesson4.random_restarts(SGD(lr=0.1), landscapes.wavy(), n_starts=5, steps=20, seed=1)
     assert_readable(descent.plot_restarts(landscapes.wavy(), restarts))
     x, y = toy.make_blobs(64, seed=0)
     onehot = np.eye(2, dtype=np.float32)[y]
-    runs = experiments.batch_size_runs(x, onehot, {"online": 1, "batch": 64}, epochs=2, hidden=(4,))
+    runs = lesson4.batch_size_runs(x, onehot, {"online": 1, "batch": 64}, epochs=2, hidden=(4,))
     assert_readable(descent.plot_batch_noise(runs))
-    schedules = {f"decay {d}": experiments.learning_rate_schedule(SGD(lr=0.1, decay=d), 20) for d in (0.0, 0.1)}
+    schedules = {f"decay {d}": lesson4.learning_rate_schedule(SGD(lr=0.1, decay=d), 20) for d in (0.0, 0.1)}
     assert_readable(descent.plot_lr_schedules(schedules))
 
 
@@ -119,26 +121,26 @@ def test_histories_and_training_dashboard_picture():
 def test_batch_size_sweep_and_book_comparison(tmp_path):
     path = tmp_path / "sweep.csv"
     path.write_text("batch_size,numpy_cpu,torch_cpu\n16,2.0,1.0\n64,1.0,0.4\n256,0.8,0.2\n")
-    assert_readable(training.plot_batch_size_sweep(experiments.load_batch_size_sweep(path)))
+    assert_readable(training.plot_batch_size_sweep(results.load_batch_size_sweep(path)))
     records = [{"run": f"run {k}", "hidden": h, "activation": a, "epochs": e, "book_claim": "-",
                 "course_acc_mean": acc, "course_acc_std": 0.003, "course_s_per_epoch": 1.0,
                 "keras_acc_mean": acc + 0.002}
                for k, (h, a, e, acc) in enumerate([(10, "sigmoid", 5, 0.88), (10, "relu", 5, 0.90),
                                                    (512, "relu", 5, 0.91), (512, "relu", 20, 0.95)])]
-    fig = training.plot_book_comparison(experiments.compare_with_book(records))
+    fig = training.plot_book_comparison(lesson5.compare_with_book(records))
     assert_readable(fig)
 
 
 def test_initialisation_figures():
     x, y = toy.make_blobs(50, seed=0)
     onehot = np.eye(2, dtype=np.float32)[y]
-    stats = {name: experiments.layer_statistics(x, onehot, name, "tanh", depth=4, width=16)
+    stats = {name: lesson5.layer_statistics(x, onehot, name, "tanh", depth=4, width=16)
              for name in ("glorot_uniform", "zeros")}
     fig = initialization.plot_activation_histograms(stats)
     assert len(fig.axes) == 2 * 4
     assert_readable(fig)
     assert_readable(initialization.plot_layer_spread(stats))
-    run = experiments.symmetry_run(x, y, "glorot_uniform", hidden=3, epochs=3)
+    run = lesson5.symmetry_run(x, y, "glorot_uniform", hidden=3, epochs=3)
     fig = initialization.plot_symmetry({"glorot": run})
     assert "3 distinct unit(s)" in fig.axes[0].get_title()
     assert_readable(fig)
@@ -195,7 +197,7 @@ def test_descent_figure_moved_to_another_landscape_equals_a_new_one(first, secon
 
 def test_overfitting_figure_marks_the_best_epoch_and_the_stop():
     history = {"accuracy": [0.5, 0.7, 0.8, 0.9, 0.95, 1.0], "val_accuracy": [0.6, 0.7, 0.68, 0.66, 0.64, 0.62]}
-    run = experiments.OverfitRun(history, 2, 5, 2, 100, 0.3)
+    run = lesson5.OverfitRun(history, 2, 5, 2, 100, 0.3)
     fig = training.plot_overfitting(run)
     assert_readable(fig)
     labels = fig.axes[0].get_legend_handles_labels()[1]

@@ -2,12 +2,13 @@
 import numpy as np
 import pytest
 
-from course import experiments, quiz
+from course import builders, quiz
 from course.activations import sigmoid, sigmoid_backward
 from course.layers import Dense
 from course.models import Sequential
 from course.optimizers import SGD, sgd_step
 from course.perceptron import perceptron_predict, perceptron_update
+from course.runs import optimizers as lesson4
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -78,7 +79,7 @@ def test_the_numeric_answers_are_what_the_course_library_computes():
     assert np.isclose(slope, _numeric(3, "largest value"))
     assert np.isclose(-sgd_step(np.zeros(1), np.array([1.5]), np.zeros(1), lr=0.01).param[0],
                       _numeric(4, "gradient is 1.5"))
-    schedule = experiments.learning_rate_schedule(SGD(lr=0.1, decay=0.01), 101)
+    schedule = lesson4.learning_rate_schedule(SGD(lr=0.1, decay=0.01), 101)
     assert np.isclose(schedule[100], _numeric(4, "update 100"))
-    memory = experiments.activation_memory(experiments.mlp(hidden=(512,)), batch_size=100)
+    memory = builders.activation_memory(builders.mlp(hidden=(512,)), batch_size=100)
     assert memory == _numeric(5, "bytes of activations")

@@ -54,8 +54,11 @@ import tempfile
 import warnings
 import zlib
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
+
+from ..utils import check_int, get_rng
 
 __all__ = [
     "FILES",
@@ -63,10 +66,12 @@ __all__ = [
     "MnistCacheWarning",
     "MnistCorruptError",
     "MnistNotFoundError",
+    "Subset",
     "cache_dir",
     "download",
     "load_data",
     "load_flat",
+    "load_subset",
     "parse_idx",
     "where_from",
 ]
@@ -628,3 +633,34 @@ def load_flat(data_dir=None, one_hot: bool = True, dtype=np.float32):
         return _one_hot(y, 10, dtype) if one_hot else y.astype(np.int64)
 
     return (flat(x_train), labels(y_train)), (flat(x_test), labels(y_test))
+
+
+class Subset(NamedTuple):
+    """A training and a validation set: x float32 (n, 784) in [0, 1], y one-hot (n, 10)."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+
+
+def load_subset(n_train: int = 5000, n_val: int = 1000, seed: int = 0, data=None,
+                data_dir=None) -> Subset:
+    """``n_train`` + ``n_val`` different MNIST training images, drawn at random with ``seed``.
+
+    The validation images come from the training file too (the test set stays untouched for
+    final numbers). ``data``: the result of ``mnist.load_flat()`` when already loaded;
+    otherwise it is loaded from ``data_dir`` (or COURSE_DATA_DIR).
+    """
+    for name, value in (("n_train", n_train), ("n_val", n_val)):
+        check_int(name, value, low=1)
+    if data is None:
+        data = load_flat(data_dir)
+    (x, y), _ = data
+    if n_train + n_val > len(x):
+        raise ValueError(f"n_train + n_val = {n_train + n_val} is more than the {len(x)} training "
+                         "images: ask for fewer.")
+    order = get_rng(seed).permutation(len(x))
+    train, val = order[:n_train], order[n_train:n_train + n_val]
+    return Subset(x[train], y[train], x[val], y[val])
+

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import activations
+from .render import moving
 from .style import light_figure
 from .style import COLORS, new_figure, fs, lw
 
@@ -103,9 +104,8 @@ class ActivationFigure:
         # What moves with x0 is "animated": the curves, axes and labels are drawn once per
         # function and range, and kept while x0 moves (course.plots.render).
         self._shown = None
-        for artist in (self.tangent, self.point, self.legend, *self.legend.get_texts()):
-            if artist is not None:      # (a legend's texts would mark the Axes changed)
-                artist.set_animated(True)
+        moving(self.fig, self.tangent, self.point, self.legend,
+               *self.legend.get_texts())    # (a legend's texts would mark the Axes changed)
 
     def update(self, name: str = "sigmoid", x_min: float = -5.0, x_max: float = 5.0, x0: float | None = None):
         """Draw ``name`` on [x_min, x_max] (and its tangent at x0); returns the Figure."""

@@ -19,6 +19,7 @@ from matplotlib.transforms import offset_copy
 
 from .network import draw_network
 from .perceptron import CLASS_STYLE, update_class_points
+from .render import moving
 from .style import (COLORS, LINESTYLES, color, light_figure, log_ticks, new_figure, fs, lw, presenting,
                     round_up, set_limits)
 
@@ -223,14 +224,13 @@ class BackpropFigure:
         loss_ax.yaxis.set_major_locator(MaxNLocator(4))
         region_ax.yaxis.set_major_locator(MaxNLocator(4))
         region_ax.grid(False)
-        self.title = self.fig.suptitle("", fontsize=fs(11))
         # What changes from one step to the next is "animated": the axes, ticks and labels are
         # drawn once and kept until a limit or a label changes (course.plots.render). The limits
         # change seldom: the steps axis ends at 1, 2 or 5 times a power of ten, the loss axis
         # at 0 and a round number, the gradient axis at whole decades.
         self._scale_texts: list = []
-        for artist in (self.loss, self.last, *self.norms, norm_ax.get_legend(), loss_ax.title):
-            artist.set_animated(True)
+        self.title = moving(self.fig, self.loss, self.last, *self.norms, norm_ax.get_legend(), loss_ax.title,
+                            title="", fontsize=fs(11))
 
     def update(self, steps: int, losses, norm_history, dkernels, regions=None, x=None, y=None, title: str = ""):
         """Show the state after ``steps`` updates (see ``plot_backprop_step``); returns the Figure."""
@@ -273,7 +273,7 @@ class BackpropFigure:
             self.regions = self.region_ax.imshow(
                 classes, extent=extent, origin="lower", aspect="auto", interpolation="nearest", zorder=0,
                 cmap=ListedColormap([CLASS_STYLE[0]["tint"], CLASS_STYLE[1]["tint"]]), vmin=0, vmax=1)
-            self.regions.set_animated(True)
+            moving(self.fig, self.regions)
         else:
             self.regions.set_data(classes)
             if tuple(self.regions.get_extent()) != extent:
@@ -291,7 +291,7 @@ class BackpropFigure:
                 text.remove()
             self.heat = self.heat_ax.imshow(data, cmap="PuOr_r", vmin=-1, vmax=1, aspect="auto",
                                             interpolation="nearest")
-            self.heat.set_animated(True)
+            moving(self.fig, self.heat)
             self.heat_ax.set_xlim(-0.5, cols - 0.5)
             self.heat_ax.set_ylim(rows - 0.5, -0.5)
             centres = [(a + b - 1) / 2 for a, b in spans]
@@ -313,8 +313,7 @@ class BackpropFigure:
 
     def _show_points(self, x, y) -> None:
         update_class_points(self.region_ax, self.points, x, y, size=10)
-        for collection in self.points.values():
-            collection.set_animated(True)
+        moving(self.fig, *self.points.values())
 
 
 

@@ -21,6 +21,7 @@ import textwrap
 import numpy as np
 
 from ..landscapes import divergence_step
+from .render import moving
 from .style import (COLORS, LINESTYLES, _few_ticks, color, fs, light_figure, log_ticks, lw, new_figure, presenting,
                     set_limits)
 
@@ -263,16 +264,11 @@ class DescentFigure:
         self.loss, = self.right.plot([], [], color=color(0))
         self.right.set_xlabel("step")
         self.right.set_title("Loss at each step")
-        # The title names the optimizer and its settings, so it changes with every control: a
-        # text of the left panel placed as a suptitle would be, so that it can be animated (a
-        # figure's own animated texts are not drawn when it is saved).
-        self.title = self.left.text(0.5, 0.98, "", transform=self.fig.transFigure, ha="center", va="top",
-                                    fontsize=fs(10), clip_on=False)
         # What changes from one run to the next is "animated": the curve or the contours, the
         # axes and their labels are drawn once and kept until a limit changes
         # (course.plots.render). The loss axis ends at whole decades (log) or round numbers.
-        for artist in (self.path, self.start, self.end, self.loss, self.title):
-            artist.set_animated(True)
+        # The title names the optimizer and its settings: it changes with every control.
+        self.title = moving(self.fig, self.path, self.start, self.end, self.loss, title="", fontsize=fs(10))
         self.landscape = None
         self._background: list = []
         self.set_landscape(landscape)
@@ -392,7 +388,7 @@ def plot_restarts(landscape, trajectories, title: str = "Restarting from random 
 def plot_batch_noise(runs: dict, title: str = "Online, mini-batch and batch gradient descent"):
     """Left: the loss of every update against epochs; right: the loss on the whole training set.
 
-    runs: label -> BatchRun (see ``course.experiments.batch_size_runs``).
+    runs: label -> BatchRun (see ``course.runs.optimizers.batch_size_runs``).
     """
     fig, (left, right) = new_figure(ncols=2, width=5.0, height=3.6)
     for i, (label, run) in enumerate(runs.items()):

@@ -17,7 +17,7 @@ def plot_activation_histograms(stats: dict, layers=None, title: str = "Activatio
                                bins: int = 40, value_range=None):
     """Histograms of each hidden layer's outputs; rows = initialisers, columns = layers.
 
-    stats: label -> LayerStats (``course.experiments.layer_statistics``). layers: 0-based
+    stats: label -> LayerStats (``course.runs.hyperparameters.layer_statistics``). layers: 0-based
     indices of the layers to show (default: up to four, spread over the depth). value_range:
     (low, high) of the histograms; by default each row chooses its own (the printed spread
     tells how wide the values really are).
@@ -87,10 +87,10 @@ def plot_layer_spread(stats: dict, title: str = "How the signal travels through 
 def plot_symmetry(runs: dict, input_index: int = 0, title: str = "Breaking the symmetry"):
     """One panel per run: the weight from input ``input_index`` to each hidden unit, per epoch.
 
-    runs: label -> SymmetryRun (``course.experiments.symmetry_run``). With identical starting
+    runs: label -> SymmetryRun (``course.runs.hyperparameters.symmetry_run``). With identical starting
     weights every unit follows the same line, so only one line is visible.
     """
-    from ..experiments import distinct_units
+    from ..analysis import distinct_units
 
     fig, axes = new_figure(ncols=len(runs), width=4.4, height=3.4, squeeze=False)
     for ax, (label, run) in zip(axes[0], runs.items()):

@@ -16,6 +16,7 @@ from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Polygon
 from matplotlib.ticker import MaxNLocator
 
 from ..perceptron import neuron_forward
+from .render import moving
 from .style import light_figure, round_up, set_limits
 from .style import COLORS, LINESTYLES, color, new_figure, fs, lw
 
@@ -312,20 +313,17 @@ class PerceptronFigure:
         left.set_title(" ")
         right.set_title(" ")
         left.grid(False)                    # the two tints cover the plane
-        self.title = self.fig.suptitle("")
         # What changes from one run to the next is "animated": the axes and their labels are
         # drawn once and kept until a limit changes (course.plots.render). The epoch axis ends
         # at 1, 2 or 5 times a power of ten, so a drag over the epochs seldom changes it.
-        for artist in (*self.tints, self.line, self.errors, left.title, right.title):
-            artist.set_animated(True)
+        self.title = moving(self.fig, *self.tints, self.line, self.errors, left.title, right.title, title="")
 
     def _show_points(self, x, y) -> None:
         if update_class_points(self.left, self.points, x, y, size=12):   # new classes: new legend
             # a fixed place: loc="best" searches the points and costs a quarter of a redraw
             legend = self.left.legend(loc="upper center", ncols=2, fontsize=fs(9), framealpha=0.9)
-            legend.set_animated(True)       # over the points, which are animated
-        for collection in self.points.values():
-            collection.set_animated(True)
+            moving(self.fig, legend)        # over the points, which move
+        moving(self.fig, *self.points.values())
 
     def update(self, x, y, weights, bias, errors, title: str = ""):
         """Show the data (x, y), the line of (weights, bias) and the mistakes per epoch."""

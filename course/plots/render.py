@@ -13,8 +13,13 @@ about three times as fast as Pillow's adaptive filters for files a few percent l
 dashboard sends pictures of 30-60 kB several times a second; encoding was a third of a redraw).
 
 Horizontal and vertical text (math text included) is cached; TeX and other angles are drawn
-as matplotlib draws them. Anything unexpected (another matplotlib version) falls back to the
-ordinary drawing, never to an error.
+as matplotlib draws them. Anything unexpected (another matplotlib version) switches the cache
+off with one ``TextCacheWarning`` and falls back to the ordinary drawing, never to an error.
+
+A dashboard's figure says what moves from one picture to the next with one call, which also
+gives it its title:
+
+    self.title = moving(self.fig, self.line, self.points, title="")   # the rest is background
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ import io
 import math
 import struct
 import threading
+import warnings
 import zlib
 from collections import OrderedDict
 
@@ -29,7 +35,8 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 
-__all__ = ["CachedTextCanvas", "animated_artists", "render_png", "encode_png", "clear_text_cache"]
+__all__ = ["CachedTextCanvas", "moving", "animated_artists", "render_png", "encode_png", "clear_text_cache",
+           "TextCacheWarning"]
 
 #: Rasterised strings kept (least recently used dropped first); each is a small uint8 array.
 MAX_CACHED = 4096
@@ -42,6 +49,11 @@ _sizes: dict = {}
 _metrics: dict = {}
 _lock = threading.Lock()
 _enabled = True
+
+
+class TextCacheWarning(UserWarning):
+    """The text cache met something it does not know and is off from now on (pictures are
+    unchanged, drawing text is slower)."""
 
 
 def clear_text_cache() -> None:
@@ -88,8 +100,11 @@ class _TextCachingRendererAgg(RendererAgg):
             if coverage is not None:
                 # draw_text_image: y is the row just below the image (rows grow downwards)
                 self._renderer.draw_text_image(coverage, ix + dx, iy + dy, 0, gc)
-        except Exception:  # noqa: BLE001 - an unforeseen matplotlib: draw as it does, from now on
+        except Exception as error:  # noqa: BLE001 - an unforeseen matplotlib: draw as it does, from now on
             _enabled = False
+            warnings.warn(f"course.plots.render: the text cache is off from now on ({type(error).__name__}: "
+                          f"{error}); matplotlib draws the text itself (the same picture, more slowly).",
+                          TextCacheWarning, stacklevel=2)
             super().draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
 
     def _rasterise(self, s, prop, angle, ismath, fx, fy, antialiased, mtext):
@@ -213,6 +228,36 @@ class CachedTextCanvas(FigureCanvasAgg):
         for ax in figure.axes:                      # drawing an artist may mark its Axes changed
             ax.stale = False
         figure.stale = False
+
+
+def moving(figure, *artists, title: str | None = None, **title_style):
+    """Mark ``artists`` as what moves from one picture of ``figure`` to the next; with ``title``,
+    also place the figure's title, which moves too, and return it (a ``Text``).
+
+    ``CachedTextCanvas`` draws everything else once and keeps it as the background (see its
+    documentation); the moving artists are drawn over it for each picture. None is skipped.
+
+    The title sits where ``figure.suptitle`` puts one, in the same font, and changes with every
+    picture (a dashboard's title names its settings): it is a text of the first Axes placed in
+    figure coordinates, because matplotlib leaves a figure's own moving texts out when the
+    figure is saved. ``title_style``: Text properties (``fontsize=...``).
+
+    >>> from matplotlib.figure import Figure
+    >>> fig = Figure(); line, = fig.subplots().plot([0, 1])
+    >>> moving(fig, line, title="step 1").get_text(), line.get_animated()
+    ('step 1', True)
+    """
+    for artist in artists:
+        if artist is not None:
+            artist.set_animated(True)
+    if title is None:
+        return None
+    rc = mpl.rcParams
+    style = {"fontsize": rc["figure.titlesize"], "fontweight": rc["figure.titleweight"], **title_style}
+    text = figure.axes[0].text(0.5, 0.98, title, transform=figure.transFigure, ha="center", va="top",
+                               clip_on=False, **style)
+    text.set_animated(True)
+    return text
 
 
 def animated_artists(figure) -> list:

@@ -14,6 +14,7 @@ from contourpy import contour_generator
 from matplotlib.collections import LineCollection
 from matplotlib.colors import ListedColormap
 
+from .render import moving
 from .style import light_figure, set_limits
 from .style import COLORS, LINESTYLES, color, new_figure, fs, lw
 
@@ -160,17 +161,12 @@ class TrainingFigure:
             legends.append(ax.legend(fontsize=fs(7), loc="upper right" if key == "loss" else "lower right"))
         self.loss_ax, self.acc_ax = loss_ax, acc_ax
         acc_ax.set_ylim(0.0, 1.02)
-        # The figure's title names every setting, so it changes with every control: it is a
-        # text of the first panel placed as a suptitle would be, so that it can be animated
-        # (a figure's own animated texts are not drawn when it is saved).
-        self.title = self.boundary.text(0.5, 0.98, "", transform=self.fig.transFigure, ha="center", va="top",
-                                        fontsize=fs(10), clip_on=False)
         # What changes from one redraw to the next is "animated": the axes, ticks and labels are
         # drawn once and kept until a limit changes (course.plots.render).
         # The curves change only while training runs (a few redraws an epoch at most): they stay
         # in the background, drawn again when they change, under their legends.
-        for artist in (self.regions, self.boundary_line, *self.points, self.title):
-            artist.set_animated(True)
+        # The figure's title names every setting: it changes with every control.
+        self.title = moving(self.fig, self.regions, self.boundary_line, *self.points, title="", fontsize=fs(10))
         self.set_data(x, y)
 
     def set_data(self, x, y) -> None:
@@ -212,7 +208,7 @@ def plot_training(predict, x, y, history: dict, epochs: int, title: str,
 def plot_batch_size_sweep(sweep, title: str = "Time per epoch against batch size"):
     """Seconds per epoch against batch size (log-log), one line per backend.
 
-    sweep: a ``Sweep`` from ``course.experiments.load_batch_size_sweep``.
+    sweep: a ``Sweep`` from ``course.results.load_batch_size_sweep``.
     """
     fig, ax = new_figure(width=6.0, height=3.8)
     for i, (label, seconds) in enumerate(sweep.seconds.items()):
@@ -238,7 +234,7 @@ def plot_batch_size_sweep(sweep, title: str = "Time per epoch against batch size
 def plot_book_comparison(rows, title: str = "The book's MNIST runs, measured again"):
     """Measured test accuracy per run (mean, with the seed-to-seed spread), and the book's number.
 
-    rows: ``BookRow`` objects from ``course.experiments.compare_with_book``.
+    rows: ``BookRow`` objects from ``course.runs.hyperparameters.compare_with_book``.
     """
     fig, ax = new_figure(width=7.0, height=3.6)
     positions = np.arange(len(rows))
@@ -276,7 +272,7 @@ def plot_book_comparison(rows, title: str = "The book's MNIST runs, measured aga
 
 
 def plot_overfitting(run, title: str = "Overfitting: validation accuracy falls while training accuracy rises"):
-    """Training and validation accuracy of ``course.experiments.overfitting_run``, with the epoch of
+    """Training and validation accuracy of ``course.runs.hyperparameters.overfitting_run``, with the epoch of
     the best validation accuracy and the epoch where early stopping stops."""
     h = run.history
     fig, ax = new_figure(width=7.0, height=3.8)

@@ -27,7 +27,7 @@ burst of changes ends with one picture of its last value, and the picture is nev
 one drawing behind the mouse. The kernel answers the browser as soon as the thread has taken
 the change up; until then the browser holds the moves back and sends only the newest (ipywidgets
 keeps one message in flight per control), so a drag costs one message per picture, not one per
-pointer move (see ``Dashboard.drawing``). Changes made from Python (``dash.set(...)``, or
+pointer move (see ``Dashboard.pace_seconds``). Changes made from Python (``dash.set(...)``, or
 assigning a control's ``value`` in a cell) are drawn at once, before the call returns, so the
 next line can read ``dash.state``. ``dash.wait()`` waits for the drawing thread to catch up.
 
@@ -188,14 +188,9 @@ class Dashboard:
 
     #: Seconds without a change after which a drag counts as finished (see TrainingDashboard).
     settle_seconds = 0.3
-    #: How changes from the page are drawn (the browser benchmark compares them):
-    #: "paced": by the drawing thread; the kernel answers the browser once the thread has
-    #:     taken the change up, so the browser (which keeps one message in flight per control,
-    #:     and merges the moves made meanwhile) sends about one value per picture;
-    #: "unpaced": by the drawing thread; the kernel answers at once, the browser sends every move;
-    #: "handler": in the kernel's message handler, one after another (no drawing thread).
-    drawing = "paced"
-    #: How long the kernel may wait for the drawing thread to take up a change from the page.
+    #: How long the kernel may wait for the drawing thread to take up a change from the page
+    #: before it answers the browser. The browser keeps one message in flight per control and
+    #: merges the moves made meanwhile, so it sends about one value per picture.
     pace_seconds = 1.0
 
     def __init__(self, controls: dict, compute, draw, title: str = "", dpi: int | None = None,
@@ -260,10 +255,7 @@ class Dashboard:
 
     def _changed_in_the_page(self) -> None:
         """A control moved in the browser: draw the latest values soon, in the drawing thread."""
-        if self.drawing == "handler":
-            self._redraw_in_background()
-        else:
-            self._worker.request(until_started=self.pace_seconds if self.drawing == "paced" else 0.0)
+        self._worker.request(until_started=self.pace_seconds)
 
     def _settled_job(self):
         """What to run once when the changes from the page have stopped (None: nothing)."""
@@ -288,17 +280,25 @@ class Dashboard:
                 self.state = self._compute(values)
                 figure = self._draw(self.state, values)
                 self._show(figure, values)
-                self.last_error = None
-                if self.message.value:
-                    self.message.value = ""
+                self.show_error(None)
             except Exception as error:  # noqa: BLE001 - shown to the learner, kept for tests
-                self.last_error = "".join(traceback.format_exception_only(type(error), error)).strip()
-                self.message.value = (f"<span style='color:#b00020' class='course-dashboard-error'>"
-                                      f"Error: {_escape(self.last_error)}</span>")
+                self.show_error(error)
                 raise
             finally:
                 self.redraw_seconds = time.perf_counter() - start
                 self.redraws += 1
+
+    def show_error(self, error: BaseException | None) -> None:
+        """Show ``error`` in the dashboard's message line and keep its text in ``last_error``;
+        None clears both. Every error of computing, drawing or training is shown this way."""
+        if error is None:
+            self.last_error = None
+            if self.message.value:
+                self.message.value = ""
+            return
+        self.last_error = "".join(traceback.format_exception_only(type(error), error)).strip()
+        self.message.value = (f"<span style='color:#b00020' class='course-dashboard-error'>"
+                              f"Error: {_escape(self.last_error)}</span>")
 
     def _show(self, figure: Figure, values: dict) -> None:
         """Put the picture of ``figure`` on screen; the PNG names the settings it shows."""

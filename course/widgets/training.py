@@ -31,18 +31,17 @@ from __future__ import annotations
 
 import threading
 import time
-import traceback
 from typing import NamedTuple
 
 import ipywidgets as widgets
 import numpy as np
 
 from .. import optimizers as optimizers_module
+from ..builders import fresh_optimizer, mlp, scaled_normal
 from ..callbacks import Callback
 from ..datasets import toy
-from ..experiments import fresh_optimizer, mlp, scaled_normal
 from ..plots.training import TrainingFigure
-from .dashboard import Dashboard, _escape
+from .dashboard import Dashboard
 
 __all__ = ["TrainingState", "TrainingDashboard", "training_dashboard", "DATASETS", "INITIALIZERS"]
 
@@ -139,12 +138,6 @@ class TrainingDashboard(Dashboard):
     def _changed_in_the_page(self) -> None:
         # Drop the current run without waiting for it (it notices at its next batch), draw the
         # new settings untrained in the drawing thread, train once the drag has settled.
-        if self.drawing == "handler":           # the old way: stop, draw, train, for every value
-            try:
-                self.redraw()
-            except Exception:  # noqa: BLE001 - shown in the message line
-                pass
-            return
         self._stop_flag.set()
         if self.auto_train:
             self.status.value = "training starts when the controls stop moving"
@@ -216,9 +209,7 @@ class TrainingDashboard(Dashboard):
         except Exception as error:  # noqa: BLE001 - shown in the dashboard, kept for tests
             if self.state is not state:
                 return
-            self.last_error = "".join(traceback.format_exception_only(type(error), error)).strip()
-            self.message.value = (f"<span style='color:#b00020' class='course-dashboard-error'>"
-                                  f"Error: {_escape(self.last_error)}</span>")
+            self.show_error(error)
 
     def _epoch_done(self, state: TrainingState, epochs_done: int) -> None:
         if self.state is not state:
