@@ -5,6 +5,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 CONDA_NAMES = {"pytorch": "torch"}  # conda-forge name -> PyPI name
 
@@ -51,3 +53,69 @@ def test_ci_points_the_data_directory_at_shared_data_and_runs_the_readme_command
     readme = (ROOT / "README.md").read_text()
     assert "../shared/data" in ci
     assert "make test" in ci and "make test" in readme
+
+
+# -- the wheel ---------------------------------------------------------------------------------------
+#: What the lessons read from the installed package; run by the wheel's own Python, away from
+#: this checkout. MNIST comes from a small fake data set (the loader's checks are the real ones
+#: only for the true files, so the subset is drawn from data handed in).
+LESSON_LOADERS = """
+import json, sys
+import numpy as np
+import course
+from course import results
+from course.builders import mlp
+from course.datasets import mnist
+from course.runs import hyperparameters, optimizers
+
+sweep = results.load_batch_size_sweep()
+rows = hyperparameters.compare_with_book(results.load_book_runs())
+x = np.zeros((30, 784), np.float32); y = np.eye(10, dtype=np.float32)[np.arange(30) % 10]
+subset = mnist.load_subset(n_train=20, n_val=10, data=((x, y), (x, y)))
+print(json.dumps({"course": course.__file__, "results": str(results.RESULTS_DIR),
+                  "sweep_sizes": sweep.batch_sizes.tolist(), "book_rows": len(rows),
+                  "subset": len(subset.x_train), "params": mlp(hidden=(10,)).count_params()}))
+"""
+
+
+@pytest.mark.slow
+def test_the_installed_wheel_ships_what_the_lessons_read(tmp_path):
+    """Build the wheel, install it into a fresh virtual environment (no network: the
+    dependencies come from this environment) and read every stored result there."""
+    import json
+    import shutil
+    import sysconfig
+    import venv
+
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for folder in ("course", "jupyter-config"):
+        shutil.copytree(ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+                    "--quiet", "-w", str(dist), str(source)], check=True, capture_output=True, text=True)
+    (wheel,) = dist.glob("course-*.whl")
+
+    env_dir = tmp_path / "env"
+    venv.EnvBuilder(with_pip=False).create(env_dir)
+    python = env_dir / "bin" / "python"
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
+                    "--quiet", str(wheel)], check=True, capture_output=True, text=True)
+    # numpy, matplotlib, ... from this environment, after the wheel's own site-packages
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    (Path(site) / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+
+    run = subprocess.run([str(python), "-I", "-c", LESSON_LOADERS], capture_output=True, text=True,
+                         cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert run.returncode == 0, run.stderr
+    found = json.loads(run.stdout)
+    assert Path(found["course"]).is_relative_to(env_dir), f"imported {found['course']}, not the wheel"
+    assert Path(found["results"]).is_relative_to(env_dir)
+    assert found["sweep_sizes"] and found["book_rows"] == 4
+    assert found["subset"] == 20 and found["params"] == 7960
+    config = env_dir / "etc" / "jupyter" / "jupyter_server_config.d" / "course.json"
+    assert json.loads(config.read_text()) == json.loads(
+        (ROOT / "jupyter-config" / "jupyter_server_config.d" / "course.json").read_text())
