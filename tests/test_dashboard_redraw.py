@@ -92,3 +92,38 @@ def test_limits_set_again_to_the_same_values_leave_the_axes_as_drawn():
     ax.stale = False                    # as after a draw
     assert not set_limits(ax, (0.0, 10.0), (0, 1)) and not ax.stale, "the same limits marked the axes changed"
     assert set_limits(ax, ylim=(0, 2)) and ax.stale and ax.get_xlim() == (0, 10)
+
+
+def test_the_text_cache_warns_once_when_it_switches_itself_off(monkeypatch):
+    import warnings
+
+    from course.plots import new_figure, render
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a matplotlib the cache does not know")
+
+    monkeypatch.setattr(render, "_enabled", True)
+    monkeypatch.setattr(render._TextCachingRendererAgg, "_rasterise", broken)
+    render.clear_text_cache()
+    fig, ax = new_figure()
+    ax.set_title("a title no other test draws")
+    with pytest.warns(render.TextCacheWarning, match="text cache is off"):
+        first = render.render_png(fig)
+    assert render._enabled is False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # no second warning
+        assert render.render_png(fig) == first
+
+
+def test_moving_marks_the_artists_and_places_a_title_that_saving_draws():
+    from course.plots import new_figure
+    from course.plots.render import animated_artists, moving
+
+    fig, ax = new_figure()
+    line, = ax.plot([0, 1], [0, 1])
+    title = moving(fig, line, None, title="step 3", fontsize=9)
+    assert line.get_animated() and title.get_animated() and title.get_fontsize() == 9
+    assert set(animated_artists(fig)) == {line, title}
+    x, y = title.get_position()
+    assert (x, y) == (0.5, 0.98) and title.get_transform() == fig.transFigure
+    assert moving(fig, line) is None
