@@ -119,3 +119,16 @@ def test_the_installed_wheel_ships_what_the_lessons_read(tmp_path):
     config = env_dir / "etc" / "jupyter" / "jupyter_server_config.d" / "course.json"
     assert json.loads(config.read_text()) == json.loads(
         (ROOT / "jupyter-config" / "jupyter_server_config.d" / "course.json").read_text())
+
+
+def test_no_import_goes_up_a_layer_or_round_in_a_cycle():
+    """benchmarks/code_size.py's layers: core < models and training < lessons < tooling."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("code_size", ROOT / "benchmarks" / "code_size.py")
+    code_size = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(code_size)
+    found = code_size.structure(ROOT / "course")
+    assert found["unplaced"] == [], f"modules in no layer of benchmarks/code_size.py: {found['unplaced']}"
+    assert found["upward"] == [], f"imports from a lower layer to a higher one: {found['upward']}"
+    assert found["cycles"] == [], f"import cycles: {found['cycles']}"
