@@ -72,8 +72,10 @@ vendor:
 test: env
 	$(BIN)/python -m pytest -q tests notebooks --nbval-lax
 
+# The library, the plots and the dashboards' logic: what the markers slow, lecture, browser and
+# gpu mark is left out (pyproject.toml declares them).
 test-fast: env
-	$(BIN)/python -m pytest -q tests -m "not slow and not browser"
+	$(BIN)/python -m pytest -q tests -m "not slow and not lecture and not browser and not gpu"
 
 test-browser: env
 	$(BIN)/python -m pytest -q tests/browser

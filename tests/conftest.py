@@ -1,4 +1,5 @@
-"""Shared fixtures. MNIST is read through COURSE_DATA_DIR (the Makefile and CI set it)."""
+"""Shared fixtures. MNIST is read through COURSE_DATA_DIR (the Makefile and CI set it); helpers
+that are not fixtures are in support.py."""
 import os
 
 import numpy as np
@@ -18,3 +19,12 @@ def mnist_flat():
     if not os.environ.get("COURSE_DATA_DIR"):
         pytest.skip("COURSE_DATA_DIR is not set: point it at a folder holding mnist/ (make test does).")
     return mnist.load_flat()
+
+
+@pytest.fixture
+def fake_mnist(rng):
+    """Something shaped like mnist.load_flat(): 300 training and 50 test 'images' of 784 values."""
+    x = rng.random((300, 784), dtype=np.float32)
+    labels = rng.integers(0, 10, size=300)
+    y = np.eye(10, dtype=np.float32)[labels]
+    return (x, y), (x[:50], y[:50])

@@ -1,4 +1,5 @@
-"""Helpers of the tests: the processes a test started itself, file hashes, waiting for a condition.
+"""Helpers of the tests: the processes a test started itself, file hashes, waiting for a condition,
+reading notebooks and pictures, and what every figure must have.
 
 The processes are the test's descendants, found through /proc parent links.
 
@@ -84,3 +85,46 @@ def wait_until(condition, timeout: float = 30.0, interval: float = 0.005) -> boo
             return False
         time.sleep(interval)
     return True
+
+
+def load_notebook(path: Path) -> dict:
+    """A notebook's JSON, as stored."""
+    import json
+
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def png_pixels(png):
+    """The (height, width, 4) uint8 RGBA pixels of PNG bytes (a dashboard's ``image.value``)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(bytes(png))).convert("RGBA"))
+
+
+def assert_readable(fig) -> None:
+    """A title (axes or figure), labelled axes, and every labelled line named in a legend.
+
+    Shared labels count: ``fig.supxlabel``/``supylabel``, and a legend of another panel (or of the
+    figure) that names the same lines.
+    """
+    import io
+
+    from matplotlib.figure import Figure
+
+    assert isinstance(fig, Figure)
+    suptitle = fig._suptitle.get_text() if fig._suptitle is not None else ""
+    supx = fig._supxlabel.get_text() if fig._supxlabel is not None else ""
+    supy = fig._supylabel.get_text() if fig._supylabel is not None else ""
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None] + list(fig.legends)
+    named = {text.get_text() for legend in legends for text in legend.get_texts()}
+    for ax in fig.axes:
+        assert ax.get_title() or suptitle, "an axes without a title"
+        assert ax.get_xlabel() or supx, f"axes {ax.get_title()!r} has no x label"
+        assert ax.get_ylabel() or supy or not ax.get_yticks().size, f"axes {ax.get_title()!r} has no y label"
+        labels = {line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")}
+        if len(labels) > 1:
+            assert labels <= named, f"axes {ax.get_title()!r}: lines {sorted(labels - named)} are in no legend"
+    fig.savefig(io.BytesIO(), format="png", dpi=40)   # it draws without error

@@ -1,6 +1,7 @@
 """The Dashboard base: controls drive a recompute and a redraw, errors are shown, not lost."""
 import ipywidgets as widgets
 import pytest
+from support import png_pixels
 
 from course.plots import new_figure
 from course.widgets import Dashboard
@@ -50,12 +51,7 @@ def test_an_error_in_compute_is_shown_in_the_message_line():
 
 # -- the fast renderer the dashboards draw with ----------------------------------------------------
 def _pixels(png: bytes):
-    import io
-
-    import numpy as np
-    from PIL import Image
-
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"), dtype=int)
+    return png_pixels(png).astype(int)
 
 
 def test_the_text_cache_draws_what_matplotlib_draws():

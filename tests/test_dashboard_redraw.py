@@ -4,7 +4,7 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image
+from support import png_pixels
 
 from course.widgets import (activation_explorer, backprop_stepper, descent_dashboard, perceptron_dashboard,
                             training_dashboard)
@@ -13,7 +13,7 @@ from course.widgets import (activation_explorer, backprop_stepper, descent_dashb
 def _whole(fig) -> np.ndarray:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=fig.dpi)
-    return np.asarray(Image.open(buffer))
+    return png_pixels(buffer.getvalue())
 
 
 def _differs(a: np.ndarray, b: np.ndarray) -> float:
@@ -46,7 +46,7 @@ def test_each_picture_of_a_drag_is_the_whole_figure(name):
         dash.set(**{slider: value})
         if k == len(values) // 2:
             dash.set(**other)               # another control: the axes may change
-        shown = np.asarray(Image.open(io.BytesIO(bytes(dash.image.value))))
+        shown = png_pixels(dash.image.value)
         assert _differs(shown, _whole(dash.figure)) < 0.015, f"{name}, {slider}={value}"
 
 
@@ -67,7 +67,7 @@ def test_saving_draws_the_animated_artists_and_the_next_picture_is_right():
     fig = dash.figure
     whole = _whole(fig)                    # savefig: a draw of its own, every artist
     dash.set(steps=60)
-    shown = np.asarray(Image.open(io.BytesIO(bytes(dash.image.value))))
+    shown = png_pixels(dash.image.value)
     assert _differs(shown, _whole(fig)) < 0.015
     assert _differs(whole, shown) > 0.001, "the loss curve and the maps moved between steps 40 and 60"
 

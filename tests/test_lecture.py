@@ -1,12 +1,12 @@
 """The lessons as lectures: every cell has a slide type, the rules of course.lecture hold, and
 the checker names the cells that break them."""
 import copy
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from support import load_notebook
 
 from course import lecture
 
@@ -14,13 +14,9 @@ ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
-def load(path):
-    return json.loads(path.read_text())
-
-
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
 def test_the_lesson_is_ready_to_present(path):
-    errors = lecture.check(load(path), path.name)
+    errors = lecture.check(load_notebook(path), path.name)
     assert not errors, "\n".join(errors)
 
 
@@ -33,7 +29,7 @@ def test_the_checker_runs_from_the_command_line():
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
 def test_each_lesson_has_a_deck_with_a_dashboard_slide(path):
-    nb = load(path)
+    nb = load_notebook(path)
     deck = lecture.slides(nb)
     assert 10 <= len(deck) <= 40, len(deck)
     dashboards = [s for s in deck if any(lecture.is_dashboard(nb["cells"][i]) for i in s.shown)]

@@ -2,20 +2,16 @@
 
 (nbval runs them: `pytest --nbval-lax notebooks`; these tests check how they are stored.)
 """
-import json
 import math
 import re
 from pathlib import Path
 
 import pytest
+from support import load_notebook
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 EXERCISES = {"01": "01_perceptron", "02": "02_activations_dense", "03": "03_backpropagation",
              "04": "04_optimizers", "05": "05_hyperparameters"}
-
-
-def load(path):
-    return json.loads(path.read_text())
 
 
 def test_the_five_lessons_are_there():
@@ -24,7 +20,7 @@ def test_the_five_lessons_are_there():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_stored_executed_without_errors_or_widget_state(path):
-    nb = load(path)
+    nb = load_notebook(path)
     assert "widgets" not in nb["metadata"], "widget state is stored: re-run `make notebooks`"
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert all(c["execution_count"] is not None for c in code if "".join(c["source"]).strip()), \
@@ -45,7 +41,7 @@ def test_stored_executed_without_errors_or_widget_state(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_reads_as_a_lesson(path):
-    nb = load(path)
+    nb = load_notebook(path)
     cells = nb["cells"]
     first = "".join(cells[0]["source"]).lower()
     assert cells[0]["cell_type"] == "markdown" and "able to" in first, "open with what the learner will be able to do"
@@ -59,7 +55,7 @@ def test_reads_as_a_lesson(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_each_lesson_has_a_live_dashboard(path):
-    sources = "".join("".join(c["source"]) for c in load(path)["cells"])
+    sources = "".join("".join(c["source"]) for c in load_notebook(path)["cells"])
     assert "course.widgets" in sources or "from course import widgets" in sources
 
 
@@ -75,7 +71,7 @@ def _first(cells, needle) -> int:
 def test_ends_with_concept_questions_readable_without_a_kernel(path):
     from course.quiz import lesson_quiz
 
-    cells = load(path)["cells"]
+    cells = load_notebook(path)["cells"]
     lesson = int(path.name[:2])
     at = _first(cells, f"lesson_quiz({lesson})")
     later = [_text(c).split("\n")[0] for c in cells[at + 1:] if c["cell_type"] == "markdown"]
@@ -89,7 +85,7 @@ def test_ends_with_concept_questions_readable_without_a_kernel(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_thing_to_try_says_what_to_expect(path):
-    for cell in load(path)["cells"]:
+    for cell in load_notebook(path)["cells"]:
         text = _text(cell)
         if cell["cell_type"] != "markdown" or "Things to try" not in text:
             continue
@@ -104,12 +100,12 @@ def _lesson(number):
 
 
 def test_lesson_1_the_learner_writes_the_rule_before_the_library_trains():
-    cells = load(_lesson("01"))["cells"]
+    cells = load_notebook(_lesson("01"))["cells"]
     assert _first(cells, "check_update_rule(my_update)") < _first(cells, "train_perceptron(x, y")
 
 
 def test_lesson_3_works_backpropagation_by_hand_before_the_matrix_form():
-    cells = load(_lesson("03"))["cells"]
+    cells = load_notebook(_lesson("03"))["cells"]
     by_hand = _first(cells, "plot_computation_graph(hand)")
     assert by_hand < _first(cells, "## 4. The backward pass")
     assert _first(cells, "kernel_gradients(hand)") < _first(cells, "## 4. The backward pass")
@@ -118,7 +114,7 @@ def test_lesson_3_works_backpropagation_by_hand_before_the_matrix_form():
 def test_lesson_4_derives_every_optimizer_before_racing_them():
     from course.derivations import OPTIMIZER_CHAIN
 
-    cells = load(_lesson("04"))["cells"]
+    cells = load_notebook(_lesson("04"))["cells"]
     race = _first(cells, "Seven optimizers on two landscapes")
     for step in OPTIMIZER_CHAIN:
         formula = _first(cells, step.formula)
@@ -131,12 +127,12 @@ def test_lesson_4_derives_every_optimizer_before_racing_them():
 
 def test_lessons_4_and_5_say_where_mnist_comes_from_and_make_no_claim_their_numbers_contradict():
     for number in ("04", "05"):
-        text = " ".join(_text(c) for c in load(_lesson(number))["cells"])
+        text = " ".join(_text(c) for c in load_notebook(_lesson(number))["cells"])
         assert "cache" in text and "COURSE_DATA_DIR" in text
-    lesson4 = " ".join(_text(c) for c in load(_lesson("04"))["cells"])
+    lesson4 = " ".join(_text(c) for c in load_notebook(_lesson("04"))["cells"])
     assert "grow without bound, which is why" not in lesson4
     assert "*updated* $v$" in lesson4
-    lesson5 = " ".join(_text(c) for c in load(_lesson("05"))["cells"])
+    lesson5 = " ".join(_text(c) for c in load_notebook(_lesson("05"))["cells"])
     for wrong in ("on every run", "degrades slowly", "so learning is slow"):
         assert wrong not in lesson5, wrong
 
@@ -145,7 +141,7 @@ def test_lesson_5_states_the_book_claims_the_figure_draws():
     from course.results import load_book_runs
     from course.runs.hyperparameters import BOOK_CLAIMS, compare_with_book
 
-    text = " ".join(" ".join(_text(c).split()) for c in load(_lesson("05"))["cells"])
+    text = " ".join(" ".join(_text(c).split()) for c in load_notebook(_lesson("05"))["cells"])
     base, gain = BOOK_CLAIMS[(10, "sigmoid", 5)][1], BOOK_CLAIMS[(10, "relu", 5)][1]
     assert f"passed* {100 * base:.0f} %" in text and f"more than {100 * (base + gain):.0f} %" in text
     relu = next(r for r in compare_with_book(load_book_runs()) if r.run.startswith("784-10(relu)"))
@@ -153,7 +149,7 @@ def test_lesson_5_states_the_book_claims_the_figure_draws():
 
 
 def test_lesson_5_shows_validation_accuracy_falling_and_where_early_stopping_stops():
-    cells = load(_lesson("05"))["cells"]
+    cells = load_notebook(_lesson("05"))["cells"]
     at = _first(cells, "print(runs.overfitting_sentence(overfit))")
     printed = "".join("".join(out.get("text", "")) for out in cells[at]["outputs"])
     peak, last = (float(v) for v in re.findall(r"peaks at ([\d.]+)% .* falls to ([\d.]+)%", printed)[0])
@@ -162,7 +158,7 @@ def test_lesson_5_shows_validation_accuracy_falling_and_where_early_stopping_sto
 
 
 def test_lesson_5_describes_the_overfitting_run_it_makes():
-    cells = load(_lesson("05"))["cells"]
+    cells = load_notebook(_lesson("05"))["cells"]
     call = _text(cells[_first(cells, "runs.overfitting_run(small")])
     args = dict(re.findall(r"(\w+)=\(?([\d.]+)", call))
     prose = " ".join(_text(cells[_first(cells, "### The book's signal")]).split())
@@ -173,7 +169,7 @@ def test_lesson_5_describes_the_overfitting_run_it_makes():
 
 
 def test_lesson_4_quotes_the_rosenbrock_limit_that_the_claims_test_checks():
-    text = " ".join(" ".join(_text(c).split()) for c in load(_lesson("04"))["cells"])
+    text = " ".join(" ".join(_text(c).split()) for c in load_notebook(_lesson("04"))["cells"])
     assert "About 0.002 from the default start: at 0.003 the loss turns into `nan`" in text
 
 
@@ -183,7 +179,7 @@ def test_lesson_5_words_the_keras_gap_as_the_stored_runs_measure_it():
 
     rows = [r for r in compare_with_book(load_book_runs()) if r.keras_accuracy is not None]
     sigmas = [abs(r.keras_accuracy - r.accuracy) / r.accuracy_std for r in rows]
-    text = " ".join(" ".join(_text(c).split()) for c in load(_lesson("05"))["cells"])
+    text = " ".join(" ".join(_text(c).split()) for c in load_notebook(_lesson("05"))["cells"])
     assert "a distance of about two standard deviations is weak evidence" in text
     assert round(max(sigmas)) == 2, "the prose speaks of about two standard deviations at most"
     assert max(max(r.seeds, r.keras_seeds) for r in rows) <= 3, "and of two or three seeds on each side"

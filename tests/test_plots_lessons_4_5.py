@@ -1,9 +1,8 @@
 """The figures of lessons 4 and 5: each is a Figure with a title, labelled axes and legends."""
-import io
 
 import numpy as np
 import pytest
-from matplotlib.figure import Figure
+from support import assert_readable
 
 from course import landscapes, results
 from course.datasets import toy
@@ -11,32 +10,6 @@ from course.optimizers import SGD, Adam
 from course.plots import descent, initialization, training
 from course.runs import hyperparameters as lesson5
 from course.runs import optimizers as lesson4
-
-
-def _lines_with_labels(ax):
-    return [line for line in ax.get_lines() if not line.get_label().startswith("_")]
-
-
-def assert_readable(fig):
-    """A title (axes or figure), labelled axes, and every labelled line named in a legend.
-
-    Shared labels count: ``fig.supxlabel``/``supylabel``, and a legend of another panel (or of the
-    figure) that names the same lines.
-    """
-    assert isinstance(fig, Figure)
-    suptitle = fig._suptitle.get_text() if fig._suptitle is not None else ""
-    supx = fig._supxlabel.get_text() if fig._supxlabel is not None else ""
-    supy = fig._supylabel.get_text() if fig._supylabel is not None else ""
-    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None] + list(fig.legends)
-    named = {text.get_text() for legend in legends for text in legend.get_texts()}
-    for ax in fig.axes:
-        assert ax.get_title() or suptitle, "an axes without a title"
-        assert ax.get_xlabel() or supx, f"axes {ax.get_title()!r} has no x label"
-        assert ax.get_ylabel() or supy or not ax.get_yticks().size, f"axes {ax.get_title()!r} has no y label"
-        labels = {line.get_label() for line in _lines_with_labels(ax)}
-        if len(labels) > 1:
-            assert labels <= named, f"axes {ax.get_title()!r}: lines {sorted(labels - named)} are in no legend"
-    fig.savefig(io.BytesIO(), format="png", dpi=40)   # it draws without error
 
 
 @pytest.fixture

@@ -14,15 +14,6 @@ from course.runs import optimizers as lesson4
 
 
 @pytest.fixture
-def fake_mnist(rng):
-    """Something shaped like mnist.load_flat(): 300 training and 50 test 'images' of 784 values."""
-    x = rng.random((300, 784), dtype=np.float32)
-    labels = rng.integers(0, 10, size=300)
-    y = np.eye(10, dtype=np.float32)[labels]
-    return (x, y), (x[:50], y[:50])
-
-
-@pytest.fixture
 def toy_classes(rng):
     """A small 3-class problem with 20 features that a network can partly learn."""
     centres = rng.normal(size=(3, 20)).astype(np.float32)
