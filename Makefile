@@ -75,7 +75,7 @@ test: env
 # The library, the plots and the dashboards' logic: what the markers slow, lecture, browser and
 # gpu mark is left out (pyproject.toml declares them).
 test-fast: env
-	$(BIN)/python -m pytest -q tests -m "not slow and not lecture and not browser and not gpu"
+	$(BIN)/python -m pytest -q tests -m "not slow and not lecture and not browser and not gpu" --hypothesis-profile=fast
 
 test-browser: env
 	$(BIN)/python -m pytest -q tests/browser

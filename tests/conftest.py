@@ -4,6 +4,14 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# Property tests: no time limit per example (the machine may be busy: slowness is no failure).
+# `make test-fast` runs them with the "fast" profile, fewer examples for the tests that do not
+# set their own number.
+settings.register_profile("course", deadline=None)
+settings.register_profile("fast", deadline=None, max_examples=20)
+settings.load_profile("course")
 
 
 @pytest.fixture
