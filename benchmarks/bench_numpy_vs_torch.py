@@ -33,9 +33,13 @@ the optimizer's update, and that update over the 784 x 512 kernel in passes over
 (its time over the time of one in-place read and write of the kernel). ``--root DIR`` takes the
 ``course`` package from DIR, e.g. a copy of an older version, to compare the two.
 
+``--threads N`` gives NumPy's BLAS and torch N threads in the measured processes (both sides
+alike). On a machine that other work keeps busy, BLAS threads that wait for each other can make
+a matrix product a hundred times slower; one thread keeps such a run meaningful.
+
     python benchmarks/bench_numpy_vs_torch.py               # 3 rounds
     python benchmarks/bench_numpy_vs_torch.py --rounds 1
-    python benchmarks/bench_numpy_vs_torch.py --profile [--root DIR]
+    python benchmarks/bench_numpy_vs_torch.py --profile [--root DIR] [--threads 1]
 
 MNIST is read from COURSE_DATA_DIR (or the cache, or downloaded).
 """
@@ -167,7 +171,7 @@ def numpy_blas():
         pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
         if pools:
             return "; ".join(f"{p.get('internal_api')} {p.get('version')}, kernel "
-                             f"{p.get('architecture')}, {p.get('num_threads')} threads"
+                             f"{p.get('architecture')}, threads: {p.get('num_threads')}"
                              for p in pools)
     try:
         config = numpy.show_config(mode="dicts")["Build Dependencies"]["blas"]
@@ -187,7 +191,7 @@ def torch_blas():
                                     ("oneDNN", torch.backends.mkldnn.is_available())) if on]
     isa = torch.backends.cpu.get_cpu_capability()
     return (f"torch {torch.__version__}: BLAS {blas}{' with ' + ', '.join(extras) if extras else ''}, "
-            f"vector code {isa}, {torch.get_num_threads()} threads "
+            f"vector code {isa}, threads: {torch.get_num_threads()} "
             f"({torch.get_num_interop_threads()} inter-op)")
 
 
@@ -195,41 +199,50 @@ def kernel_probe():
     """In a child: NumPy's BLAS and the milliseconds of a 100x784 by 784x512 float32 product."""
     x = np.random.default_rng(0).standard_normal((100, 784)).astype(np.float32)
     w = np.random.default_rng(1).standard_normal((784, 512)).astype(np.float32)
-    for _ in range(20):
+    for _ in range(5):
         x @ w
     times = []
-    for _ in range(200):
+    for _ in range(50):
         start = time.perf_counter()
         x @ w
         times.append(time.perf_counter() - start)
     return {"blas": numpy_blas(), "matmul_ms": 1e3 * float(np.median(times))}
 
 
-def child_env(unset_openblas):
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def child_env(unset_openblas, threads=None):
+    """The environment of the measured processes: as it is, less the two OpenBLAS variables
+    (``--unset-openblas-env``), with NumPy's and torch's threads set (``--threads``)."""
     env = dict(os.environ)
     if unset_openblas:
         for name in OPENBLAS_ENV:
             env.pop(name, None)
+    if threads:
+        env.update({name: str(threads) for name in THREAD_ENV})
     return env
 
 
-def machine_report(unset_openblas):
+def machine_report(unset_openblas, threads=None):
     model, isa = processor()
     lines = [f"processor: {model}, {os.cpu_count()} logical cores, {isa}"]
+    if threads:
+        lines.append(f"threads: {threads} for NumPy's BLAS and torch ({', '.join(THREAD_ENV)}={threads})")
     set_vars = {name: os.environ[name] for name in OPENBLAS_ENV if name in os.environ}
-    as_is = spawn_json(["--probe"], child_env(False))
+    as_is = spawn_json(["--probe"], child_env(False, threads))
     lines.append(f"numpy {np.__version__}: {as_is['blas']}; 100x784 @ 784x512 float32: "
                  f"{as_is['matmul_ms']:.3f} ms")
     if set_vars:
         shown = ", ".join(f"{k}={v}" for k, v in set_vars.items())
-        without = spawn_json(["--probe"], child_env(True))
+        without = spawn_json(["--probe"], child_env(True, threads))
         lines.append(f"{shown} are set; without both: {without['blas']}; the same product "
                      f"{without['matmul_ms']:.3f} ms")
         lines.append("the course's processes run " + ("WITHOUT them (--unset-openblas-env)" if unset_openblas
                                                       else "with them, as a new user's would"))
     else:
         lines.append(f"{' and '.join(OPENBLAS_ENV)}: not set")
-    lines.append(torch_blas())
+    lines.append(spawn_json(["--probe-torch"], child_env(unset_openblas, threads))["torch"])
     return lines
 
 
@@ -292,8 +305,8 @@ def profile_epoch(root, seed=0):
     top = [line for line in text.getvalue().splitlines() if line.strip()][-9:]
     import course
 
-    return {"course": os.path.dirname(course.__file__), "epoch_s": epoch, "update_s": update, "kernel_update_ms": 1e3 * per_update,
-            "kernel_pass_ms": 1e3 * per_pass, "top": top}
+    return {"course": os.path.dirname(course.__file__), "epoch_s": epoch, "update_s": update,
+            "kernel_update_ms": 1e3 * per_update, "kernel_pass_ms": 1e3 * per_pass, "top": top}
 
 
 def _median_seconds(call, repeats=300):
@@ -307,8 +320,8 @@ def _median_seconds(call, repeats=300):
     return float(np.median(times))
 
 
-def print_profile(root, unset_openblas):
-    result = spawn_json(["--child-profile", "--root", root], child_env(unset_openblas))
+def print_profile(root, unset_openblas, threads=None):
+    result = spawn_json(["--child-profile", "--root", root], child_env(unset_openblas, threads))
     print(f"course package: {result['course']}")
     print(f"one 784-512(relu)-10 SGD epoch (600 batches of 100, median of 3): {result['epoch_s']:.3f} s, "
           f"of which the updates (apply_gradients) {result['update_s']:.3f} s = "
@@ -322,7 +335,7 @@ def print_profile(root, unset_openblas):
 
 
 # -- the parent: alternate the processes, take medians -------------------------------------------------
-def measure(runs, optimizer, rounds, env=None):
+def measure(runs, optimizer, rounds, env=None, torch_env=None):
     """{label: {'course': [results], 'torch': [results]}}, the sides alternating each round."""
     results = {label: {"course": [], "torch": []} for label, *_ in runs}
     for r in range(rounds):
@@ -331,7 +344,7 @@ def measure(runs, optimizer, rounds, env=None):
             for side in order:
                 time.sleep(0.5)
                 results[label][side].append(spawn(side, hidden, activation, optimizer, epochs, seed=r,
-                                                  env=env if side == "course" else None))
+                                                  env=env if side == "course" else torch_env))
     return results
 
 
@@ -356,7 +369,11 @@ def main(argv=None):
     parser.add_argument("--profile", action="store_true",
                         help="profile one 512-unit SGD epoch of the course instead of the comparison")
     parser.add_argument("--root", default=ROOT, help="the folder holding the course package to profile")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for NumPy's BLAS and torch in the measured processes (default: "
+                             "their own choice, as a new user's)")
     parser.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--probe-torch", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child-profile", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child", choices=["course", "torch"], help=argparse.SUPPRESS)
     parser.add_argument("--hidden", type=int, help=argparse.SUPPRESS)
@@ -369,17 +386,19 @@ def main(argv=None):
         return child(args)
     if args.probe:
         return print(json.dumps(kernel_probe()))
+    if args.probe_torch:
+        return print(json.dumps({"torch": torch_blas()}))
     if args.child_profile:
         return print(json.dumps(profile_epoch(os.path.abspath(args.root))))
 
-    for line in machine_report(args.unset_openblas_env):
+    for line in machine_report(args.unset_openblas_env, args.threads):
         print(line)
     if args.profile:
-        return print_profile(os.path.abspath(args.root), args.unset_openblas_env)
+        return print_profile(os.path.abspath(args.root), args.unset_openblas_env, args.threads)
     started = time.perf_counter()
-    env = child_env(args.unset_openblas_env)
-    sgd = measure(RUNS, "sgd", args.rounds, env)
-    adam = measure(ADAM_RUNS, "adam", args.rounds, env)
+    env = child_env(args.unset_openblas_env, args.threads)
+    sgd = measure(RUNS, "sgd", args.rounds, env, child_env(False, args.threads))
+    adam = measure(ADAM_RUNS, "adam", args.rounds, env, child_env(False, args.threads))
     keras = keras_reference()
     print(f"MNIST, batch 100, each side in its own process, {args.rounds} alternating rounds; "
           "seconds per epoch: median over the epochs after each process's first")

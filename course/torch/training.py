@@ -4,8 +4,9 @@
 same result: the same loss and gradients, the same optimizer trajectory (``TorchOptimizer``), the
 same batches (the order is drawn from the same NumPy generator as the NumPy path, so a seed gives
 the same shuffles on every backend), the same History and the same progress display: the
-epoch loop is ``course.training.run_epochs``, shared with the NumPy path. The trained weights and the optimizer's state are copied back into the course
-model, so ``evaluate`` and ``predict`` work as before.
+epoch loop is ``course.training.run_epochs``, shared with the NumPy path. The trained weights
+and the optimizer's state are copied back into the course model, so ``evaluate`` and
+``predict`` work as before.
 
 What makes it fast on a GPU:
 
