@@ -4,7 +4,7 @@ Two tables:
 
 1. apply_gradients alone, on weights shaped like the 784-512-10 network's
    ((784, 512), (512,), (512, 10), (10,): 407 050 float32 numbers), in milliseconds per call
-   (each optimizer runs its update rule, ``sgd_step``, ``adam_step``, ..., once per weight);
+   (the base class runs each optimizer's ``update_step`` once per weight, in place);
 2. the 784-512(relu)-10(softmax) network trained on MNIST (pixels / 255, one-hot labels,
    batch 100, Keras's default initialisers, seed 0, epoch r shuffled with seed r) with each
    optimizer at its Keras 2 defaults: test accuracy, seconds per epoch, and the share of the

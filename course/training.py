@@ -9,7 +9,9 @@
         callbacks, History
 
 The callbacks, the History, the shuffles, ``initial_epoch`` and what happens when the loss
-becomes NaN are here; a backend only runs the steps. ``NumpyBackend`` runs the course's NumPy
+becomes NaN are here; a backend only runs the steps. A backend that learns of a NaN loss late
+(a GPU, which reports an epoch's losses at its end) puts back the weights itself, in its
+``epoch_values``. ``NumpyBackend`` runs the course's NumPy
 kernels (``Sequential.train_step``); ``course.torch.training`` runs the same network with
 PyTorch, on the CPU or a GPU.
 """
@@ -46,15 +48,12 @@ class Backend:
         raise NotImplementedError
 
     def epoch_values(self, steps: int) -> np.ndarray:
-        """[loss, metric, ...] of the first ``steps`` batches of the epoch, shape (steps, k)."""
+        """[loss, metric, ...] of the first ``steps`` batches of the epoch, shape (steps, k).
+
+        Where one of them is not finite, the backend also puts the model back in a state from
+        before that batch if it can (the NumPy path stops at the bad batch itself).
+        """
         raise NotImplementedError
-
-    def snapshot(self):
-        """What ``restore`` needs to undo this epoch's updates (None: nothing to undo)."""
-        return None
-
-    def restore(self, snapshot) -> None:
-        """Go back to the weights of ``snapshot`` (after a NaN loss)."""
 
     def validate(self) -> list[float]:
         """[loss, metric, ...] on the validation data."""
@@ -139,8 +138,7 @@ def run_epochs(model, backend: Backend, epochs: int, initial_epoch: int = 0, shu
         for cb in all_callbacks:
             cb.on_epoch_begin(epoch, {})
         backend.start_epoch(rng.permutation(int(backend.sizes.sum())) if shuffle else None)
-        snapshot = backend.snapshot()
-        bad_batch = None
+        steps = backend.steps
         for batch in range(backend.steps):
             for cb in begin_callbacks:
                 cb.on_batch_begin(batch, {})
@@ -149,19 +147,15 @@ def run_epochs(model, backend: Backend, epochs: int, initial_epoch: int = 0, shu
             for cb in end_callbacks:
                 cb.on_batch_end(batch, logs)
             if live and not np.isfinite(logs["loss"]):
-                bad_batch = batch
+                steps = batch + 1
                 break
-        steps = backend.steps if bad_batch is None else bad_batch + 1
         values = backend.epoch_values(steps)
-        if bad_batch is None:
-            bad = np.flatnonzero(~np.isfinite(values[:, 0]))
-            bad_batch = int(bad[0]) if bad.size else None
-        sizes = backend.sizes[:steps]
-        if bad_batch is not None:
-            values, sizes = values[: bad_batch + 1], sizes[: bad_batch + 1]
-            backend.restore(snapshot)
-            history.stopped_reason = warn_nan(epoch, bad_batch)
+        bad = np.flatnonzero(~np.isfinite(values[:, 0]))
+        if bad.size:                                 # the loss blew up: keep up to the bad batch
+            values = values[: bad[0] + 1]
+            history.stopped_reason = warn_nan(epoch, int(bad[0]))
             model.stop_training = True
+        sizes = backend.sizes[: len(values)]
         means = (values * sizes[:, None]).sum(axis=0) / max(sizes.sum(), 1.0)
         logs = {k: float(v) for k, v in zip(names, means)}
         if validation and not model.stop_training:

@@ -174,9 +174,43 @@ def test_optimizer_object_gives_bit_for_bit_the_pure_functions_numbers(config, d
     for i, (got, want) in enumerate(zip(params, expected)):
         assert got.dtype == dtype and want.dtype == dtype, f"dtypes {got.dtype}, {want.dtype}"
         np.testing.assert_array_equal(got, want, err_msg=f"{opt!r}, parameter {i}, {dtype.__name__}")
-    first_state = getattr(opt, opt.state_names[0])
-    np.testing.assert_array_equal(first_state[0], expected_state[0][0],
-                                  err_msg=f"{opt!r}: state {opt.state_names[0]}")
+    for name, want in zip(opt.state_names, expected_state):
+        for i, got in enumerate(getattr(opt, name)):
+            np.testing.assert_array_equal(got, want[i], err_msg=f"{opt!r}: state {name}[{i}]")
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_update_step_changes_each_weight_and_its_state_in_place(config, rng):
+    opt = CONFIGS[config]()
+    params = make_params(rng)
+    opt.apply_gradients(params, gradient_sequence(rng, 1)[0])
+    state_ids = {name: [id(a) for a in getattr(opt, name)] for name in opt.state_names}
+    before = [p.copy() for p in params]
+    for i, (p, g) in enumerate(zip(params, gradient_sequence(rng, 1)[0])):
+        opt.update_step(g, p, opt.current_lr)
+        assert not np.array_equal(p, before[i]), f"{opt!r}.update_step did not move weight {i}"
+    assert {name: [id(a) for a in getattr(opt, name)] for name in opt.state_names} == state_ids
+
+
+def test_plain_sgd_keeps_no_state_and_momentum_keeps_one_velocity_per_weight(rng):
+    plain, heavy = SGD(lr=0.1), SGD(lr=0.1, momentum=0.9)
+    for opt in (plain, heavy):
+        opt.apply_gradients(make_params(rng), gradient_sequence(rng, 1)[0])
+    assert plain.state_names == () and plain.state == {}
+    assert heavy.state_names == ("velocities",) and len(heavy.velocities) == len(SHAPES)
+
+
+def test_nadam_computes_its_momentum_schedule_once_per_step_for_all_weights(rng, monkeypatch):
+    from course.optimizers import nadam as nadam_module
+
+    calls = []
+    original = nadam_module.nadam_momentum
+    monkeypatch.setattr(nadam_module, "nadam_momentum", lambda *a: calls.append(a) or original(*a))
+    opt = Nadam()
+    params = make_params(rng)
+    for grads in gradient_sequence(rng, 3):
+        opt.apply_gradients(params, grads)
+    assert len(calls) == 2 * 3, f"{len(calls)} calls for 3 steps of {len(params)} weights: {calls}"
 
 
 STEP_CALLS = {
@@ -242,10 +276,10 @@ def test_iterations_count_the_calls(config, rng):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("cls, names", [
-    (SGD, ("velocities",)), (RMSprop, ("accumulators",)), (Adagrad, ("accumulators",)),
-    (Adadelta, ("accumulators", "delta_accumulators")), (Adam, ("m", "v")),
-    (Adamax, ("m", "u")), (Nadam, ("m", "v")),
-])
+    (lambda: SGD(momentum=0.9), ("velocities",)), (RMSprop, ("accumulators",)),
+    (Adagrad, ("accumulators",)), (Adadelta, ("accumulators", "delta_accumulators")),
+    (Adam, ("m", "v")), (Adamax, ("m", "u")), (Nadam, ("m", "v")),
+], ids=["SGD-momentum", "RMSprop", "Adagrad", "Adadelta", "Adam", "Adamax", "Nadam"])
 def test_state_is_built_on_the_first_call_with_each_params_shape_and_dtype(cls, names, dtype, rng):
     opt = cls()
     assert opt.state == {} and opt.state_names == names
@@ -254,8 +288,8 @@ def test_state_is_built_on_the_first_call_with_each_params_shape_and_dtype(cls, 
     assert tuple(opt.state) == names
     for name in names:
         state = getattr(opt, name)
-        assert [s.shape for s in state] == [p.shape for p in params], f"{cls.__name__}.{name} shapes"
-        assert all(s.dtype == dtype for s in state), f"{cls.__name__}.{name}: {[s.dtype for s in state]}"
+        assert [s.shape for s in state] == [p.shape for p in params], f"{opt!r}.{name} shapes"
+        assert all(s.dtype == dtype for s in state), f"{opt!r}.{name}: {[s.dtype for s in state]}"
         assert all(p.dtype == dtype for p in params)
 
 

@@ -8,11 +8,13 @@
     Adamax(lr=0.002, beta_1=0.9, beta_2=0.999, epsilon=1e-7, decay=0.0)
     Nadam(lr=0.002, beta_1=0.9, beta_2=0.999, epsilon=1e-7, schedule_decay=0.004)
 
-Every one accepts ``learning_rate=`` in place of ``lr=`` (Keras 3's name). Each update rule is
-a pure function (``sgd_step``, ``adam_step``, ...) that returns new arrays, written with the
-names of the paper: read those to see the arithmetic. The model calls
-``optimizer.apply_gradients(params, grads)`` after every batch, which runs that same function
-for each weight; ``model.compile(optimizer=...)`` accepts an object, a name or a dict (see ``get``).
+Every one accepts ``learning_rate=`` in place of ``lr=`` (Keras 3's name). The model calls
+``optimizer.apply_gradients(params, grads)`` after every batch; the base class loops over the
+weights and each optimizer's ``update_step(gradient, variable, learning_rate)`` moves one weight
+in place, in the names of the paper (Keras 3's shape). Each rule is also a pure function
+(``sgd_step``, ``adam_step``, ...) that returns new arrays: the lessons call those, and the
+tests check that both give the same weights. ``model.compile(optimizer=...)`` accepts an object,
+a name or a dict (see ``get``).
 """
 from __future__ import annotations
 

@@ -63,7 +63,8 @@ class Adadelta(Optimizer):
     State: ``accumulators`` (running average of grad**2) and ``delta_accumulators`` (running
     average of update**2), one array per weight each.
 
-    The update rule, its conventions and a worked example: see ``adadelta_step``.
+    The update rule, its conventions and a worked example: see ``adadelta_step``, which
+    returns new arrays; ``update_step`` makes the same update in place.
     """
 
     state_names = ("accumulators", "delta_accumulators")
@@ -74,8 +75,14 @@ class Adadelta(Optimizer):
         self.rho = check_number("Adadelta", "rho", rho, high=1.0, default=0.95)
         self.epsilon = check_number("Adadelta", "epsilon", epsilon, default=1e-7)
 
-    def _apply(self, params, grads, lr, t):
-        for i, (param, grad) in enumerate(zip(params, grads)):
-            param[...], self.accumulators[i], self.delta_accumulators[i] = adadelta_step(
-                param, grad, self.accumulators[i], self.delta_accumulators[i], lr, self.rho,
-                self.epsilon)
+    def update_step(self, gradient, variable, learning_rate):
+        """a <- rho a + (1 - rho) g^2; d = g sqrt(D + eps) / sqrt(a + eps); w <- w - lr d;
+        D <- rho D + (1 - rho) d^2. In place."""
+        i = self._get_variable_index(variable)
+        accumulator, delta_accumulator = self.accumulators[i], self.delta_accumulators[i]
+        accumulator *= self.rho
+        accumulator += (1 - self.rho) * gradient ** 2
+        update = gradient * np.sqrt(delta_accumulator + self.epsilon) / np.sqrt(accumulator + self.epsilon)
+        variable -= learning_rate * update
+        delta_accumulator *= self.rho
+        delta_accumulator += (1 - self.rho) * update ** 2

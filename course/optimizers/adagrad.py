@@ -54,7 +54,8 @@ class Adagrad(Optimizer):
 
     State: ``accumulators``, one array per weight: the sum of all grad**2 so far.
 
-    The update rule, its conventions and a worked example: see ``adagrad_step``.
+    The update rule, its conventions and a worked example: see ``adagrad_step``, which returns
+    new arrays; ``update_step`` makes the same update in place.
     """
 
     state_names = ("accumulators",)
@@ -64,7 +65,8 @@ class Adagrad(Optimizer):
         super().__init__(lr, decay, learning_rate)
         self.epsilon = check_number("Adagrad", "epsilon", epsilon, default=1e-7)
 
-    def _apply(self, params, grads, lr, t):
-        for i, (param, grad) in enumerate(zip(params, grads)):
-            param[...], self.accumulators[i] = adagrad_step(param, grad, self.accumulators[i], lr,
-                                                            self.epsilon)
+    def update_step(self, gradient, variable, learning_rate):
+        """a <- a + g^2; w <- w - lr g / (sqrt(a) + eps). In place."""
+        accumulator = self.accumulators[self._get_variable_index(variable)]
+        accumulator += gradient ** 2
+        variable -= learning_rate * gradient / (np.sqrt(accumulator) + self.epsilon)

@@ -70,7 +70,8 @@ class Adam(Optimizer):
     State: ``m`` (running mean of the gradients) and ``v`` (of their squares), one array per
     weight each, and ``vhat`` (the running maximum of v) when amsgrad is True.
 
-    The update rule, its conventions and a worked example: see ``adam_step``.
+    The update rule, its conventions and a worked example: see ``adam_step``, which returns
+    new arrays; ``update_step`` makes the same update in place.
     """
 
     _hyperparameters = ("lr", "beta_1", "beta_2", "epsilon", "decay", "amsgrad")
@@ -87,10 +88,16 @@ class Adam(Optimizer):
     def state_names(self) -> tuple[str, ...]:
         return ("m", "v", "vhat") if self.amsgrad else ("m", "v")
 
-    def _apply(self, params, grads, lr, t):
-        for i, (param, grad) in enumerate(zip(params, grads)):
-            vhat = self.vhat[i] if self.amsgrad else None
-            param[...], self.m[i], self.v[i], vhat = adam_step(
-                param, grad, self.m[i], self.v[i], t, lr, self.beta_1, self.beta_2, self.epsilon, vhat)
-            if self.amsgrad:
-                self.vhat[i] = vhat
+    def update_step(self, gradient, variable, learning_rate):
+        """m <- b1 m + (1 - b1) g; v <- b2 v + (1 - b2) g^2; w <- w - lr_t m / (sqrt(v) + eps).
+        In place; AMSGrad divides by sqrt(vhat), vhat = max(vhat, v)."""
+        i, t = self._get_variable_index(variable), self.iterations + 1
+        m, v = self.m[i], self.v[i]
+        lr_t = learning_rate * (math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t))
+        m *= self.beta_1
+        m += (1 - self.beta_1) * gradient
+        v *= self.beta_2
+        v += (1 - self.beta_2) * gradient ** 2
+        if self.amsgrad:
+            v = np.maximum(self.vhat[i], v, out=self.vhat[i])
+        variable -= lr_t * m / (np.sqrt(v) + self.epsilon)

@@ -57,7 +57,8 @@ class Adamax(Optimizer):
     State: ``m`` (running mean of the gradients) and ``u`` (decaying maximum of |gradient|),
     one array per weight each.
 
-    The update rule, its conventions and a worked example: see ``adamax_step``.
+    The update rule, its conventions and a worked example: see ``adamax_step``, which returns
+    new arrays; ``update_step`` makes the same update in place.
     """
 
     state_names = ("m", "u")
@@ -70,7 +71,13 @@ class Adamax(Optimizer):
         self.beta_2 = check_number("Adamax", "beta_2", beta_2, high=1.0, default=0.999)
         self.epsilon = check_number("Adamax", "epsilon", epsilon, default=1e-7)
 
-    def _apply(self, params, grads, lr, t):
-        for i, (param, grad) in enumerate(zip(params, grads)):
-            param[...], self.m[i], self.u[i] = adamax_step(param, grad, self.m[i], self.u[i], t, lr,
-                                                           self.beta_1, self.beta_2, self.epsilon)
+    def update_step(self, gradient, variable, learning_rate):
+        """m <- b1 m + (1 - b1) g; u <- max(b2 u, |g|); w <- w - lr / (1 - b1^t) m / (u + eps).
+        In place."""
+        i, t = self._get_variable_index(variable), self.iterations + 1
+        m, u = self.m[i], self.u[i]
+        lr_t = learning_rate / (1 - self.beta_1 ** t)
+        m *= self.beta_1
+        m += (1 - self.beta_1) * gradient
+        np.maximum(self.beta_2 * u, np.abs(gradient), out=u)
+        variable -= lr_t * m / (u + self.epsilon)

@@ -1,24 +1,27 @@
-"""What every optimizer shares: the learning rate, Keras 2's decay, the step counter, the state.
+"""What every optimizer shares: the loop over the weights, the learning rate, decay, the state.
 
 An optimizer moves each weight against its gradient. The update rules differ (see ``sgd.py``,
-``adam.py``, ...), the bookkeeping does not, and it lives here:
+``adam.py``, ...), the bookkeeping does not, and it lives here, in the shape of Keras 3:
+
+    apply_gradients(params, grads)      what the model calls after every batch:
+        build(params)                   the first time: the state of each weight (zeros)
+        for each weight and its gradient:
+            update_step(gradient, variable, learning_rate)    <- the one rule of each optimizer
+        iterations += 1
 
     lr          the base learning rate eta (also readable and writable as ``learning_rate``)
     decay       Keras 2's time decay: the rate used at an update is
                     current_lr = lr / (1 + decay * iterations)
     iterations  how many updates were already made (0 before the first one)
-    build       creates the state (velocities, moments, ...) the first time weights are seen:
-                zeros of the same shape and dtype as each weight
 
-``apply_gradients(params, grads)`` is what the model calls after every batch. It changes the
-arrays in ``params`` in place (the layers hold them) and never changes ``grads``.
+``update_step`` changes the weight in place, as Keras 3 does (``variable.assign_sub(...)``,
+here ``variable -= ...``): the layers hold the arrays, so nothing is copied back, and each
+weight is read and written once. ``grads`` are never changed.
 
-Each update rule is written once, as a pure function that returns new arrays and never
-modifies its arguments: ``sgd_step(param, grad, velocity, ...)``, ``adam_step(param, grad, m,
-v, t, ...)``, ... in the names of the paper and of the Keras documentation. The optimizer
-object calls that function for each weight and stores what it returns: the new weight is
-copied into the layer's array (``param[...] = new``), the new state replaces the old. What
-``fit`` runs is what you read.
+Each rule is also written as a pure function that returns new arrays and never modifies its
+arguments: ``sgd_step(param, grad, velocity, ...)``, ``adam_step(param, grad, m, v, t, ...)``,
+... in the names of the paper. The lessons call those; the tests check that an optimizer's
+``update_step`` gives the same weights, bit for bit, over many steps.
 """
 from __future__ import annotations
 
@@ -60,7 +63,7 @@ class _Default(float):
 
 # -- the base class -----------------------------------------------------------------------------
 class Optimizer:
-    """Base class of the optimizers. Subclasses define the update rule and the state they keep.
+    """Base class of the optimizers: the loop over the weights; subclasses write ``update_step``.
 
     Attributes:
         lr (= learning_rate)  base learning rate, a float; may be changed between batches
@@ -70,8 +73,10 @@ class Optimizer:
         built                 True once the state has been created (at the first update)
         state_names           names of the per-weight state lists, e.g. ('m', 'v') for Adam
 
-    A subclass sets ``state_names``, ``_hyperparameters`` and implements
-    ``_apply(params, grads, lr, t)``, which calls its update rule once per weight.
+    A subclass sets ``state_names`` and ``_hyperparameters`` and writes
+    ``update_step(gradient, variable, learning_rate)``, which updates one weight in place and
+    reads its state with ``self.m[self._get_variable_index(variable)]`` (as in Keras 3). The
+    state lists named in ``state_names`` are created by ``build``.
     """
 
     state_names: tuple[str, ...] = ()
@@ -89,6 +94,7 @@ class Optimizer:
         self.iterations = 0
         self.built = False
         self._shapes: list[tuple[tuple, np.dtype]] = []
+        self._variable_index: dict[int, int] = {}
 
     # -- the learning rate ----------------------------------------------------------------------
     @property
@@ -119,7 +125,8 @@ class Optimizer:
         """Create the state for ``params``: for each weight, zeros of its shape and dtype.
 
         Called by ``apply_gradients`` the first time; calling it again starts the state afresh
-        (iterations is not reset).
+        (iterations is not reset). An optimizer with state of another kind (Nadam's momentum
+        product) extends it.
         """
         params = list(params)
         for i, param in enumerate(params):
@@ -138,6 +145,10 @@ class Optimizer:
             return {}
         return {state_name: getattr(self, state_name) for state_name in self.state_names}
 
+    def _get_variable_index(self, variable) -> int:
+        """The position of ``variable`` in the list given to ``apply_gradients`` (Keras 3's name)."""
+        return self._variable_index[id(variable)]
+
     # -- the update -----------------------------------------------------------------------------
     def apply_gradients(self, params, grads) -> None:
         """Update every array in ``params`` in place from ``grads`` (same order, same shapes).
@@ -150,21 +161,23 @@ class Optimizer:
         params, grads = self._check(params, grads)
         if not self.built:
             self.build(params)
-        lr, t = self.current_lr, self.iterations + 1
-        self._apply(params, grads, lr, t)
-        self._end_step(t)
+        self._variable_index = {id(variable): i for i, variable in enumerate(params)}
+        learning_rate = self.current_lr
+        self._start_step()
+        for gradient, variable in zip(grads, params):
+            self.update_step(gradient, variable, learning_rate)
         self.iterations += 1
 
-    def _apply(self, params, grads, lr: float, t: int) -> None:
-        """Update the weights in place with the learning rate lr at step t (t = 1 first).
+    def _start_step(self) -> None:
+        """What a step computes once for all the weights, before them (Nadam's momentum product)."""
 
-        Each subclass calls its update rule (``sgd_step``, ``adam_step``, ...) for every weight,
-        copies the new weight into ``param`` and keeps the new state.
+    def update_step(self, gradient, variable, learning_rate) -> None:
+        """Move one weight, in place, by the rule of this optimizer (``variable -= ...``).
+
+        gradient: dL/dvariable, same shape; never modified. learning_rate: this step's rate
+        (``current_lr``). The step number t, where a rule needs it, is ``self.iterations + 1``.
         """
         raise NotImplementedError
-
-    def _end_step(self, t: int) -> None:
-        """Bookkeeping after the weights of step t are updated (Nadam's momentum product)."""
 
     def _check(self, params, grads):
         name = type(self).__name__

@@ -84,7 +84,8 @@ class Nadam(Optimizer):
     State: ``m`` (running mean of the gradients) and ``v`` (of their squares), one array per
     weight each, and ``m_schedule``, the float product of the momenta so far (1.0 at the start).
 
-    The update rule, its conventions and a worked example: see ``nadam_step``.
+    The update rule, its conventions and a worked example: see ``nadam_step``, which returns
+    new arrays; ``update_step`` makes the same update in place.
     """
 
     state_names = ("m", "v")
@@ -103,12 +104,26 @@ class Nadam(Optimizer):
         super().build(params)
         self.m_schedule = 1.0
 
-    def _apply(self, params, grads, lr, t):
-        for i, (param, grad) in enumerate(zip(params, grads)):
-            param[...], self.m[i], self.v[i], _ = nadam_step(
-                param, grad, self.m[i], self.v[i], t, self.m_schedule, lr, self.beta_1, self.beta_2,
-                self.epsilon, self.schedule_decay)
+    def _start_step(self):
+        """The momentum schedule of this step, the same for every weight: computed once."""
+        t = self.iterations + 1
+        mu_t = nadam_momentum(t, self.beta_1, self.schedule_decay)
+        mu_next = nadam_momentum(t + 1, self.beta_1, self.schedule_decay)
+        self.m_schedule = self.m_schedule * mu_t
+        self._schedule = (mu_t, mu_next, self.m_schedule * mu_next)
 
-
-    def _end_step(self, t):
-        self.m_schedule = self.m_schedule * nadam_momentum(t, self.beta_1, self.schedule_decay)
+    def update_step(self, gradient, variable, learning_rate):
+        """Adam's m and v, with Nesterov's look-ahead: w <- w - lr m_bar / (sqrt(v_hat) + eps),
+        m_bar = (1 - mu_t) g_hat + mu_next m_hat (see ``nadam_step``). In place."""
+        i, t = self._get_variable_index(variable), self.iterations + 1
+        m, v = self.m[i], self.v[i]
+        mu_t, mu_next, m_schedule_next = self._schedule
+        g_hat = gradient / (1 - self.m_schedule)
+        m *= self.beta_1
+        m += (1 - self.beta_1) * gradient
+        m_hat = m / (1 - m_schedule_next)
+        v *= self.beta_2
+        v += (1 - self.beta_2) * gradient ** 2
+        v_hat = v / (1 - self.beta_2 ** t)
+        m_bar = (1 - mu_t) * g_hat + mu_next * m_hat
+        variable -= learning_rate * m_bar / (np.sqrt(v_hat) + self.epsilon)

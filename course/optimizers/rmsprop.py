@@ -56,7 +56,8 @@ class RMSprop(Optimizer):
 
     State: ``accumulators``, one array per weight: the running average of grad**2.
 
-    The update rule, its conventions and a worked example: see ``rmsprop_step``.
+    The update rule, its conventions and a worked example: see ``rmsprop_step``, which returns
+    new arrays; ``update_step`` makes the same update in place.
     """
 
     state_names = ("accumulators",)
@@ -67,7 +68,9 @@ class RMSprop(Optimizer):
         self.rho = check_number("RMSprop", "rho", rho, high=1.0, default=0.9)
         self.epsilon = check_number("RMSprop", "epsilon", epsilon, default=1e-7)
 
-    def _apply(self, params, grads, lr, t):
-        for i, (param, grad) in enumerate(zip(params, grads)):
-            param[...], self.accumulators[i] = rmsprop_step(param, grad, self.accumulators[i], lr,
-                                                            self.rho, self.epsilon)
+    def update_step(self, gradient, variable, learning_rate):
+        """a <- rho a + (1 - rho) g^2; w <- w - lr g / (sqrt(a) + eps). In place."""
+        accumulator = self.accumulators[self._get_variable_index(variable)]
+        accumulator *= self.rho
+        accumulator += (1 - self.rho) * gradient ** 2
+        variable -= learning_rate * gradient / (np.sqrt(accumulator) + self.epsilon)

@@ -22,9 +22,10 @@ def sgd_step(param, grad, velocity, lr=0.01, momentum=0.0, nesterov=False) -> SG
 
         velocity <- momentum * velocity - lr * grad
         param    <- param + velocity                               (nesterov=False)
-        param    <- param + momentum * velocity - lr * grad        (nesterov=True, new velocity)
+        param    <- param + (momentum * velocity - lr * grad)      (nesterov=True, new velocity)
 
-    Without momentum this is plain gradient descent: param <- param - lr * grad.
+    Without momentum this is plain gradient descent: param <- param - lr * grad (the velocity
+    returned is then the step, -lr * grad).
 
     param, grad, velocity: arrays of the same shape (velocity starts at zeros).
     lr: the learning rate of this step (the SGD object passes lr / (1 + decay * iterations)).
@@ -48,7 +49,7 @@ def sgd_step(param, grad, velocity, lr=0.01, momentum=0.0, nesterov=False) -> SG
     """
     velocity = momentum * velocity - lr * grad
     if nesterov:
-        param = param + momentum * velocity - lr * grad
+        param = param + (momentum * velocity - lr * grad)
     else:
         param = param + velocity
     return SGDStep(param, velocity)
@@ -61,10 +62,11 @@ class SGD(Optimizer):
     decay >= 0: the rate at update k (k = 0, 1, ...) is lr / (1 + decay * k).
     nesterov: True or False, look ahead along the velocity (Nesterov momentum).
 
-    State: ``velocities``, one array per weight (zeros at the start); with momentum 0 each
-    holds the last step -lr * grad.
+    State: with momentum, ``velocities``, one array per weight (zeros at the start); plain SGD
+    (momentum 0) keeps none.
 
-    The update rule, its conventions and a worked example: see ``sgd_step``.
+    The update rule, its conventions and a worked example: see ``sgd_step``, which returns new
+    arrays; ``update_step`` makes the same update in place.
 
     >>> opt = SGD(lr=0.01)
     >>> w = np.array([1.0])
@@ -73,7 +75,6 @@ class SGD(Optimizer):
     array([0.985])
     """
 
-    state_names = ("velocities",)
     _hyperparameters = ("lr", "momentum", "decay", "nesterov")
 
     def __init__(self, lr=_Default(0.01), momentum=0.0, decay=0.0, nesterov=False, learning_rate=None):
@@ -81,7 +82,20 @@ class SGD(Optimizer):
         self.momentum = check_number("SGD", "momentum", momentum, default=0.0)
         self.nesterov = check_bool("SGD", "nesterov", nesterov)
 
-    def _apply(self, params, grads, lr, t):
-        for i, (param, grad) in enumerate(zip(params, grads)):
-            param[...], self.velocities[i] = sgd_step(param, grad, self.velocities[i], lr,
-                                                      self.momentum, self.nesterov)
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        return ("velocities",) if self.momentum else ()
+
+    def update_step(self, gradient, variable, learning_rate):
+        """w <- w - eta g; with momentum mu: v <- mu v - eta g, then w <- w + v
+        (Nesterov: w <- w + (mu v - eta g)). In place."""
+        if not self.momentum:
+            variable -= learning_rate * gradient
+            return
+        velocity = self.velocities[self._get_variable_index(variable)]
+        velocity *= self.momentum
+        velocity -= learning_rate * gradient
+        if self.nesterov:
+            variable += self.momentum * velocity - learning_rate * gradient
+        else:
+            variable += velocity

@@ -2,7 +2,9 @@
 
 ``TorchOptimizer(course_optimizer, params)`` builds the torch.optim optimizer of the same family
 and, before every step, sets what Keras 2 and torch.optim define differently, so that both
-produce the same weights from the same gradients:
+produce the same weights from the same gradients. Each family is one class below (``TorchSGD``,
+``TorchAdam``, ...; ``TorchOptimizer(...)`` returns the one of the course optimizer's family),
+in the order of ``course/optimizers``, and holds all that is particular to it:
 
     SGD       lr = lr / (1 + decay * iterations) at every step. torch keeps its momentum buffer
               without the learning rate (b = mu*b + g; p -= eta*b) where Keras keeps it inside
@@ -31,8 +33,10 @@ replayed as torch.optim recorded it. For Adam and for every optimizer with decay
 ``use_device_scalars()`` lets such steps be captured anyway: ``graph_step`` makes the same
 update with torch's foreach operations on torch.optim's own state, reading the step's numbers
 (the rate, Adam's lr * sqrt(1 - beta_2**t) / (1 - beta_1**t), SGD's momentum) from small
-tensors on the device that ``prepare_graph`` fills before each replay. Eager steps keep using
-torch.optim.
+tensors on the device that ``prepare_graph`` fills before each replay. That update is each
+family's ``_graph_rule``, the course's ``update_step`` written with foreach operations on
+torch's state; tests/torch checks every one against the NumPy optimizer, step by step. Eager
+steps keep using torch.optim.
 
 The course optimizer's state (velocities, moments, ...) and its ``iterations`` are copied into
 torch's state at the start (so training continues where it stopped) and back with
@@ -49,12 +53,8 @@ import torch
 
 from .. import optimizers as course_optimizers
 
-__all__ = ["TorchOptimizer"]
-
-# The optimizers whose torch version can keep its step counter on the GPU (capturable=True),
-# so that a CUDA graph of the step stays right at every replay.
-_CAPTURABLE = (course_optimizers.RMSprop, course_optimizers.Adadelta, course_optimizers.Adamax,
-               course_optimizers.Nadam)
+__all__ = ["TorchOptimizer", "TorchSGD", "TorchRMSprop", "TorchAdagrad", "TorchAdadelta",
+           "TorchAdam", "TorchAdamax", "TorchNadam"]
 
 
 class TorchOptimizer:
@@ -69,7 +69,8 @@ class TorchOptimizer:
     keep step counters on the GPU so the step can be captured in a CUDA graph (GPU only;
     ignored by SGD and Adagrad, which need none, and by Adam, whose eps changes every step).
 
-    Use it like a torch.optim optimizer: ``zero_grad()``, ``loss.backward()``, ``step()``.
+    Returns the class of the optimizer's family (``TorchSGD``, ``TorchAdam``, ...). Use it like
+    a torch.optim optimizer: ``zero_grad()``, ``loss.backward()``, ``step()``.
     ``torch_optimizer`` is the torch.optim object; ``iterations`` counts the updates.
 
     >>> from course.optimizers import SGD
@@ -79,10 +80,30 @@ class TorchOptimizer:
     0.985
     """
 
+    #: What each family sets: the course class it follows, whether torch.optim's version takes
+    #: ``capturable``, whether its update needs device scalars even without decay (Adam).
+    course_class: type = None
+    capturable_family = False
+    always_device_scalars = False
+    _families: dict[type, type] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        TorchOptimizer._families[cls.course_class] = cls
+
+    def __new__(cls, optimizer, *args, **kwargs):
+        if cls is TorchOptimizer:
+            if not isinstance(optimizer, course_optimizers.Optimizer):
+                raise TypeError(f"TorchOptimizer follows a course optimizer such as SGD(lr=0.01), got "
+                                f"{type(optimizer).__name__}.")
+            family = next((TorchOptimizer._families[c] for c in type(optimizer).__mro__
+                           if c in TorchOptimizer._families), None)
+            if family is None:
+                raise TypeError(f"no torch.optim equivalent is known for {type(optimizer).__name__}.")
+            cls = family
+        return super().__new__(cls)
+
     def __init__(self, optimizer, params, transposed=None, capturable: bool = False):
-        if not isinstance(optimizer, course_optimizers.Optimizer):
-            raise TypeError(f"TorchOptimizer follows a course optimizer such as SGD(lr=0.01), got "
-                            f"{type(optimizer).__name__}.")
         self.course = optimizer
         self.params = list(params)
         if not self.params:
@@ -91,58 +112,60 @@ class TorchOptimizer:
         if len(self.transposed) != len(self.params):
             raise ValueError(f"transposed has {len(self.transposed)} entries for {len(self.params)} "
                              "parameters: give one bool per parameter.")
-        self.capturable = (bool(capturable) and isinstance(optimizer, _CAPTURABLE)
+        self.capturable = (bool(capturable) and self.capturable_family
                            and self.params[0].device.type == "cuda")
         self.iterations = optimizer.iterations
         self._scalars = None             # device tensors of the changing numbers (use_device_scalars)
-        self.torch_optimizer = self._build()
+        self.torch_optimizer = self._build(self._rate(self.iterations))
         self._last_rate = self._rate(self.iterations - 1) if self.iterations else None
         if optimizer.built and optimizer.iterations > 0:
             self._load_course_state()
-        elif isinstance(optimizer, course_optimizers.Nadam):
-            self._fresh_nadam_state()
+        else:
+            self._fresh_state()
 
-    # -- construction ------------------------------------------------------------------------------
-    def _build(self) -> torch.optim.Optimizer:
-        opt = self.course
-        rate = self._rate(self.iterations)
-        if isinstance(opt, course_optimizers.SGD):
-            # torch refuses Nesterov without momentum; Keras's Nesterov with mu = 0 is plain SGD.
-            return torch.optim.SGD(self.params, lr=rate, momentum=opt.momentum,
-                                   nesterov=opt.nesterov and opt.momentum > 0)
-        if isinstance(opt, course_optimizers.RMSprop):
-            return torch.optim.RMSprop(self.params, lr=rate, alpha=opt.rho, eps=opt.epsilon,
-                                       capturable=self.capturable)
-        if isinstance(opt, course_optimizers.Adagrad):
-            return torch.optim.Adagrad(self.params, lr=opt.lr, lr_decay=opt.decay, eps=opt.epsilon,
-                                       initial_accumulator_value=0.0)
-        if isinstance(opt, course_optimizers.Adadelta):
-            return torch.optim.Adadelta(self.params, lr=rate, rho=opt.rho, eps=opt.epsilon,
-                                        capturable=self.capturable)
-        if isinstance(opt, course_optimizers.Adam):
-            return torch.optim.Adam(self.params, lr=rate, betas=(opt.beta_1, opt.beta_2),
-                                    eps=self._adam_eps(self.iterations + 1), amsgrad=opt.amsgrad)
-        if isinstance(opt, course_optimizers.Adamax):
-            return torch.optim.Adamax(self.params, lr=rate, betas=(opt.beta_1, opt.beta_2),
-                                      eps=opt.epsilon, capturable=self.capturable)
-        if isinstance(opt, course_optimizers.Nadam):
-            return torch.optim.NAdam(self.params, lr=opt.lr, betas=(opt.beta_1, opt.beta_2),
-                                     eps=opt.epsilon, momentum_decay=opt.schedule_decay,
-                                     capturable=self.capturable)
-        raise TypeError(f"no torch.optim equivalent is known for {type(opt).__name__}.")
+    # -- what each family defines ----------------------------------------------------------------
+    def _build(self, rate: float) -> torch.optim.Optimizer:
+        """The torch.optim optimizer, with the rate of the next step."""
+        raise NotImplementedError
 
+    def _prepare(self, group: dict, rate: float):
+        """Set torch's settings for the next step; the tuple of those a captured step reads, or
+        None when they change at every step."""
+        group["lr"] = rate
+        return (rate,)
+
+    def _fill_scalars(self, scalars, rate: float, t: int) -> bool:
+        """Put step t's changing numbers into the device scalars; False when there can be no
+        graph step now."""
+        scalars[0].fill_(rate)
+        return True
+
+    def _graph_rule(self, params, grads, state, rate):
+        """The update of every parameter as foreach operations on torch's state (``state(key)``:
+        the list of that entry), reading ``rate`` from the device; returns the steps to subtract."""
+        raise NotImplementedError
+
+    def _torch_entry(self, i: int, p: torch.Tensor, state, t: int) -> dict | None:
+        """torch.optim's state of parameter i from the course's (``state(name)``: as a tensor)."""
+        raise NotImplementedError
+
+    def _course_state(self, entry: dict, put) -> None:
+        """Write torch's state ``entry`` of one parameter into the course's (``put(name, tensor)``)."""
+        raise NotImplementedError
+
+    def _has_state(self) -> bool:
+        return True
+
+    def _fresh_state(self) -> None:
+        """torch's state before the first step, where torch's own would not do."""
+
+    def _after_torch_step(self) -> None:
+        """What follows torch.optim's step (Adamax's shift)."""
+
+    # -- shared ------------------------------------------------------------------------------------
     def _rate(self, iterations: int) -> float:
         """Keras 2's learning rate after ``iterations`` updates: lr / (1 + decay * iterations)."""
         return self.course.lr / (1.0 + self.course.decay * iterations)
-
-    def _adam_eps(self, t: int) -> float:
-        """torch's eps that makes its step t equal to Keras's: epsilon / sqrt(1 - beta_2**t)."""
-        return self.course.epsilon / math.sqrt(1.0 - self.course.beta_2 ** t)
-
-    def _adamax_offset(self) -> float:
-        """What torch's exp_inf holds above Keras's u between steps: epsilon / beta_2."""
-        opt = self.course
-        return opt.epsilon / opt.beta_2 if opt.beta_2 > 0 else opt.epsilon
 
     @property
     def param_groups(self):
@@ -160,38 +183,10 @@ class TorchOptimizer:
         replayed), or None when the next steps change in a way a captured step cannot follow
         (decay, Adam's eps).
         """
-        opt = self.course
-        group = self.torch_optimizer.param_groups[0]
-        rate = self._rate(self.iterations)
-        static = opt.decay == 0.0
         if self._scalars is not None:
             self._sync_steps()             # graph steps made since the last eager one
-        if isinstance(opt, course_optimizers.SGD):
-            group["lr"] = rate
-            momentum = opt.momentum
-            last = self._last_rate
-            if momentum > 0 and last is not None and last != rate and self._has_buffers():
-                if rate == 0:
-                    raise ValueError(
-                        "SGD with momentum cannot continue on torch with a learning rate of 0 after "
-                        f"{last:g}: Keras keeps the rate inside its velocity and torch does not. Use "
-                        "a small positive rate, or train with device=None.")
-                if opt.nesterov:
-                    for buffer in self._state_list("momentum_buffer"):
-                        buffer.mul_(last / rate)
-                else:
-                    momentum = opt.momentum * last / rate
-            group["momentum"] = momentum
-            return (rate, momentum) if static else None
-        if isinstance(opt, course_optimizers.Adagrad):
-            group["lr"] = opt.lr           # torch applies lr_decay itself, from its step count
-            return (opt.lr,) if static else None
-        if isinstance(opt, course_optimizers.Adam):
-            group["lr"] = rate
-            group["eps"] = self._adam_eps(self.iterations + 1)
-            return None                    # eps changes at every step
-        group["lr"] = rate                 # RMSprop, Adadelta, Adamax, Nadam (decay 0)
-        return (rate,) if static else None
+        key = self._prepare(self.torch_optimizer.param_groups[0], self._rate(self.iterations))
+        return key if self.course.decay == 0.0 else None
 
     # -- graph steps on device scalars ------------------------------------------------------------
     @property
@@ -205,9 +200,7 @@ class TorchOptimizer:
         Returns True when this optimizer is one of those (then the trainer calls
         ``prepare_graph`` and captures ``graph_step``), False otherwise (nothing changes).
         """
-        opt = self.course
-        if not (isinstance(opt, course_optimizers.Adam)
-                or (opt.decay > 0 and not isinstance(opt, course_optimizers.Nadam))):
+        if not (self.always_device_scalars or self.course.decay > 0):
             return False
         p = self.params[0]
         storage = torch.zeros(2, dtype=p.dtype, device=p.device)
@@ -221,115 +214,30 @@ class TorchOptimizer:
         scalars carry: a new rate (a schedule) needs no new graph. None when the step cannot be
         a graph step yet: torch.optim's state is made by the first eager step.
         """
-        opt, state = self.course, self.torch_optimizer.state
-        stateless = isinstance(opt, course_optimizers.SGD) and opt.momentum == 0
-        if not stateless and any(p not in state or not state[p] for p in self.params):
+        state = self.torch_optimizer.state
+        if self._has_state() and any(p not in state or not state[p] for p in self.params):
             return None
-        rate = self._rate(self.iterations)
-        t = self.iterations + 1
-        scalars = self._scalars
-        if isinstance(opt, course_optimizers.Adam):
-            scalars[0].fill_(rate * (math.sqrt(1 - opt.beta_2 ** t) / (1 - opt.beta_1 ** t)))
-        elif isinstance(opt, course_optimizers.Adamax):
-            scalars[0].fill_(rate / (1 - opt.beta_1 ** t))     # torch's bias-corrected rate
-        else:
-            scalars[0].fill_(rate)
-        if isinstance(opt, course_optimizers.SGD) and opt.momentum > 0:
-            if rate == 0:
-                return None                                    # prepare() says why
-            last = self._last_rate if self._last_rate is not None else rate
-            if opt.nesterov:
-                scalars[1].fill_(last / rate)                  # the buffer's rescaling
-            else:
-                scalars[1].fill_(opt.momentum * last / rate)   # torch's momentum for this step
-        config = opt.get_config()
+        if not self._fill_scalars(self._scalars, self._rate(self.iterations), self.iterations + 1):
+            return None
+        config = self.course.get_config()
         config.pop("lr", None)
-        return (type(opt).__name__,) + tuple(sorted(config.items()))
+        return (type(self.course).__name__,) + tuple(sorted(config.items()))
 
     def graph_step(self) -> None:
         """The update of ``torch_step`` for a CUDA graph: device work only, and the numbers that
-        change from step to step read from the device scalars (see ``_graph_update``)."""
+        change from step to step read from the device scalars (see ``_graph_rule``)."""
         if self._scalars is None:
             self.torch_step()
             return
-        with torch.no_grad():
-            self._graph_update()
-
-    def _graph_update(self) -> None:
-        """torch.optim's update, in its order, on its state; ``rate`` is read from the device.
-
-        Adam is the exception: it computes Keras 2's rule, m = beta_1 m + (1 - beta_1) g;
-        v = beta_2 v + (1 - beta_2) g^2; p -= lr_t m / (sqrt(v) + epsilon), on torch's m and v
-        (torch's own rule would need its eps changed at every step).
-        """
-        opt, state = self.course, self.torch_optimizer.state
         params = [p for p in self.params if p.grad is not None]
-        grads = [p.grad for p in params]
-        rate = self._scalars[0]
+        entries = self.torch_optimizer.state
 
-        def get(key):
-            return [state[p][key] for p in params]
+        def state(key):
+            return [entries[p][key] for p in params]
 
-        if isinstance(opt, course_optimizers.Adam):
-            m, v = get("exp_avg"), get("exp_avg_sq")
-            torch._foreach_mul_(m, opt.beta_1)
-            torch._foreach_add_(m, grads, alpha=1 - opt.beta_1)
-            torch._foreach_mul_(v, opt.beta_2)
-            torch._foreach_addcmul_(v, grads, grads, value=1 - opt.beta_2)
-            if opt.amsgrad:
-                vhat = get("max_exp_avg_sq")
-                torch._foreach_maximum_(vhat, v)
-                v = vhat
-            step = _over_root(m, rate, v, opt.epsilon)
-        elif isinstance(opt, course_optimizers.SGD):
-            if opt.momentum == 0:
-                step = grads
-            else:
-                buffers = get("momentum_buffer")
-                torch._foreach_mul_(buffers, self._scalars[1])
-                if opt.nesterov:
-                    torch._foreach_mul_(buffers, opt.momentum)
-                    torch._foreach_add_(buffers, grads)
-                    step = torch._foreach_add(grads, buffers, alpha=opt.momentum)
-                else:
-                    torch._foreach_add_(buffers, grads)
-                    step = buffers
-            step = torch._foreach_mul(step, rate)
-        elif isinstance(opt, course_optimizers.RMSprop):
-            square_avg = get("square_avg")
-            torch._foreach_mul_(square_avg, opt.rho)
-            torch._foreach_addcmul_(square_avg, grads, grads, value=1 - opt.rho)
-            step = _over_root(grads, rate, square_avg, opt.epsilon)
-        elif isinstance(opt, course_optimizers.Adagrad):
-            sums = get("sum")
-            torch._foreach_addcmul_(sums, grads, grads, value=1)
-            step = _over_root(grads, rate, sums, opt.epsilon)
-        elif isinstance(opt, course_optimizers.Adadelta):
-            square_avg, acc_delta = get("square_avg"), get("acc_delta")
-            torch._foreach_mul_(square_avg, opt.rho)
-            torch._foreach_addcmul_(square_avg, grads, grads, value=1 - opt.rho)
-            std = torch._foreach_add(square_avg, opt.epsilon)
-            torch._foreach_sqrt_(std)
-            delta = torch._foreach_add(acc_delta, opt.epsilon)
-            torch._foreach_sqrt_(delta)
-            torch._foreach_div_(delta, std)
-            torch._foreach_mul_(delta, grads)
-            torch._foreach_mul_(acc_delta, opt.rho)
-            torch._foreach_addcmul_(acc_delta, delta, delta, value=1 - opt.rho)
-            step = torch._foreach_mul(delta, rate)
-        else:                                   # Adamax, then the course's shift of exp_inf
-            exp_avg, exp_inf = get("exp_avg"), get("exp_inf")
-            torch._foreach_lerp_(exp_avg, grads, 1 - opt.beta_1)
-            torch._foreach_mul_(exp_inf, opt.beta_2)
-            norms = torch._foreach_abs(grads)
-            torch._foreach_add_(norms, opt.epsilon)
-            torch._foreach_maximum_(exp_inf, norms)
-            step = torch._foreach_mul(exp_avg, rate)
-            torch._foreach_div_(step, exp_inf)
-            shift = self._adamax_offset() - opt.epsilon
-            if shift:
-                torch._foreach_add_(exp_inf, shift)
-        torch._foreach_sub_(params, step)
+        with torch.no_grad():
+            step = self._graph_rule(params, [p.grad for p in params], state, self._scalars[0])
+            torch._foreach_sub_(params, step)
 
     def _sync_steps(self) -> None:
         """torch.optim counts its steps in its state; graph steps do not (they need no count):
@@ -340,7 +248,7 @@ class TorchOptimizer:
                 entry["step"].fill_(float(self.iterations))
 
     def torch_step(self) -> None:
-        """torch.optim's step, and Adamax's shift: device work only, so it can be captured."""
+        """torch.optim's step (and what a family adds to it): device work only, so it can be captured."""
         if self.capturable and not torch.cuda.is_current_stream_capturing():
             # A capturable optimizer warns when it runs outside a graph; the first steps of a
             # training run are run that way on purpose (they warm the GPU up before capture).
@@ -349,11 +257,7 @@ class TorchOptimizer:
                 self.torch_optimizer.step()
         else:
             self.torch_optimizer.step()
-        if isinstance(self.course, course_optimizers.Adamax):
-            shift = self._adamax_offset() - self.course.epsilon
-            if shift:
-                for u in self._state_list("exp_inf"):
-                    u.add_(shift)
+        self._after_torch_step()
 
     def advance(self) -> None:
         """Count the step that was just made."""
@@ -370,9 +274,6 @@ class TorchOptimizer:
         self.torch_optimizer.zero_grad(set_to_none=set_to_none)
 
     # -- state -----------------------------------------------------------------------------------
-    def _has_buffers(self) -> bool:
-        return all("momentum_buffer" in self.torch_optimizer.state.get(p, {}) for p in self.params)
-
     def _state_list(self, key: str) -> list[torch.Tensor]:
         state = self.torch_optimizer.state
         return [state[p][key] for p in self.params if key in state.get(p, {})]
@@ -400,17 +301,6 @@ class TorchOptimizer:
             return torch.tensor(float(t), dtype=torch.float32, device=p.device)
         return torch.tensor(float(t), dtype=torch.float32)
 
-    def _fresh_nadam_state(self) -> None:
-        # torch keeps the product of the momenta in float32 unless told otherwise; in the
-        # weights' dtype it follows a float64 run to the last digits.
-        for p in self.params:
-            self.torch_optimizer.state[p] = {
-                "step": self._step_tensor(0, p),
-                "mu_product": torch.ones((), dtype=p.dtype,
-                                         device=p.device if self.capturable else "cpu"),
-                "exp_avg": torch.zeros_like(p), "exp_avg_sq": torch.zeros_like(p),
-            }
-
     def _load_course_state(self) -> None:
         """Copy the course optimizer's state into torch's, so training continues from it."""
         opt, t = self.course, self.iterations
@@ -422,88 +312,347 @@ class TorchOptimizer:
             def state(name, i=i):
                 return self._to_torch(course_state[name][i], i)
 
-            if isinstance(opt, course_optimizers.SGD):
-                if opt.momentum == 0:
-                    continue
-                scale = self._last_rate
-                velocity = course_state["velocities"][i]
-                if scale == 0:
-                    if np.any(velocity):
-                        raise ValueError("the course SGD was last used with a learning rate of 0 and "
-                                         "keeps a velocity torch cannot represent; take one step "
-                                         "with a positive rate first.")
-                    scale = 1.0
-                    self._last_rate = None
-                entry = {"momentum_buffer": -state("velocities") / scale}
-            elif isinstance(opt, course_optimizers.RMSprop):
-                entry = {"step": self._step_tensor(t, p), "square_avg": state("accumulators")}
-            elif isinstance(opt, course_optimizers.Adagrad):
-                entry = {"step": self._step_tensor(t, p), "sum": state("accumulators")}
-            elif isinstance(opt, course_optimizers.Adadelta):
-                entry = {"step": self._step_tensor(t, p), "square_avg": state("accumulators"),
-                         "acc_delta": state("delta_accumulators")}
-            elif isinstance(opt, course_optimizers.Adam):
-                entry = {"step": self._step_tensor(t, p), "exp_avg": state("m"), "exp_avg_sq": state("v")}
-                if opt.amsgrad:
-                    entry["max_exp_avg_sq"] = state("vhat")
-            elif isinstance(opt, course_optimizers.Adamax):
-                entry = {"step": self._step_tensor(t, p), "exp_avg": state("m"),
-                         "exp_inf": state("u") + self._adamax_offset()}
-            else:  # Nadam
-                entry = {"step": self._step_tensor(t, p), "exp_avg": state("m"), "exp_avg_sq": state("v"),
-                         "mu_product": torch.tensor(opt.m_schedule, dtype=p.dtype,
-                                                    device=p.device if self.capturable else "cpu")}
-            self.torch_optimizer.state[p] = entry
+            entry = self._torch_entry(i, p, state, t)
+            if entry is not None:
+                self.torch_optimizer.state[p] = entry
 
     def write_course_state(self, weights) -> None:
         """Copy torch's state and the step count back into the course optimizer.
 
         weights: the course model's weight arrays (``model.trainable_weights``), used to create
-        the course state if the optimizer has not made an update yet. With SGD and momentum 0
-        the velocities become the last step, -rate * grad, from the parameters' ``.grad``.
+        the course state if the optimizer has not made an update yet.
         """
         opt = self.course
         weights = list(weights)
         if not opt.built:
             opt.build(weights)
-        torch_state = self.torch_optimizer.state
         for i, p in enumerate(self.params):
-            entry = torch_state.get(p, {})
-            if isinstance(opt, course_optimizers.SGD) and opt.momentum == 0:
-                # No state in torch; the course's velocity holds the last step, -rate * grad.
-                if p.grad is not None and self._last_rate is not None:
-                    opt.velocities[i][...] = self._to_course(-self._last_rate * p.grad, i)
-                continue
+            entry = self.torch_optimizer.state.get(p, {})
             if not entry:
                 continue
 
             def put(name, tensor, i=i):
                 opt.state[name][i][...] = self._to_course(tensor, i)
 
-            if isinstance(opt, course_optimizers.SGD):
-                if "momentum_buffer" in entry and self._last_rate is not None:
-                    put("velocities", -self._last_rate * entry["momentum_buffer"])
-            elif isinstance(opt, (course_optimizers.RMSprop, course_optimizers.Adagrad)):
-                put("accumulators", entry["square_avg" if "square_avg" in entry else "sum"])
-            elif isinstance(opt, course_optimizers.Adadelta):
-                put("accumulators", entry["square_avg"])
-                put("delta_accumulators", entry["acc_delta"])
-            elif isinstance(opt, course_optimizers.Adam):
-                put("m", entry["exp_avg"])
-                put("v", entry["exp_avg_sq"])
-                if opt.amsgrad:
-                    put("vhat", entry["max_exp_avg_sq"])
-            elif isinstance(opt, course_optimizers.Adamax):
-                put("m", entry["exp_avg"])
-                put("u", entry["exp_inf"] - self._adamax_offset())
-            else:  # Nadam
-                put("m", entry["exp_avg"])
-                put("v", entry["exp_avg_sq"])
-                opt.m_schedule = float(entry["mu_product"])
+            self._course_state(entry, put)
         opt.iterations = self.iterations
 
     def __repr__(self) -> str:
         return f"TorchOptimizer({self.course!r} -> {type(self.torch_optimizer).__name__})"
+
+
+# -- the families, in the order of course/optimizers ---------------------------------------------------
+class TorchSGD(TorchOptimizer):
+    """SGD: the course's v = mu*v - eta*g; p += v is torch's b = mu*b + g; p -= eta*b with
+    v = -eta*b. When eta changes (decay, a schedule) the buffer is rescaled by eta_old/eta_new:
+    without Nesterov by giving torch the momentum mu*eta_old/eta_new for that step; with
+    Nesterov (whose look-ahead needs mu itself) by multiplying the buffer."""
+
+    course_class = course_optimizers.SGD
+
+    def _build(self, rate):
+        opt = self.course
+        # torch refuses Nesterov without momentum; Keras's Nesterov with mu = 0 is plain SGD.
+        return torch.optim.SGD(self.params, lr=rate, momentum=opt.momentum,
+                               nesterov=opt.nesterov and opt.momentum > 0)
+
+    def _has_state(self):
+        return self.course.momentum > 0
+
+    def _has_buffers(self) -> bool:
+        return all("momentum_buffer" in self.torch_optimizer.state.get(p, {}) for p in self.params)
+
+    def _prepare(self, group, rate):
+        opt, last = self.course, self._last_rate
+        group["lr"] = rate
+        momentum = opt.momentum
+        if momentum > 0 and last is not None and last != rate and self._has_buffers():
+            if rate == 0:
+                raise ValueError(
+                    "SGD with momentum cannot continue on torch with a learning rate of 0 after "
+                    f"{last:g}: Keras keeps the rate inside its velocity and torch does not. Use "
+                    "a small positive rate, or train with device=None.")
+            if opt.nesterov:
+                for buffer in self._state_list("momentum_buffer"):
+                    buffer.mul_(last / rate)
+            else:
+                momentum = opt.momentum * last / rate
+        group["momentum"] = momentum
+        return (rate, momentum)
+
+    def _fill_scalars(self, scalars, rate, t):
+        opt = self.course
+        scalars[0].fill_(rate)
+        if opt.momentum > 0:
+            if rate == 0:
+                return False                                   # _prepare says why
+            last = self._last_rate if self._last_rate is not None else rate
+            if opt.nesterov:
+                scalars[1].fill_(last / rate)                  # the buffer's rescaling
+            else:
+                scalars[1].fill_(opt.momentum * last / rate)   # torch's momentum for this step
+        return True
+
+    def _graph_rule(self, params, grads, state, rate):
+        opt = self.course
+        if opt.momentum == 0:
+            step = grads                                       # w <- w - eta g
+        else:
+            buffers = state("momentum_buffer")
+            torch._foreach_mul_(buffers, self._scalars[1])
+            if opt.nesterov:
+                torch._foreach_mul_(buffers, opt.momentum)
+                torch._foreach_add_(buffers, grads)
+                step = torch._foreach_add(grads, buffers, alpha=opt.momentum)
+            else:
+                torch._foreach_add_(buffers, grads)
+                step = buffers
+        return torch._foreach_mul(step, rate)
+
+    def _torch_entry(self, i, p, state, t):
+        if self.course.momentum == 0:
+            return None
+        scale = self._last_rate
+        if scale == 0:
+            if np.any(self.course.velocities[i]):
+                raise ValueError("the course SGD was last used with a learning rate of 0 and "
+                                 "keeps a velocity torch cannot represent; take one step "
+                                 "with a positive rate first.")
+            scale = 1.0
+            self._last_rate = None
+        return {"momentum_buffer": -state("velocities") / scale}
+
+    def _course_state(self, entry, put):
+        if "momentum_buffer" in entry and self._last_rate is not None:
+            put("velocities", -self._last_rate * entry["momentum_buffer"])
+
+
+class TorchRMSprop(TorchOptimizer):
+    """RMSprop: alpha = rho, the same eps, outside the root in both."""
+
+    course_class = course_optimizers.RMSprop
+    capturable_family = True
+
+    def _build(self, rate):
+        opt = self.course
+        return torch.optim.RMSprop(self.params, lr=rate, alpha=opt.rho, eps=opt.epsilon,
+                                   capturable=self.capturable)
+
+    def _graph_rule(self, params, grads, state, rate):
+        opt = self.course
+        square_avg = state("square_avg")
+        torch._foreach_mul_(square_avg, opt.rho)
+        torch._foreach_addcmul_(square_avg, grads, grads, value=1 - opt.rho)
+        return _over_root(grads, rate, square_avg, opt.epsilon)
+
+    def _torch_entry(self, i, p, state, t):
+        return {"step": self._step_tensor(t, p), "square_avg": state("accumulators")}
+
+    def _course_state(self, entry, put):
+        put("accumulators", entry["square_avg"])
+
+
+class TorchAdagrad(TorchOptimizer):
+    """Adagrad: initial_accumulator_value = 0; Keras's decay is torch's lr_decay exactly."""
+
+    course_class = course_optimizers.Adagrad
+
+    def _build(self, rate):
+        opt = self.course
+        return torch.optim.Adagrad(self.params, lr=opt.lr, lr_decay=opt.decay, eps=opt.epsilon,
+                                   initial_accumulator_value=0.0)
+
+    def _prepare(self, group, rate):
+        group["lr"] = self.course.lr       # torch applies lr_decay itself, from its step count
+        return (self.course.lr,)
+
+    def _graph_rule(self, params, grads, state, rate):
+        sums = state("sum")
+        torch._foreach_addcmul_(sums, grads, grads, value=1)
+        return _over_root(grads, rate, sums, self.course.epsilon)
+
+    def _torch_entry(self, i, p, state, t):
+        return {"step": self._step_tensor(t, p), "sum": state("accumulators")}
+
+    def _course_state(self, entry, put):
+        put("accumulators", entry["sum"])
+
+
+class TorchAdadelta(TorchOptimizer):
+    """Adadelta: the same rule; only the defaults differ."""
+
+    course_class = course_optimizers.Adadelta
+    capturable_family = True
+
+    def _build(self, rate):
+        opt = self.course
+        return torch.optim.Adadelta(self.params, lr=rate, rho=opt.rho, eps=opt.epsilon,
+                                    capturable=self.capturable)
+
+    def _graph_rule(self, params, grads, state, rate):
+        opt = self.course
+        square_avg, acc_delta = state("square_avg"), state("acc_delta")
+        torch._foreach_mul_(square_avg, opt.rho)
+        torch._foreach_addcmul_(square_avg, grads, grads, value=1 - opt.rho)
+        std = torch._foreach_add(square_avg, opt.epsilon)
+        torch._foreach_sqrt_(std)
+        delta = torch._foreach_add(acc_delta, opt.epsilon)
+        torch._foreach_sqrt_(delta)
+        torch._foreach_div_(delta, std)
+        torch._foreach_mul_(delta, grads)
+        torch._foreach_mul_(acc_delta, opt.rho)
+        torch._foreach_addcmul_(acc_delta, delta, delta, value=1 - opt.rho)
+        return torch._foreach_mul(delta, rate)
+
+    def _torch_entry(self, i, p, state, t):
+        return {"step": self._step_tensor(t, p), "square_avg": state("accumulators"),
+                "acc_delta": state("delta_accumulators")}
+
+    def _course_state(self, entry, put):
+        put("accumulators", entry["square_avg"])
+        put("delta_accumulators", entry["acc_delta"])
+
+
+class TorchAdam(TorchOptimizer):
+    """Adam: Keras adds epsilon to sqrt(v) BEFORE the bias correction of v, torch AFTER it:
+    torch's eps is set before step t to epsilon / sqrt(1 - beta_2**t). That changes at every
+    step, so a CUDA graph always runs ``_graph_rule``, Keras's rule on torch's m and v."""
+
+    course_class = course_optimizers.Adam
+    always_device_scalars = True
+
+    def _adam_eps(self, t: int) -> float:
+        """torch's eps that makes its step t equal to Keras's: epsilon / sqrt(1 - beta_2**t)."""
+        return self.course.epsilon / math.sqrt(1.0 - self.course.beta_2 ** t)
+
+    def _build(self, rate):
+        opt = self.course
+        return torch.optim.Adam(self.params, lr=rate, betas=(opt.beta_1, opt.beta_2),
+                                eps=self._adam_eps(self.iterations + 1), amsgrad=opt.amsgrad)
+
+    def _prepare(self, group, rate):
+        group["lr"] = rate
+        group["eps"] = self._adam_eps(self.iterations + 1)
+        return None                        # eps changes at every step
+
+    def _fill_scalars(self, scalars, rate, t):
+        opt = self.course
+        scalars[0].fill_(rate * (math.sqrt(1 - opt.beta_2 ** t) / (1 - opt.beta_1 ** t)))
+        return True
+
+    def _graph_rule(self, params, grads, state, rate):
+        """m = beta_1 m + (1 - beta_1) g; v = beta_2 v + (1 - beta_2) g^2;
+        step = lr_t m / (sqrt(v) + epsilon), with lr_t from the device."""
+        opt = self.course
+        m, v = state("exp_avg"), state("exp_avg_sq")
+        torch._foreach_mul_(m, opt.beta_1)
+        torch._foreach_add_(m, grads, alpha=1 - opt.beta_1)
+        torch._foreach_mul_(v, opt.beta_2)
+        torch._foreach_addcmul_(v, grads, grads, value=1 - opt.beta_2)
+        if opt.amsgrad:
+            vhat = state("max_exp_avg_sq")
+            torch._foreach_maximum_(vhat, v)
+            v = vhat
+        return _over_root(m, rate, v, opt.epsilon)
+
+    def _torch_entry(self, i, p, state, t):
+        entry = {"step": self._step_tensor(t, p), "exp_avg": state("m"), "exp_avg_sq": state("v")}
+        if self.course.amsgrad:
+            entry["max_exp_avg_sq"] = state("vhat")
+        return entry
+
+    def _course_state(self, entry, put):
+        put("m", entry["exp_avg"])
+        put("v", entry["exp_avg_sq"])
+        if self.course.amsgrad:
+            put("vhat", entry["max_exp_avg_sq"])
+
+
+class TorchAdamax(TorchOptimizer):
+    """Adamax: torch adds eps inside the maximum, u = max(beta_2*u, |g| + eps), Keras in the
+    division, m / (u + eps). torch's u is then Keras's u + eps; shifting it by
+    eps/beta_2 - eps after each step makes torch's next maximum equal Keras's plus eps."""
+
+    course_class = course_optimizers.Adamax
+    capturable_family = True
+
+    def _offset(self) -> float:
+        """What torch's exp_inf holds above Keras's u between steps: epsilon / beta_2."""
+        opt = self.course
+        return opt.epsilon / opt.beta_2 if opt.beta_2 > 0 else opt.epsilon
+
+    def _build(self, rate):
+        opt = self.course
+        return torch.optim.Adamax(self.params, lr=rate, betas=(opt.beta_1, opt.beta_2),
+                                  eps=opt.epsilon, capturable=self.capturable)
+
+    def _fill_scalars(self, scalars, rate, t):
+        scalars[0].fill_(rate / (1 - self.course.beta_1 ** t))     # torch's bias-corrected rate
+        return True
+
+    def _graph_rule(self, params, grads, state, rate):
+        opt = self.course
+        exp_avg, exp_inf = state("exp_avg"), state("exp_inf")
+        torch._foreach_lerp_(exp_avg, grads, 1 - opt.beta_1)
+        torch._foreach_mul_(exp_inf, opt.beta_2)
+        norms = torch._foreach_abs(grads)
+        torch._foreach_add_(norms, opt.epsilon)
+        torch._foreach_maximum_(exp_inf, norms)
+        step = torch._foreach_mul(exp_avg, rate)
+        torch._foreach_div_(step, exp_inf)
+        shift = self._offset() - opt.epsilon
+        if shift:
+            torch._foreach_add_(exp_inf, shift)
+        return step
+
+    def _after_torch_step(self):
+        shift = self._offset() - self.course.epsilon
+        if shift:
+            for u in self._state_list("exp_inf"):
+                u.add_(shift)
+
+    def _torch_entry(self, i, p, state, t):
+        return {"step": self._step_tensor(t, p), "exp_avg": state("m"),
+                "exp_inf": state("u") + self._offset()}
+
+    def _course_state(self, entry, put):
+        put("m", entry["exp_avg"])
+        put("u", entry["exp_inf"] - self._offset())
+
+
+class TorchNadam(TorchOptimizer):
+    """Nadam: momentum_decay = schedule_decay (Keras 2's psi = 0.004 is torch's default). It has
+    no decay, so a CUDA graph replays torch.optim's own (capturable) step."""
+
+    course_class = course_optimizers.Nadam
+    capturable_family = True
+
+    def _build(self, rate):
+        opt = self.course
+        return torch.optim.NAdam(self.params, lr=opt.lr, betas=(opt.beta_1, opt.beta_2),
+                                 eps=opt.epsilon, momentum_decay=opt.schedule_decay,
+                                 capturable=self.capturable)
+
+    def _mu_product(self, value: float, p: torch.Tensor) -> torch.Tensor:
+        # torch keeps the product of the momenta in float32 unless told otherwise; in the
+        # weights' dtype it follows a float64 run to the last digits.
+        return torch.tensor(value, dtype=p.dtype, device=p.device if self.capturable else "cpu")
+
+    def _fresh_state(self):
+        for p in self.params:
+            self.torch_optimizer.state[p] = {
+                "step": self._step_tensor(0, p), "mu_product": self._mu_product(1.0, p),
+                "exp_avg": torch.zeros_like(p), "exp_avg_sq": torch.zeros_like(p),
+            }
+
+    def _torch_entry(self, i, p, state, t):
+        return {"step": self._step_tensor(t, p), "exp_avg": state("m"), "exp_avg_sq": state("v"),
+                "mu_product": self._mu_product(self.course.m_schedule, p)}
+
+    def _course_state(self, entry, put):
+        put("m", entry["exp_avg"])
+        put("v", entry["exp_avg_sq"])
+        self.course.m_schedule = float(entry["mu_product"])
 
 
 def _over_root(numerators, rate, squares, epsilon):

@@ -4,8 +4,9 @@
 same result: the same loss and gradients, the same optimizer trajectory (``TorchOptimizer``), the
 same batches (the order is drawn from the same NumPy generator as the NumPy path, so a seed gives
 the same shuffles on every backend), the same History and the same progress display: the
-epoch loop is ``course.training.run_epochs``, shared with the NumPy path. The trained weights and the optimizer's state are copied back into the course
-model, so ``evaluate`` and ``predict`` work as before.
+epoch loop is ``course.training.run_epochs``, shared with the NumPy path. The trained weights
+and the optimizer's state are copied back into the course model, so ``evaluate`` and
+``predict`` work as before.
 
 What makes it fast on a GPU:
 
@@ -259,6 +260,7 @@ class _Trainer(Backend):
         self.graph, self.graph_key = None, None
         self.last_key, self.same_key_steps = None, 0
         self.steps_replayed, self.steps_eager = 0, 0
+        self.snapshot = None             # weights at the start of the epoch (start_epoch)
 
     # -- one step ------------------------------------------------------------------------------------
     def _forward_backward(self, idx: torch.Tensor) -> torch.Tensor:
@@ -326,7 +328,9 @@ class _Trainer(Backend):
 
     # -- epochs ----------------------------------------------------------------------------------------
     def start_epoch(self, order: np.ndarray | None) -> None:
-        """Upload the epoch's order of the examples (None: keep the order of the data)."""
+        """Upload the epoch's order of the examples (None: keep the order of the data), and keep
+        a copy of the weights to come back to if a loss of this epoch turns out not finite."""
+        self.snapshot = self._snapshot()
         if order is not None:
             self.order.numpy()[:] = order
             self.perm.copy_(self.order, non_blocking=True)
@@ -336,8 +340,15 @@ class _Trainer(Backend):
         return self.values[batch].tolist()
 
     def epoch_values(self, steps: int) -> np.ndarray:
-        """[loss, metric, ...] of the first ``steps`` batches, shape (steps, 1 + metrics) (waits)."""
-        return self.values[:steps].cpu().numpy().astype(np.float64)
+        """[loss, metric, ...] of the first ``steps`` batches, shape (steps, 1 + metrics) (waits).
+
+        The host learns of a NaN or infinite loss only here, batches after it: the weights and
+        the optimizer's state then go back to those of the start of the epoch.
+        """
+        values = self.values[:steps].cpu().numpy().astype(np.float64)
+        if not np.isfinite(values[:, 0]).all():
+            self._restore(self.snapshot)
+        return values
 
     def set_validation(self, x_val, y_val, batch_size: int) -> None:
         self.x_val = _to_device(x_val, self.device)
@@ -358,13 +369,13 @@ class _Trainer(Backend):
         self.model.history.steps_replayed = self.steps_replayed
         self.model.history.steps_eager = self.steps_eager
 
-    def snapshot(self):
+    def _snapshot(self):
         """Copies of the weights and the optimizer's state, to go back to if the loss blows up."""
         tensors = list(self.net.parameters()) + self.optimizer.state_tensors()
         return ([t.detach().clone() for t in tensors], self.optimizer.iterations,
                 self.optimizer._last_rate)
 
-    def restore(self, snapshot) -> None:
+    def _restore(self, snapshot) -> None:
         copies, iterations, last_rate = snapshot
         params = list(self.net.parameters())
         state = self.optimizer.state_tensors()

@@ -142,6 +142,21 @@ def test_each_optimizer_becomes_the_torch_optim_class_of_its_family():
         assert type(TorchOptimizer(optimizers.get(name), w).torch_optimizer) is cls
 
 
+def test_every_course_optimizer_has_one_torch_family_class_and_a_subclass_finds_it():
+    from course.torch import optimizers as torch_optimizers
+
+    w = [torch.nn.Parameter(torch.zeros(2))]
+    for name, cls in optimizers.OPTIMIZERS.items():
+        family = type(TorchOptimizer(cls(), w))
+        assert family.course_class is cls and family.__name__ == "Torch" + cls.__name__
+        assert family is getattr(torch_optimizers, family.__name__)
+
+    class MyAdam(optimizers.Adam):
+        pass
+
+    assert type(TorchOptimizer(MyAdam(), w)).__name__ == "TorchAdam"
+
+
 def test_settings_a_captured_step_depends_on_are_reported_only_while_they_stay_the_same():
     w = [torch.nn.Parameter(torch.zeros(2))]
     assert TorchOptimizer(optimizers.SGD(lr=0.1, momentum=0.9), w).prepare() == (0.1, 0.9)
