@@ -127,6 +127,7 @@ def test_deep_network_is_reproducible_and_refuses_zero_depth():
     (["relu", "softmax"], "categorical_crossentropy"),
     (["tanh", "softmax"], "sparse_categorical_crossentropy"),
 ])
+@pytest.mark.slow                 # imports torch
 def test_autograd_agrees_with_the_course_backward_pass(activations, loss):
     pytest.importorskip("torch")
     x, y = make_moons(n_samples=32, seed=1)

@@ -46,6 +46,7 @@ def test_book_summary_shows_7850_plus_110_equals_7960():
     assert "Total params: 7,960" in text and "Trainable params: 7,960" in text
 
 
+@pytest.mark.slow
 def test_book_code_runs_end_to_end_on_mnist(mnist_flat):
     (x_train, y_train), (x_test, y_test) = mnist_flat
     set_seed(0)
