@@ -296,5 +296,13 @@ LESSON_QUESTIONS = {
              "to give every unit of a layer the same starting weights, sized to the layer",
              "to make the first loss as small as possible"], 1,
             "Too large and the signal explodes (or saturates tanh); too small and it dies out."),
+        _mc("A network's loss stays at 2.30 on MNIST. Per-layer statistics show an update-to-weight "
+            "ratio of 0.4 in every layer. What do you change first?",
+            ["train for more epochs: it has not converged yet",
+             "collect more training data",
+             "lower the learning rate: each step rewrites almost half of every weight",
+             "raise the learning rate: the loss is not moving"], 2,
+            "About 1e-3 is healthy; 0.4 means the steps are far too large, so the weights jump about "
+            "instead of descending. More data or epochs cannot help while a single batch cannot be fitted."),
     ],
 }
