@@ -16,7 +16,8 @@ order: a node sends its gradient back only after every node that uses it has sen
     network_221           the lesson-3 2-2-1 network built from Values of any class
     check_value           a learner's Value class against the reference, the course's kernels and
                           torch.autograd, step by step; never raises
-    check_dense_backward  a learner's matrix backward pass of a Dense layer against
+    check_dense_backward  a learner's ``dense_backward(dout, cache)`` (the signature of
+                          ``course.layers.dense_backward`` and of assignment 03) against
                           ``course.gradcheck`` finite differences
 """
 from __future__ import annotations
@@ -238,13 +239,16 @@ def check_value(value_class) -> Check:
 
 
 def check_dense_backward(dense_backward, seed: int = 0) -> Check:
-    """Check a learner's ``dense_backward(dz, x, kernel) -> (dx, dkernel, dbias)`` for z = x @ kernel + bias.
+    """Check a learner's ``dense_backward(dout, cache) -> (dx, dkernel, dbias)`` for out = x @ kernel + bias.
 
-    The loss is L = sum(z * r) for a fixed random r, so dL/dz = r; each returned gradient is
+    ``cache`` is a ``course.layers.DenseCache(x, kernel)``; the order of the results is that of
+    ``course.layers.dense_backward``. The loss is L = sum(out * r) for a fixed random r, so
+    dout = r; each returned gradient is
     compared with central finite differences of L (``course.gradcheck``, float64) and must have
     the shape of what it is the gradient of. Never raises.
     """
     from .gradcheck import numerical_gradient, relative_error
+    from .layers import DenseCache
 
     rng = np.random.default_rng(seed)
     x, kernel = rng.normal(size=(4, 3)), rng.normal(size=(3, 2))
@@ -254,7 +258,7 @@ def check_dense_backward(dense_backward, seed: int = 0) -> Check:
         return float(np.sum((x @ kernel + bias) * r))
 
     try:
-        returned = dense_backward(r.copy(), x.copy(), kernel.copy())
+        returned = dense_backward(r.copy(), DenseCache(x.copy(), kernel.copy()))
         dx, dkernel, dbias = (np.asarray(g, dtype=np.float64) for g in returned)
     except Exception as err:  # the learner's code: say what happened, do not stop the lesson
         return Check(False, f"Your function raised {type(err).__name__}: {err}")
