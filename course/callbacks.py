@@ -135,7 +135,10 @@ class EarlyStopping(Callback):
 
     monitor: a log key such as 'val_loss' or 'val_accuracy'. mode: 'min', 'max' or 'auto'
     ('max' for accuracies, 'min' otherwise). min_delta: smallest change counted as an
-    improvement. patience: epochs with no improvement before stopping.
+    improvement. patience: epochs with no improvement before stopping; as in Keras, training
+    stops at the end of the epoch where the count of epochs without improvement reaches
+    ``patience`` (best at epoch 8 with patience 5: it stops after epoch 13), never after the
+    first epoch.
     restore_best_weights: at the end, put back the weights of the best epoch.
     ``stopped_epoch`` and ``best_epoch`` say what happened.
     """
@@ -183,7 +186,7 @@ class EarlyStopping(Callback):
                 self.best_weights = self.model.get_weights()
             return
         self.wait += 1
-        if self.wait > self.patience:
+        if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch
             self.model.stop_training = True
 

@@ -1,7 +1,11 @@
-"""The optimizers of lesson 4 as a chain of ideas, each from the one before, and the lesson-3
+"""The optimizers of lesson 4 as two lines of ideas that join in Adam, and the lesson-3
 computation graph of a 2-2-1 network worked by hand.
 
-    OPTIMIZER_CHAIN    the seven steps: name, the new idea, the update rule (LaTeX), the step function
+The two lines: momentum (a velocity), and a step size per weight (Adagrad, then RMSprop, then
+Adadelta). Adam joins them, with a bias correction; Adamax and Nadam are variants of Adam.
+
+    OPTIMIZER_CHAIN    the seven rules: name, what it builds on, the new idea, the update rule
+                       (LaTeX), the step function
     update_lines       the few lines of ``course.optimizers`` that implement one step of the chain
     implementation     the same lines with the function's name, to print in a lesson
     show_update        the rule and its lines side by side, as Markdown for a notebook cell
@@ -33,47 +37,49 @@ class ChainStep(NamedTuple):
     """One optimizer of the chain."""
 
     name: str
-    idea: str                  # what it adds to the one before, in one line
+    builds_on: str             # the rule(s) it takes its ideas from
+    idea: str                  # what it adds to them, in one line
     formula: str               # the update rule, LaTeX (for a Markdown cell: $$ ... $$)
     step: Callable             # the function of course.optimizers that makes one update
     make: Callable             # a new optimizer object with the lesson's settings
 
 
 OPTIMIZER_CHAIN = [
-    ChainStep("momentum",
+    ChainStep("momentum", "SGD",
               "keep a velocity: a running sum of past steps, so steps that agree add up and "
               "steps that alternate cancel",
               r"v \leftarrow \mu v - \eta g, \qquad w \leftarrow w + v"
               r"\qquad\text{(Nesterov: } w \leftarrow w + \mu v - \eta g\text{, with the updated } v)",
               opt.sgd_step, lambda: opt.SGD(lr=0.05, momentum=0.9)),
-    ChainStep("Adagrad",
-              "a step size per weight: divide by the root of the sum of that weight's squared "
-              "gradients, so steep directions get small steps and flat ones large steps",
+    ChainStep("Adagrad", "SGD",
+              "a learning rate per weight: divide by the root of the sum of that weight's squared "
+              "gradients, so a weight with large gradients gets a small effective rate and the "
+              "steps of all weights come out about the same size",
               r"G \leftarrow G + g^2, \qquad w \leftarrow w - \frac{\eta}{\sqrt{G} + \epsilon}\, g",
               opt.adagrad_step, lambda: opt.Adagrad(lr=0.5)),
-    ChainStep("RMSprop",
+    ChainStep("RMSprop", "Adagrad",
               "forget old gradients: a moving average of g² instead of the sum, so the steps "
               "stop shrinking",
               r"s \leftarrow \rho s + (1-\rho) g^2, \qquad w \leftarrow w - \frac{\eta}{\sqrt{s} + \epsilon}\, g",
               opt.rmsprop_step, lambda: opt.RMSprop(lr=0.05)),
-    ChainStep("Adadelta",
+    ChainStep("Adadelta", "RMSprop",
               "steps in the units of the weights: replace the learning rate by the root of the "
               "moving average of past squared steps",
               r"s \leftarrow \rho s + (1-\rho) g^2, \quad \Delta = \frac{\sqrt{d + \epsilon}}{\sqrt{s + \epsilon}}\, g,"
               r"\quad w \leftarrow w - \eta \Delta, \quad d \leftarrow \rho d + (1-\rho) \Delta^2",
               opt.adadelta_step, lambda: opt.Adadelta(lr=1.0)),
-    ChainStep("Adam",
+    ChainStep("Adam", "momentum and RMSprop",
               "momentum and RMSprop together, with a bias correction for averages that start at zero",
               r"m \leftarrow \beta_1 m + (1-\beta_1) g, \quad v \leftarrow \beta_2 v + (1-\beta_2) g^2,"
               r"\quad w \leftarrow w - \eta \frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t} \frac{m}{\sqrt{v} + \epsilon}",
               opt.adam_step, lambda: opt.Adam(lr=0.05)),
-    ChainStep("Adamax",
+    ChainStep("Adamax", "Adam",
               "the infinity norm: divide by the largest recent |g| (decayed) instead of the root "
               "of the mean of g²",
               r"m \leftarrow \beta_1 m + (1-\beta_1) g, \quad u \leftarrow \max(\beta_2 u, |g|),"
               r"\quad w \leftarrow w - \frac{\eta}{1-\beta_1^t} \frac{m}{u + \epsilon}",
               opt.adamax_step, lambda: opt.Adamax(lr=0.05)),
-    ChainStep("Nadam",
+    ChainStep("Nadam", "Adam",
               "Nesterov inside Adam: use the next step's momentum on the corrected average, "
               "plus the current gradient",
               r"\hat g = \frac{g}{1-\prod_{i\le t}\mu_i}, \quad \hat m = \frac{m}{1-\prod_{i\le t+1}\mu_i},"

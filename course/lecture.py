@@ -24,7 +24,7 @@ height less its controls.
 
 Rules (``check``): a lesson opens with a title slide; every ``##`` section starts a slide; every
 dashboard (a cell that displays a widget) has a slide of its own and fits it; every slide has notes, and
-each note says what to say, what to ask, what to expect and what to demo; plumbing code is
+each note says what to say, what to ask, the misconception to expect, the right answer and what to demo; plumbing code is
 hidden while presenting.
 """
 from __future__ import annotations
@@ -48,7 +48,7 @@ SLIDE_TYPES = ("slide", "subslide", "fragment", "skip", "notes")
 STARTS = ("slide", "subslide")
 PLUMBING = "plumbing"
 #: The four parts of a speaker note, each a bold label at the start of a line.
-NOTE_PARTS = ("Say", "Ask", "Expect", "Demo")
+NOTE_PARTS = ("Say", "Ask", "Misconception", "Answer", "Demo")
 FONTS_KEY = "@deathbeds/jupyterlab-fonts"
 PRESENTING = "body[data-jp-deck-mode='presenting'] &"
 #: The per-cell style that hides a plumbing cell's code while presenting (jupyterlab-slideshow).
@@ -226,6 +226,122 @@ def check(nb, name: str = "notebook") -> list[str]:
     return errors
 
 
+#: In a lecture plan: at least this many minutes for each slide a cut shows.
+MINUTES_PER_SLIDE = 0.5
+
+
+def _plan_rows(text: str) -> list[tuple[str, list[int]]]:
+    """The rows of a plan's minutes table: (section label, [minutes per column]), the total last."""
+    rows, in_table = [], False
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not line.lstrip().startswith("|") or len(cells) < 3:
+            in_table = False
+            continue
+        if set("".join(cells)) <= set("-: "):      # the line under the header: the rows follow
+            in_table = True
+            continue
+        if not in_table:
+            continue
+        numbers = [re.match(r"\**(\d+)", c) for c in cells[1:]]
+        if all(numbers):
+            rows.append((cells[0].strip("* "), [int(m.group(1)) for m in numbers]))
+    return rows
+
+
+def _skipped_slides(text: str) -> list[int]:
+    """The slide numbers the 50-minute cut skips ("skips slides 6 (...), 19-20 (...) and 32-35")."""
+    found = re.search(r"50-minute cut skips slides?(.*)", text, re.S)
+    if not found:
+        return []
+    words = re.split(r":|;|, and |\.\s", re.sub(r"\([^)]*\)", "", found.group(1)), maxsplit=1)[0]
+    slides_named = []
+    for first, last in re.findall(r"(\d+)(?:\s*(?:-|–|to)\s*(\d+))?", words):
+        slides_named.extend(range(int(first), int(last or first) + 1))
+    return slides_named
+
+
+def _sections_in(nb, s: Slide, current: str) -> list[str]:
+    """The sections a slide belongs to: the one it starts in, and each whose heading it shows."""
+    found = [current]
+    for i in s.shown:
+        cell = nb["cells"][i]
+        if cell.get("cell_type") != "markdown":
+            continue
+        for line in _source(cell).splitlines():
+            if i == s.start and s.kind == "slide" and line.startswith("# "):
+                found.append("Title")
+            heading = re.match(r"##\s+(\d+)\.", line) or re.match(r"##\s+(Summary)\b", line)
+            if heading:
+                found.append(heading.group(1))
+    return [k for k in dict.fromkeys(found) if k] if len(found) == 1 else list(dict.fromkeys(found[1:]))
+
+
+def _row_sections(label: str) -> set[str]:
+    numbered = re.match(r"(\d+)(?:\s*-\s*(\d+))?\.", label)
+    if numbered:
+        return {str(k) for k in range(int(numbered.group(1)), int(numbered.group(2) or numbered.group(1)) + 1)}
+    if label.lower().startswith("title"):
+        return {"Title"}
+    if label.lower().startswith("summary"):
+        return {"Summary"}
+    return set()
+
+
+def check_plan(plan_text: str, nb, name: str = "plan") -> list[str]:
+    """Every broken rule of a lecture plan against its lesson's deck.
+
+    The minutes of each column add up to the total row; every slide the 50-minute cut names
+    exists; a section whose slides the cut all skips gets no minutes in it; every row of the
+    table names sections of the deck, and every section has a row; each row gives at least
+    ``MINUTES_PER_SLIDE`` minutes to each slide it shows.
+    """
+    errors = []
+    deck = slides(nb)
+    rows = _plan_rows(plan_text)
+    if len(rows) < 2:
+        return [f"{name}: no minutes table (| section | 50 minutes | 90 minutes |, a total row last)"]
+    *sections, (_, totals) = rows
+    for column, total in enumerate(totals):
+        given = sum(minutes[column] for _, minutes in sections)
+        if given != total:
+            errors.append(f"{name}: the minutes of column {column + 1} add up to {given}, not {total}")
+    skipped = _skipped_slides(plan_text)
+    for number in skipped:
+        if not 1 <= number <= len(deck):
+            errors.append(f"{name}: the 50-minute cut skips slide {number}, but the deck has {len(deck)} slides")
+    section_slides: dict[str, list[int]] = {}
+    current = ""
+    for number, s in enumerate(deck, start=1):
+        inside = _sections_in(nb, s, current)
+        if s.kind != "slide" and current and current not in inside:
+            inside.insert(0, current)        # a subslide continues its section before a new heading
+        for section in inside:
+            section_slides.setdefault(section, []).append(number)
+        current = inside[-1] if inside else current
+    covered = set()
+    for label, minutes in sections:
+        wanted = _row_sections(label)
+        missing = wanted - set(section_slides)
+        if not wanted or missing:
+            errors.append(f"{name}: the row {label!r} names no section of the deck"
+                          + (f" (no section {sorted(missing)})" if missing else ""))
+            continue
+        covered |= wanted
+        numbers = [k for section in sorted(wanted) for k in section_slides[section]]
+        for column, minutes_here in enumerate(minutes):
+            shown = [k for k in numbers if column > 0 or k not in skipped]
+            if not shown and minutes_here:
+                errors.append(f"{name}: the row {label!r} gets {minutes_here} minutes in column {column + 1}, "
+                              f"but the cut skips all its slides {numbers}")
+            elif minutes_here < MINUTES_PER_SLIDE * len(shown):
+                errors.append(f"{name}: the row {label!r} gets {minutes_here} minutes in column {column + 1} "
+                              f"for {len(shown)} slides: at least {MINUTES_PER_SLIDE * len(shown):g}")
+    for section in sorted(set(section_slides) - covered - {""}):
+        errors.append(f"{name}: section {section!r} (slides {section_slides[section]}) has no row in the table")
+    return errors
+
+
 def notes_text(nb, name: str = "") -> str:
     """The speaker notes of a lesson, slide by slide: a sheet for the lectern or a second screen."""
     out = [f"# Speaker notes: {name}".rstrip(": ")]
@@ -388,6 +504,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.command == "check":
         errors = [e for path in args.notebooks for e in check(_load(path), path.name)]
+        for path in args.notebooks:
+            plan = ROOT / "lectures" / f"{path.stem}.md"
+            if plan.exists():
+                errors += check_plan(plan.read_text(encoding="utf-8"), _load(path), plan.name)
         for error in errors:
             print(error)
         total = sum(count(_load(path)) for path in args.notebooks)

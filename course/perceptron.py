@@ -281,14 +281,18 @@ def check_update_rule(update) -> RuleCheck:
     """
     for x, y, weights, bias, lr in RULE_CASES:
         expected = perceptron_update(x, y, weights, bias, lr)
-        before = weights.copy()
+        given_x, given_weights = x.copy(), weights.copy()   # the cases stay as they are, whatever it does
         try:
-            new_weights, new_bias = update(x.copy(), y, weights, bias, lr)
+            new_weights, new_bias = update(given_x, y, given_weights, bias, lr)
         except Exception as err:  # the learner's code: say what happened, do not stop the lesson
             return RuleCheck(False, f"Your function raised {type(err).__name__}: {err}")
-        if not np.array_equal(weights, before):
-            return RuleCheck(False, "Your function changed the weights it was given; return new ones "
-                                    "(weights + ..., not weights += ...).")
+        changed = [f"{name} {kept.tolist()} into {given.tolist()}"
+                   for name, given, kept in (("weights", given_weights, weights), ("x", given_x, x))
+                   if not np.array_equal(given, kept)]
+        if changed:
+            return RuleCheck(False, f"Your function changed its input: it turned the {' and the '.join(changed)}. "
+                                    "Return new arrays instead (weights + ..., not weights += ...); the "
+                                    "check gave you copies, so the lesson's examples are unchanged.")
         z = float(x @ weights) + bias
         if not (np.allclose(new_weights, expected.weights) and np.isclose(float(new_bias), expected.bias)):
             return RuleCheck(False, f"Not yet. For x = {x.tolist()}, label {y}, weights {weights.tolist()}, "

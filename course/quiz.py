@@ -234,30 +234,41 @@ LESSON_QUESTIONS = {
         _mc("The output is softmax with categorical cross-entropy. What is dL/dz for the output "
             "layer (p the prediction, y the one-hot label)?", ["p - y", "(p - y) p (1 - p)", "-log p", "y / p"], 0,
             "The softmax's derivative and the log cancel: the error signal is simply p - y."),
-        _mc("A finite-difference check gives a relative error of 0.3 for one weight's gradient. "
+        _mc("A finite-difference check (float64) gives a relative error of 0.3 for one weight's gradient. "
             "What does it most likely mean?",
-            ["nothing: numerical noise", "the backward code for that weight is wrong",
-             "the learning rate is too large", "the data needs scaling"], 1,
-            "A correct gradient agrees to about 1e-6 or better; 0.3 is a bug, not rounding."),
+            ["nothing: finite differences are always that rough",
+             "the backward code for that weight is wrong",
+             "the network is untrained, so its gradients are not meaningful yet",
+             "that weight's gradient is small, so any relative error looks large"], 1,
+            "A correct gradient agrees to about 1e-6 or better in float64, trained or not; 0.3 is a bug, not rounding."),
     ],
     4: [
         _num("The gradient is 1.5 and the learning rate 0.01. How far does plain gradient "
              "descent move the weight?", 0.015, "step = lr · gradient = 0.01 · 1.5 = 0.015."),
-        _num("SGD(lr=0.1, decay=0.01): what is the learning rate at update 100?", 0.05,
-             "lr / (1 + decay · iterations) = 0.1 / (1 + 0.01 · 100) = 0.05."),
+        _num("SGD(lr=0.1, decay=0.01): what is the learning rate after 100 updates (the rate the "
+             "101st update uses)?", 0.05,
+             "lr / (1 + decay · t), t the updates already made: 0.1 / (1 + 0.01 · 100) = 0.05."),
         _mc("With momentum μ = 1 and gradients that become zero, the velocity…",
             ["shrinks to zero", "grows without bound", "stays as it is, so the weight keeps moving",
              "changes sign"], 2,
             "v ← 1 · v - lr · 0 = v: nothing damps it (it grows only if gradients keep pushing the same way)."),
-        _mc("Adagrad divides each weight's step by the root of its summed squared gradients. "
-            "Which weights get the smallest steps?",
-            ["those with small gradients", "those with large gradients so far",
-             "the biases", "all get the same step"], 1,
-            "A large sum means a large divisor: steep directions are tamed, flat ones sped up."),
+        _mc("Under Adagrad, one weight has had a steady gradient of 10 for 100 updates, another a "
+            "steady gradient of 0.1. Which takes the larger step now?",
+            ["the one with gradient 10: a larger gradient gives a larger step",
+             "the one with gradient 0.1: Adagrad gives flat directions large steps",
+             "about the same: each step is η · g / √(100 g²) = η / 10",
+             "neither moves any more: the sums have grown too large"], 2,
+            "The effective learning rate η/√G is 100 times smaller for the large gradient, which makes "
+            "the two steps equal: Adagrad evens out the steps, it does not reverse them."),
         _mc("What is the problem Adam's bias correction solves?",
             ["the averages m and v start at 0, so the first ones are too small",
-             "the gradient is noisy", "the learning rate decays", "weights grow too large"], 0,
+             "the first steps are too large and must be damped until the averages settle",
+             "mini-batch gradients are noisy, so m is biased towards the last batch",
+             "squaring the gradients makes v too large, so the steps would be too small"], 0,
             "Dividing by 1 - β^t scales the early averages up to the size of the gradients."),
+        _num("On the valley L = (w1² + 20·w2²)/2, above which learning rate does plain gradient "
+             "descent diverge?", 0.1,
+             "Each step multiplies w2 by 1 - 20·lr, which must stay above -1: lr < 2/λ_max = 2/20."),
     ],
     5: [
         _mc("Which of these is a hyperparameter?",
@@ -267,16 +278,31 @@ LESSON_QUESTIONS = {
             ["underfitting", "overfitting: the network memorises the training set",
              "the learning rate is too small", "a bug in the validation data"], 1,
             "The network gets better at its training examples and worse at new ones."),
-        _mc("All weights of a hidden layer start at 0 (sigmoid). What happens in training?",
-            ["the layer learns normally", "all its units stay identical",
-             "the gradients explode", "training stops after one epoch"], 1,
-            "Identical units get identical gradients, so nothing ever makes them differ."),
-        _num("How many bytes of activations does one batch of 100 keep in a 784-512-10 network "
-             "(float32, 4 bytes)?", 522400, "100 · (784 + 512 + 10) · 4 = 522,400 bytes."),
+        _mc("All weights of the network start at 0 (sigmoid hidden units). What happens in training?",
+            ["the hidden units start equal but noise in the data soon makes them differ",
+             "all hidden units stay identical, so the layer acts as one unit",
+             "nothing is learned at all: every gradient is zero",
+             "the units differ after the first update, because the output layer's error differs per unit"], 1,
+            "Units with equal incoming and outgoing weights get identical gradients, so nothing ever makes "
+            "them differ. (Zero only in one layer, with a random next layer, is not enough: the units then "
+            "get different errors back and soon differ.)"),
+        _num("A batch of 100 examples goes through a 784-512-10 network in float32 (4 bytes). How many "
+             "bytes do the input batch and the two layers' outputs take together?", 522400,
+             "100 · (784 + 512 + 10) · 4 = 522,400 bytes: the input (313,600), the hidden layer's outputs "
+             "(204,800) and the output layer's (4,000)."),
         _mc("Why does Glorot initialisation scale the weights with the layer's fan-in and fan-out?",
-            ["to make training deterministic", "to keep the spread of activations and gradients "
-             "about the same from layer to layer", "to make all weights positive",
-             "to save memory"], 1,
+            ["to start every weight as close to 0 as possible: the smaller, the safer",
+             "to keep the spread of activations and gradients about the same from layer to layer",
+             "to give every unit of a layer the same starting weights, sized to the layer",
+             "to make the first loss as small as possible"], 1,
             "Too large and the signal explodes (or saturates tanh); too small and it dies out."),
+        _mc("A network's loss stays at 2.30 on MNIST. Per-layer statistics show an update-to-weight "
+            "ratio of 0.4 in every layer. What do you change first?",
+            ["train for more epochs: it has not converged yet",
+             "collect more training data",
+             "lower the learning rate: each step rewrites almost half of every weight",
+             "raise the learning rate: the loss is not moving"], 2,
+            "About 1e-3 is healthy; 0.4 means the steps are far too large, so the weights jump about "
+            "instead of descending. More data or epochs cannot help while a single batch cannot be fitted."),
     ],
 }

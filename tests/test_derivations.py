@@ -97,3 +97,11 @@ def test_computation_graph_figure_shows_every_value_and_gradient():
 def test_implementation_names_the_function_and_indents_its_lines():
     text = derivations.implementation("Adamax")
     assert text.startswith("course.optimizers.adamax.adamax_step(...):\n    lr_t = ")
+
+
+def test_the_optimizers_are_two_lines_that_join_in_adam():
+    builds_on = {step.name: step.builds_on for step in derivations.OPTIMIZER_CHAIN}
+    assert builds_on["momentum"] == "SGD" and builds_on["Adagrad"] == "SGD", "two lines, both from SGD"
+    assert builds_on["RMSprop"] == "Adagrad" and builds_on["Adadelta"] == "RMSprop"
+    assert builds_on["Adam"] == "momentum and RMSprop", "Adam joins the lines (not Adadelta: it keeps lr)"
+    assert builds_on["Adamax"] == builds_on["Nadam"] == "Adam", "Nadam builds on Adam, not on Adamax"

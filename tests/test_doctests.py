@@ -10,8 +10,9 @@ import pytest
 CORE_MODULES = [
     "course.activations", "course.losses", "course.metrics", "course.initializers", "course.layers",
     "course.models", "course.callbacks", "course.gradcheck", "course.utils", "course.training",
-    "course.landscapes", "course.perceptron", "course.builders", "course.runs.optimizers",
-    "course.runs.hyperparameters", "course.datasets.toy", "course.plots.render", "course.plots.style",
+    "course.landscapes", "course.conditioning", "course.autograd", "course.perceptron", "course.builders",
+    "course.runs.optimizers", "course.runs.hyperparameters", "course.datasets.toy", "course.plots.render",
+    "course.plots.style",
     "course.optimizers", "course.optimizers.base", "course.optimizers.sgd", "course.optimizers.rmsprop",
     "course.optimizers.adagrad", "course.optimizers.adadelta", "course.optimizers.adam",
     "course.optimizers.adamax", "course.optimizers.nadam",

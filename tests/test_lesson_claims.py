@@ -73,3 +73,127 @@ def test_the_training_dashboard_things_to_try_of_lesson_5():
     assert online[2] < full[2] - 0.2 and full[-1] > online[-1] + 0.05
     slow, fast = _toy_run(optimizer="SGD", lr=0.01), _toy_run(optimizer="SGD", lr=1.0)
     assert slow[-1] > fast[-1] + 0.1 and slow[-2] > slow[-1], "0.01 creeps and is still falling"
+
+
+# -- lesson 4, section 8.0: the valley's conditioning -----------------------------------------------
+def test_the_valley_numbers_of_lesson_4_section_8_0():
+    from course import conditioning
+
+    valley = landscapes.valley()
+    assert conditioning.stable_lr(valley) == 0.1
+    rows = {row.label.split(",")[0] if "momentum" in row.label else row.label: row
+            for row in conditioning.conditioning_table(valley)}
+    best = rows["SGD, lr = 0.0952 (best)"]
+    assert round(best.predicted, 3) == 0.905 and round(best.measured, 3) == 0.905
+    assert best.steps_to_1e_minus_6 == 139
+    small = rows["SGD, lr = 0.025"]
+    assert round(small.predicted, 3) == 0.975 and small.steps_to_1e_minus_6 > 500
+    above = rows["SGD, lr = 0.105 (above 2/λ_max)"]
+    assert round(above.measured, 2) == 1.1 and above.steps_to_1e_minus_6 < 0
+    momentum = next(row for row in rows.values() if row.momentum > 0)
+    assert round(momentum.predicted, 3) == 0.635 and momentum.steps_to_1e_minus_6 == 31
+    assert abs(momentum.measured - momentum.predicted) < 0.02 * momentum.predicted
+
+
+def test_adagrad_steps_are_eta_over_root_t_whatever_the_gradient_size():
+    from course.optimizers import Adagrad
+
+    for g in (10.0, 0.1):
+        w = np.array([0.0])
+        opt = Adagrad(lr=0.5, epsilon=0.0) if "epsilon" in Adagrad.__init__.__code__.co_varnames else Adagrad(lr=0.5)
+        steps = []
+        for _ in range(100):
+            before = w.copy()
+            opt.apply_gradients([w], [np.array([g])])
+            steps.append(float(before[0] - w[0]))
+        assert np.isclose(steps[0], 0.5, rtol=1e-4) and np.isclose(steps[-1], 0.5 / 10, rtol=1e-4), (g, steps[-1])
+
+
+def test_the_rosenbrock_sentence_of_lesson_4():
+    from course.optimizers import Adadelta, Adagrad, Adam, Adamax, Nadam, RMSprop
+
+    rosenbrock = landscapes.rosenbrock()
+    contenders = {"SGD": SGD(lr=0.001), "RMSprop": RMSprop(lr=0.01), "Adagrad": Adagrad(lr=1.0),
+                  "Adadelta": Adadelta(lr=1.0), "Adam": Adam(lr=0.1), "Adamax": Adamax(lr=0.5),
+                  "Nadam": Nadam(lr=0.03)}
+    runs = lesson4.landscape_race(contenders, rosenbrock, start=[-1.5, 2.0], steps=500)
+    assert runs["SGD"].losses[0] == 12.5
+    assert round(runs["Adagrad"].losses[1], -1) == 760 and round(runs["Adamax"].losses[1], -1) == 230
+    assert round(runs["Adadelta"].losses[50], 2) == 6.45
+    others = [n for n in runs if n not in ("Adagrad", "Adamax", "Adadelta")]
+    assert all(runs[n].losses[10] < 7.5 for n in others), "most reach the floor (about 6) in a few steps"
+    assert min(runs, key=lambda n: runs[n].losses[-1]) == "Adam"
+
+
+def test_nadam_momentum_warm_up_numbers():
+    from course.optimizers.nadam import nadam_momentum
+
+    assert round(nadam_momentum(1), 2) == 0.45
+    half = next(t for t in range(1, 100_000) if nadam_momentum(t) >= 0.675)
+    within = next(t for t in range(1, 100_000) if nadam_momentum(t) >= 0.99 * 0.9)
+    assert round(half, -2) == 4200 and round(within, -3) == 24000, (half, within)
+
+
+# -- lesson 3: the stepper's things to try ---------------------------------------------------------
+def _xor_losses(activation, lr, steps=150):
+    from course.widgets.backprop import _data, build_toy_network
+
+    x, y, _ = _data(0)
+    model = build_toy_network(activation, lr, seed=0)
+    losses = [model.compute_gradients(x, y)[0]]
+    for _ in range(steps):
+        model.optimizer.apply_gradients(model.trainable_weights, model.gradients)
+        losses.append(model.compute_gradients(x, y)[0])
+    return np.array(losses)
+
+
+def test_the_stepper_things_to_try_of_lesson_3():
+    sigmoid = _xor_losses("sigmoid", 0.5)
+    assert np.all(np.abs(sigmoid[10:] - 0.69) < 0.01), "sigmoid stalls near 0.69 for 150 steps"
+    assert _xor_losses("tanh", 0.5)[30] < 0.15 and abs(_xor_losses("relu", 0.5)[30] - 0.15) < 0.01
+    tanh3 = _xor_losses("tanh", 3.0)
+    rises = np.flatnonzero(np.diff(tanh3) > 0.01)
+    assert len(rises) >= 1 and rises.max() - rises.min() <= 2, "one spike"
+    assert tanh3[30] < 0.02
+    sigmoid3 = _xor_losses("sigmoid", 3.0)
+    assert np.all(np.diff(sigmoid3) < 0.01), "no jumps at all"
+    assert sigmoid3[60] > 0.68 and sigmoid3[100] < 0.6 and sigmoid3[150] < 0.05
+
+
+def test_the_activation_slopes_quoted_in_lesson_2():
+    from course.activations import relu, relu_backward, sigmoid, sigmoid_backward, tanh, tanh_backward
+
+    x = np.array([0.0, 2.0, 4.0])
+    assert np.allclose(sigmoid_backward(np.ones(3), sigmoid(x))[[0, 2]], [0.25, 0.018], atol=5e-4)
+    assert np.allclose(tanh_backward(np.ones(3), tanh(x))[:2], [1.0, 0.07], atol=1e-3)
+    assert relu_backward(np.ones(2), relu(np.array([-1.0, 2.0]))).tolist() == [0.0, 1.0]
+
+
+# -- lesson 5: the training dashboard's things to try -----------------------------------------------
+def _toy_accuracy(activation, initializer, epochs):
+    from course.builders import fresh_optimizer, mlp
+    from course.widgets.training import DATASETS, INITIALIZERS
+
+    (x, y), (x_val, y_val) = DATASETS["moons"](0), DATASETS["moons"](1)
+    model = mlp((8, 8), activation=activation, n_inputs=2, n_outputs=1, output_activation="sigmoid",
+                kernel_initializer=INITIALIZERS[initializer], seed=0)
+    model.compile(loss="binary_crossentropy", optimizer=fresh_optimizer({"class_name": "Adam", "config": {"lr": 0.03}}),
+                  metrics=["accuracy"])
+    h = model.fit(x, y.reshape(-1, 1), epochs=epochs, batch_size=32, verbose=0, seed=0,
+                  validation_data=(x_val, y_val.reshape(-1, 1))).history
+    return h["loss"][-1], h["val_accuracy"][-1]
+
+
+def test_zero_and_glorot_starts_in_the_training_dashboard_of_lesson_5():
+    zeros = "zeros (no symmetry breaking)"
+    loss, accuracy = _toy_accuracy("tanh", zeros, 40)
+    assert abs(loss - np.log(2)) < 0.002 and accuracy == 0.5
+    assert round(_toy_accuracy("sigmoid", zeros, 40)[1], 3) == 0.885
+    assert round(_toy_accuracy("sigmoid", "glorot_uniform", 150)[1], 3) == 0.885
+    assert round(_toy_accuracy("tanh", "glorot_uniform", 40)[1], 3) == 0.975
+
+
+def test_std_1_tanh_at_64_units_learns_as_fast_as_he_relu_under_adam():
+    large = _toy_run(units=64, initializer="normal, std 1 (too large)")
+    he = _toy_run(units=64, activation="relu", initializer="he_normal")
+    assert large[5] < he[5] and abs(large[-1] - he[-1]) < 0.05

@@ -219,6 +219,42 @@ def test_early_stopping_restores_the_best_weights(data):
     assert model.evaluate(x[48:], y[48:]) == pytest.approx(h.history["val_loss"][best], rel=1e-4)
 
 
+# Keras's rule (keras/src/callbacks/early_stopping.py): after each epoch without improvement,
+# wait += 1, and training stops once wait >= patience (never after the first epoch).
+SCRIPTED_VAL_LOSS = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.45, 0.4,      # best in epoch 8 (1-based)
+                     0.41, 0.42, 0.43, 0.44, 0.45, 0.46, 0.47, 0.48]
+
+
+def replay_early_stopping(losses, patience):
+    from types import SimpleNamespace
+    stop = EarlyStopping(monitor="val_loss", patience=patience)
+    stop.set_model(SimpleNamespace(stop_training=False))
+    stop.on_train_begin()
+    for epoch, loss in enumerate(losses):
+        stop.on_epoch_end(epoch, {"val_loss": loss})
+        if stop.model.stop_training:
+            break
+    return stop.best_epoch + 1, stop.stopped_epoch + 1
+
+
+@pytest.mark.parametrize("patience, keras_stops_after", [(0, 9), (1, 9), (3, 11), (5, 13)])
+def test_early_stopping_stops_where_keras_does(patience, keras_stops_after):
+    best, stopped = replay_early_stopping(SCRIPTED_VAL_LOSS, patience)
+    assert (best, stopped) == (8, keras_stops_after), (
+        f"patience={patience}: Keras stops after epoch {keras_stops_after} (best 8), got {stopped}")
+
+
+def test_early_stopping_never_stops_after_the_first_epoch():
+    from types import SimpleNamespace
+    stop = EarlyStopping(monitor="val_loss", patience=0, baseline=0.5)
+    stop.set_model(SimpleNamespace(stop_training=False))
+    stop.on_train_begin()
+    stop.on_epoch_end(0, {"val_loss": 0.9})            # worse than the baseline: wait = 1
+    assert not stop.model.stop_training
+    stop.on_epoch_end(1, {"val_loss": 0.9})
+    assert stop.model.stop_training and stop.stopped_epoch == 1
+
+
 # --- bad input ---------------------------------------------------------------------------------
 def assert_unchanged(model, weights):
     for a, b in zip(model.get_weights(), weights):

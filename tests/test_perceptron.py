@@ -178,8 +178,26 @@ def test_check_update_rule_accepts_the_rule_and_says_what_is_wrong_otherwise():
     assert check_update_rule(right).passed
     result = check_update_rule(strict)
     assert not result.passed and "weighted sum 0" in result.message, result.message
-    assert "changed the weights" in check_update_rule(in_place).message
+    assert "changed its input: it turned the weights [-1.0, 0.0] into" in check_update_rule(in_place).message
     stub = check_update_rule(lambda x, y, w, b, lr: (w, b))
     assert not stub.passed and "Not yet" in stub.message
     assert "raised NotImplementedError" in check_update_rule(lambda *a: (_ for _ in ()).throw(NotImplementedError())).message
     assert check_update_rule(right)._repr_markdown_().startswith("✅")
+
+
+def test_check_update_rule_keeps_its_cases_when_the_learner_changes_the_input():
+    from course.perceptron import RULE_CASES, check_update_rule
+    before = [(x.copy(), w.copy()) for x, _, w, _, _ in RULE_CASES]
+
+    def in_place(x, y, w, b, lr):
+        p = 1 if x @ w + b >= 0 else 0
+        w += lr * (y - p) * x
+        x *= 2
+        return w, b + lr * (y - p)
+
+    for _ in range(3):
+        message = check_update_rule(in_place).message
+        assert "changed its input: it turned the x [2.0, 1.0] into [4.0, 2.0]" in message, message
+    for (x, _, w, _, _), (x0, w0) in zip(RULE_CASES, before):
+        np.testing.assert_array_equal(x, x0)
+        np.testing.assert_array_equal(w, w0)

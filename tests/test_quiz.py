@@ -80,6 +80,8 @@ def test_the_numeric_answers_are_what_the_course_library_computes():
     assert np.isclose(-sgd_step(np.zeros(1), np.array([1.5]), np.zeros(1), lr=0.01).param[0],
                       _numeric(4, "gradient is 1.5"))
     schedule = lesson4.learning_rate_schedule(SGD(lr=0.1, decay=0.01), 101)
-    assert np.isclose(schedule[100], _numeric(4, "update 100"))
+    assert np.isclose(schedule[100], _numeric(4, "after 100 updates"))
     memory = builders.activation_memory(builders.mlp(hidden=(512,)), batch_size=100)
-    assert memory == _numeric(5, "bytes of activations")
+    from course import conditioning, landscapes
+    assert conditioning.stable_lr(landscapes.valley()) == _numeric(4, "above which learning rate")
+    assert memory == _numeric(5, "input batch and the two layers' outputs")

@@ -56,7 +56,7 @@ def early_stopping_replay(values, patience: int = 3, monitor: str = "val_accurac
     ``(best_epoch, stopped_epoch)``, 1-based (``stopped_epoch`` None: it never stops).
 
     >>> early_stopping_replay([0.5, 0.7, 0.6, 0.65, 0.6, 0.5], patience=2)
-    (2, 5)
+    (2, 4)
     """
     from types import SimpleNamespace
 
