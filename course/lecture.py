@@ -76,9 +76,12 @@ NBVAL_RULES = {"display": "none"}
 #: Speaker notes are for the lecturer: a learner reading the lesson sees each one collapsed
 #: (``jupyter.source_hidden``), labelled, and opens it with a click.
 NOTES_LABEL = "for the lecturer"
-NOTES_SELECTOR = ".jp-InputPlaceholder .jp-Placeholder-content::before"
-NOTES_RULES = {"content": f"'Speaker notes, {NOTES_LABEL} (click to open)'", "font-style": "italic",
-               "color": "var(--jp-ui-font-color2)", "padding": "0 0.5em", "font-size": "var(--jp-ui-font-size1)"}
+NOTES_STYLES = {
+    "& .jp-InputPlaceholder .jp-PlaceholderText": {"display": "none"},
+    "& .jp-InputPlaceholder .jp-Placeholder-contentContainer::before": {
+        "content": f"'Speaker notes, {NOTES_LABEL}: click to open'", "font-style": "italic",
+        "color": "var(--jp-ui-font-color2)", "padding-right": "0.5em"},
+}
 DASHBOARD_TEXT = "run this cell in Jupyter to use the controls"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -147,7 +150,7 @@ def is_notes(cell) -> bool:
 def notes_collapsed(cell) -> bool:
     """A notes cell a learner sees collapsed, labelled as the lecturer's."""
     return (cell.get("metadata", {}).get("jupyter", {}).get("source_hidden") is True
-            and _styles(cell).get(NOTES_SELECTOR) == NOTES_RULES)
+            and all(_styles(cell).get(k) == v for k, v in NOTES_STYLES.items()))
 
 
 def collapse_notes(nb) -> int:
@@ -157,7 +160,7 @@ def collapse_notes(nb) -> int:
         if is_notes(cell) and not notes_collapsed(cell):
             cell.setdefault("metadata", {}).setdefault("jupyter", {})["source_hidden"] = True
             fonts = cell["metadata"].setdefault(FONTS_KEY, {})
-            fonts.setdefault("styles", {}).setdefault("", {})[NOTES_SELECTOR] = dict(NOTES_RULES)
+            fonts.setdefault("styles", {}).setdefault("", {}).update(json.loads(json.dumps(NOTES_STYLES)))
             changed += 1
     return changed
 
