@@ -56,6 +56,15 @@
     });
   }
 
+  // The projector's text: code at 16 px and formulas one size up (their subscripts at 14 px or
+  // more), while presenting only; the notebook as a learner reads it is unchanged.
+  const style = document.createElement("style");
+  style.textContent = `
+    body[data-jp-deck-mode='presenting'] { --jp-code-font-size: 16px; }
+    body[data-jp-deck-mode='presenting'] .jp-Notebook mjx-container { font-size: 125% !important; }
+    body[data-jp-deck-mode='presenting'] .jp-Notebook .jp-OutputArea-output pre { font-size: 16px; }`;
+  document.head.appendChild(style);
+
   function start(app) {
     const watch = () => { const w = panel(app); if (w) follow(app, w); post(app); };
     app.shell.currentChanged.connect(watch);

@@ -255,9 +255,6 @@ def check(nb, name: str = "notebook") -> list[str]:
         if has_nbval_mark(cell) and not hides_nbval_mark(cell):
             errors.append(f"{name}: cell {i}: the '# NBVAL_...' line without the style that hides it while "
                           f"presenting (metadata[{FONTS_KEY!r}]; python -m course.lecture style)")
-        if is_notes(cell) and not notes_collapsed(cell):
-            errors.append(f"{name}: cell {i}: notes not collapsed for a reader (metadata.jupyter.source_hidden and "
-                          f"the label {NOTES_LABEL!r}; python -m course.lecture style)")
         if is_dashboard(cell):
             s = owner.get(i)
             if slide_type(cell) not in STARTS:
@@ -290,6 +287,15 @@ def check(nb, name: str = "notebook") -> list[str]:
         if slide_type(cell) == "notes" and i not in owner:
             errors.append(f"{name}: cell {i}: notes before the first slide")
     return errors
+
+
+def reader_errors(nb, name: str = "notebook") -> list[str]:
+    """What a learner reading the lesson would trip on: notes not collapsed and labelled. (Not part
+    of ``check``: presenting opens the notes, and a notebook saved while presenting must still
+    present.)"""
+    return [f"{name}: cell {i}: notes not collapsed for a reader (metadata.jupyter.source_hidden and the "
+            f"label {NOTES_LABEL!r}; python -m course.lecture style)"
+            for i, cell in enumerate(nb["cells"]) if is_notes(cell) and not notes_collapsed(cell)]
 
 
 def notes_text(nb, name: str = "") -> str:
@@ -398,13 +404,14 @@ def learner_environment(env: dict | None = None) -> dict:
     return env
 
 
-def lab_command(lesson: Path, settings: Path, port: int, token: str, open_browser: bool) -> list[str]:
+def lab_command(lesson: Path, settings: Path, port: int, token: str, open_browser: bool,
+                root: Path = ROOT) -> list[str]:
     return [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
-            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}",
+            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
             # the deck's helper (course.server) drives the open lesson through the page's app
             "--LabApp.expose_app_in_browser=True",
             f"--LabApp.user_settings_dir={settings}", f"--ServerApp.open_browser={open_browser}",
-            f"--LabApp.default_url=/lab/tree/{lesson.resolve().relative_to(ROOT).as_posix()}",
+            f"--LabApp.default_url=/lab/tree/{lesson.resolve().relative_to(root).as_posix()}",
             # nothing pops up in front of the room: no news, no update check
             "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             # a classroom machine or a container where the instructor is root: Jupyter refuses
@@ -470,20 +477,21 @@ def wait_until_answering(port: int, process: subprocess.Popen, timeout: float = 
     return False
 
 
-def lab(lesson: Path, open_browser: bool = True) -> int:
-    """Start JupyterLab on a copy of ``lesson``, presenting, with the projector look for figures;
-    print its address once the server answers."""
-    settings = prepare_settings(LECTURE_DIR / "settings")
-    copy = presenting_copy(lesson)
+def lab(lesson: Path, open_browser: bool = True, folder: Path = LECTURE_DIR) -> int:
+    """Start JupyterLab on a copy of ``lesson`` in ``folder``, presenting, with the projector look
+    for figures; print its address once the server answers."""
+    settings = prepare_settings(folder / "settings")
+    copy = presenting_copy(lesson, folder)
     port, token = _free_port(), secrets.token_hex(16)
     env = {**learner_environment(), "COURSE_PRESENTATION": "1", "COURSE_LECTURE": "1"}
-    relative = copy.resolve().relative_to(ROOT).as_posix()
+    root = ROOT if copy.resolve().is_relative_to(ROOT) else copy.resolve().parent
+    relative = copy.resolve().relative_to(root).as_posix()
     url = f"http://127.0.0.1:{port}/lab/tree/{relative}?token={token}"
     presenter = f"http://127.0.0.1:{port}/course/presenter/{relative}?token={token}"
-    process = subprocess.Popen(lab_command(copy, settings, port, token, open_browser), cwd=ROOT, env=env)
+    process = subprocess.Popen(lab_command(copy, settings, port, token, open_browser, root), cwd=root, env=env)
     try:
         if wait_until_answering(port, process):
-            print(START_MESSAGE.format(lesson=lesson.resolve().relative_to(ROOT).as_posix(), copy=relative,
+            print(START_MESSAGE.format(lesson=lesson.as_posix(), copy=relative,
                                        url=url, presenter=presenter), flush=True)
         return process.wait()
     except KeyboardInterrupt:
@@ -510,6 +518,8 @@ def main(argv=None) -> int:
     p = sub.add_parser("lab")
     p.add_argument("notebook", type=Path)
     p.add_argument("--no-browser", action="store_true")
+    p.add_argument("--copy-to", type=Path, default=LECTURE_DIR,
+                   help=f"where to put the copy presented (default: {LECTURE_DIR}); inside the course folder")
     args = parser.parse_args(argv)
     if args.command == "check":
         errors = [e for path in args.notebooks for e in check(_load(path), path.name)]
@@ -541,7 +551,7 @@ def main(argv=None) -> int:
             print(f"{target}: {target.stat().st_size // 1024} KB")
         return 0
     if args.command == "lab":
-        return lab(args.notebook, open_browser=not args.no_browser)
+        return lab(args.notebook, open_browser=not args.no_browser, folder=args.copy_to.resolve())
     return 2
 
 

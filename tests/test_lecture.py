@@ -25,6 +25,12 @@ def test_the_lesson_is_ready_to_present(path):
     assert not errors, "\n".join(errors)
 
 
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_a_reader_sees_the_notes_collapsed(path):
+    errors = lecture.reader_errors(load(path), path.name)
+    assert not errors, "\n".join(errors)
+
+
 def test_the_checker_runs_from_the_command_line():
     out = subprocess.run([sys.executable, "-m", "course.lecture", "check", *map(str, LESSONS)],
                          capture_output=True, text=True, cwd=ROOT)
@@ -160,7 +166,7 @@ def test_the_nbval_mark_is_neither_a_slide_title_nor_in_the_notes():
 
 def test_notes_are_collapsed_and_labelled_for_readers():
     nb = _tiny(collapsed=False)
-    errors = lecture.check(nb, "tiny")
+    errors = lecture.reader_errors(nb, "tiny")
     assert lecture.add_presenting_styles(nb) == 2
     for cell in nb["cells"]:
         if lecture.is_notes(cell):
