@@ -33,9 +33,10 @@ def test_a_mistake_shows_a_message_of_a_few_lines(lab, page, screenshots):
     nb.run_all(timeout=120)
     errors = nb.errors()
     assert errors and errors[0]["cell"] == 5, errors
-    output = page.locator(f"{PANEL} .jp-Cell").nth(5).locator(".jp-OutputArea-output").last
-    output.scroll_into_view_if_needed()
-    lines = [line for line in output.inner_text().splitlines() if line.strip()]
+    output = page.locator(f"{PANEL} .jp-Cell").nth(5).locator(".jp-OutputArea-output[data-mime-type*='stderr']")
+    output.first.scroll_into_view_if_needed()
+    output.first.wait_for()
+    lines = [line for line in output.first.text_content().splitlines() if line.strip()]
     assert 1 <= len(lines) <= 4, "\n".join(lines)
     assert "z >= 0" in lines[0] and lines[0].startswith("AssertionError"), lines
     assert not any("checks.py" in line or "Traceback" in line or "File " in line for line in lines), lines
