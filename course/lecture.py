@@ -22,10 +22,17 @@ height less its controls.
     python -m course.lecture slides notebooks/*.ipynb --out build/slides   # static decks
     python -m course.lecture lab notebooks/04_optimizers.ipynb     # JupyterLab, presenting
 
-Rules (``check``): a lesson opens with a title slide; every ``##`` section starts a slide; every
-dashboard (a cell that displays a widget) has a slide of its own and fits it; every slide has notes, and
-each note says what to say, what to ask, what to expect and what to demo; plumbing code is
-hidden while presenting.
+Rules (``check``): a lesson opens with a title slide; every ``##`` section, wherever it is in a
+cell, starts a cell and a slide; every dashboard (a cell that displays a widget, not the quiz) has
+a slide of its own and fits it; every slide has notes, and each note says what to say, what to
+ask, what to expect and what to demo; plumbing code and the ``# NBVAL_...`` line are hidden while
+presenting. ``reader_errors``: a learner reading the lesson sees each note collapsed and labelled
+"for the lecturer" (``style`` does it).
+
+``make lecture`` presents a copy of the lesson (build/lecture/): JupyterLab saves what it shows,
+the live quiz included, and the lesson itself stays as it is. The address is printed once the
+server answers; the lesson runs itself as the deck opens (course.server's deck helper), and a
+presenter view with the notes follows the deck in a second window.
 """
 from __future__ import annotations
 
