@@ -57,7 +57,7 @@ def measure(lesson: str = "04", timeout: float = 300) -> dict:
             if not line:
                 raise RuntimeError("make lecture stopped before printing the lesson's address:\n" + "".join(lines))
             lines.append(line)
-            found = re.search(r"(http://127\.0\.0\.1:\d+/lab/tree/\S+)", line)
+            found = re.search(r"(http://127\.0\.0\.1:\d+/lab/tree/\S+\?token=[0-9a-f]+)", line)  # not the server log's masked one
             url = found.group(1) if found else None
         clocks = {"address": time.perf_counter() - start}
         # keep reading what the server writes (a full pipe would stop it), and keep it for errors
@@ -78,7 +78,11 @@ def measure(lesson: str = "04", timeout: float = 300) -> dict:
                     if time.perf_counter() > deadline:
                         raise
                     time.sleep(0.2)
-            page.wait_for_function(FIRST_SLIDE, timeout=timeout * 1000, polling=50)
+            try:
+                page.wait_for_function(FIRST_SLIDE, timeout=timeout * 1000, polling=50)
+            except Exception:
+                page.screenshot(path=os.environ.get("LECTURE_STARTUP_SHOT", "lecture_startup_failed.png"))
+                raise
             clocks["first slide"] = time.perf_counter() - start
             first = page.evaluate(ACTIVE)
             while page.evaluate(ACTIVE) == first:       # press Space until the deck moves
