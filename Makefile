@@ -1,7 +1,8 @@
 # Two commands for a fresh machine:
 #   make lab    open the course in JupyterLab
 #   make test   run every test
-#   make lecture LESSON=04   present lesson 4 in JupyterLab (the deck is on, figures for a projector)
+#   make lecture LESSON=04   present a copy of lesson 4 in JupyterLab (the deck is on, the lesson runs,
+#                            figures for a projector; a presenter view with the notes)
 #   make slides              static HTML decks of the five lessons in build/slides (no network needed)
 # Each creates the virtual environment .venv on first use.
 PYTHON ?= python3
@@ -26,8 +27,13 @@ $(BIN)/.installed: pyproject.toml
 
 env: $(BIN)/.installed
 
+# The learner's (and the lecturer's) JupyterLab: jupyter-config/learner first on Jupyter's config
+# path switches off nbgrader's instructor tools and the "Jupyter news?" pop-up, for these commands only.
+LEARNER_CONFIG = JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter-config/learner$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}"
+
 lab: env
-	$(BIN)/jupyter lab notebooks
+	$(LEARNER_CONFIG) $(BIN)/jupyter lab notebooks --LabApp.news_url= \
+	  --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
 
 # Present a lesson: JupyterLab opens on it in presenting mode (jupyterlab-slideshow), with the
 # projector look for every figure and dashboard. LESSON is the lesson's number.
@@ -35,7 +41,7 @@ LESSON ?= 01
 lecture: env
 	@$(BIN)/python -m course.lecture check $(wildcard notebooks/$(LESSON)_*.ipynb) >/dev/null || \
 	  $(BIN)/python -m course.lecture check $(wildcard notebooks/$(LESSON)_*.ipynb)
-	COURSE_PRESENTATION=1 $(BIN)/python -m course.lecture lab $(wildcard notebooks/$(LESSON)_*.ipynb) $(LECTURE_FLAGS)
+	@COURSE_PRESENTATION=1 $(BIN)/python -m course.lecture lab $(wildcard notebooks/$(LESSON)_*.ipynb) $(LECTURE_FLAGS)
 
 # One static deck per lesson (reveal.js, served from lectures/vendor): build/slides/*.slides.html
 slides: env

@@ -14,6 +14,14 @@ shrinks the picture to fit the window:
 
 Bars the lessons must clear: 10 px by default, 14 px in projector mode (tests/test_lecture.py
 runs this on one lesson; ``make figure-sizes`` on all of them).
+
+    python benchmarks/figure_text_sizes.py --browser notebooks/01_perceptron.ipynb
+
+measures the text of the live deck itself in Chromium at 1280x720: the lesson presented as
+``make lecture`` presents it, run, then every step of the deck (Space); on each, the rendered size
+of every piece of text on the projected screen (the browser's own font size of the element that
+holds it, times the scale at which the element is drawn: code, prose, formulas, widget labels;
+the pictures' own text is measured by the modes above).
 """
 from __future__ import annotations
 
@@ -108,12 +116,96 @@ def measure(path: Path, mode: str, timeout: int = 900) -> list[dict]:
         return [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
 
 
+SMALLEST_TEXT = """() => {
+  const out = [];
+  const cells = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell.jp-deck-mod-onscreen')]
+    .filter(c => getComputedStyle(c).visibility !== 'hidden');
+  for (const cell of cells) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const text = node.textContent.trim();
+      const el = node.parentElement;
+      if (!text || !el) continue;
+      const style = getComputedStyle(el);
+      if (style.visibility === 'hidden' || style.display === 'none') continue;
+      const box = el.getBoundingClientRect();
+      if (box.width === 0 || box.height === 0 || box.bottom < 0 || box.top > innerHeight) continue;
+      const scale = el.offsetWidth ? box.width / el.offsetWidth : 1;
+      out.push({px: parseFloat(style.fontSize) * scale, text: text.slice(0, 40), tag: el.tagName.toLowerCase(),
+                cls: String(el.className || '').slice(0, 40)});
+    }
+    // formulas (MathJax draws them as SVG): the rendered height of each character glyph
+    for (const glyph of cell.querySelectorAll('mjx-container svg use, mjx-container svg path[data-c]')) {
+      const r = glyph.getBoundingClientRect();
+      if (r.height > 0) out.push({px: r.height, text: 'a formula glyph', tag: 'svg', cls: 'mjx'});
+    }
+  }
+  out.sort((a, b) => a.px - b.px);
+  return out.slice(0, 3);
+}"""
+
+
+def measure_in_browser(lesson: Path, steps: int = 400) -> list[dict]:
+    """The smallest text on each step of the live deck of ``lesson`` (see the module docstring)."""
+    import time
+
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(ROOT))
+    from tests.browser.lab import CHROMIUM, CHROMIUM_ARGS
+    from tests.browser.test_presenting import Lecture
+
+    with tempfile.TemporaryDirectory() as tmp:
+        talk = Lecture(Path(tmp), lesson)
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+                page = browser.new_page(viewport={"width": 1280, "height": 720})
+                page.goto(talk.url)
+                page.wait_for_function("() => window.courseDeck && Object.values(window.courseDeck.ran)"
+                                       ".includes('done')", timeout=600000)
+                active = "() => window.jupyterapp.shell.currentWidget.content.activeCellIndex"
+                rows, last = [], None
+                for _ in range(steps):
+                    here = page.evaluate(active)
+                    if here == last:
+                        break
+                    last = here
+                    time.sleep(0.3)
+                    for row in page.evaluate(SMALLEST_TEXT)[:1]:
+                        rows.append({**row, "cell": here})
+                    page.keyboard.press("Space")
+                    time.sleep(0.3)
+                browser.close()
+        finally:
+            talk.stop()
+    return rows
+
+
+def main_browser(lessons: list[Path]) -> int:
+    overall = None
+    for lesson in lessons:
+        rows = measure_in_browser(lesson)
+        low = min(rows, key=lambda r: r["px"])
+        print(f"browser   {lesson.name:32} {len(rows):3} steps    smallest text {low['px']:5.1f} px "
+              f"({low['text']!r}, <{low['tag']} class={low['cls']!r}>, slide at cell {low['cell']})")
+        if overall is None or low["px"] < overall[0]:
+            overall = (low["px"], lesson.name)
+    ok = overall[0] >= BARS["projector"]
+    print(f"browser   smallest projected text of the live deck: {overall[0]:.1f} px at 1280x720 ({overall[1]}); "
+          f"bar {BARS['projector']:.0f} px: {'ok' if ok else 'UNDER'}")
+    return 0 if ok else 1
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("lessons", nargs="*", type=Path)
+    parser.add_argument("--browser", action="store_true", help="measure the live deck's text in Chromium")
     parser.add_argument("--mode", choices=["default", "projector", "both"], default="both")
     args = parser.parse_args(argv)
     lessons = args.lessons or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    if args.browser:
+        return main_browser([lesson.resolve() for lesson in lessons])
     modes = ["default", "projector"] if args.mode == "both" else [args.mode]
     failed = False
     for mode in modes:

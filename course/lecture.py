@@ -22,10 +22,17 @@ height less its controls.
     python -m course.lecture slides notebooks/*.ipynb --out build/slides   # static decks
     python -m course.lecture lab notebooks/04_optimizers.ipynb     # JupyterLab, presenting
 
-Rules (``check``): a lesson opens with a title slide; every ``##`` section starts a slide; every
-dashboard (a cell that displays a widget) has a slide of its own and fits it; every slide has notes, and
-each note says what to say, what to ask, the misconception to expect, the right answer and what to demo; plumbing code is
-hidden while presenting.
+Rules (``check``): a lesson opens with a title slide; every ``##`` section, wherever it is in a
+cell, starts a cell and a slide; every dashboard (a cell that displays a widget, not the quiz) has
+a slide of its own and fits it; every slide has notes, and each note says what to say, what to
+ask, the misconception to expect, the right answer and what to demo; plumbing code and the ``# NBVAL_...`` line are hidden while
+presenting. ``reader_errors``: a learner reading the lesson sees each note collapsed and labelled
+"for the lecturer" (``style`` does it).
+
+``make lecture`` presents a copy of the lesson (build/lecture/): JupyterLab saves what it shows,
+the live quiz included, and the lesson itself stays as it is. The address is printed once the
+server answers; the lesson runs itself as the deck opens (course.server's deck helper), and a
+presenter view with the notes follows the deck in a second window.
 """
 from __future__ import annotations
 
@@ -64,6 +71,24 @@ FIT_RULES = {"width": "auto", "height": "auto", "max-width": "100%", "max-height
 #: five questions are taller than a 720 px screen, so the list scrolls inside its slide.
 QUIZ_SELECTOR = f"{PRESENTING} .course-quiz"
 QUIZ_RULES = {"max-height": "calc(100vh - 230px)", "overflow-y": "auto"}
+#: ... and keeps each question its full height (a flex column would squeeze the questions into
+#: the box, cutting the number boxes in half and hiding the last choices, with nothing to scroll).
+QUIZ_ROW_SELECTOR = f"{PRESENTING} .course-quiz > *"
+QUIZ_ROW_RULES = {"flex-shrink": "0"}
+#: nbval's marker comment, the first line of a code cell whose output the tests compare: not
+#: projected (a per-cell style while presenting; removed from the static decks and the notes).
+NBVAL_MARK = re.compile(r"^# NBVAL_\w+[ \t]*\n?")
+NBVAL_SELECTOR = f"{PRESENTING} .jp-Cell-inputWrapper .cm-content > .cm-line:first-child"
+NBVAL_RULES = {"display": "none"}
+#: Speaker notes are for the lecturer: a learner reading the lesson sees each one collapsed
+#: (``jupyter.source_hidden``), labelled, and opens it with a click.
+NOTES_LABEL = "for the lecturer"
+NOTES_STYLES = {
+    "& .jp-InputPlaceholder .jp-PlaceholderText": {"display": "none"},
+    "& .jp-InputPlaceholder .jp-Placeholder-contentContainer::before": {
+        "content": f"'Speaker notes, {NOTES_LABEL}: click to open'", "font-style": "italic",
+        "color": "var(--jp-ui-font-color2)", "padding-right": "0.5em"},
+}
 DASHBOARD_TEXT = "run this cell in Jupyter to use the controls"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -80,8 +105,8 @@ def slide_type(cell) -> str | None:
 def is_dashboard(cell) -> bool:
     """A code cell that displays a widget: a course dashboard (its stored picture says so) or
     any live widget view."""
-    if cell.get("cell_type") != "code":
-        return False
+    if cell.get("cell_type") != "code" or is_quiz(cell):
+        return False       # a quiz saved while presenting stores a live view too: not a dashboard
     for output in cell.get("outputs", []):
         data = output.get("data", {})
         if WIDGET_VIEW in data or DASHBOARD_TEXT in "".join(data.get("text/plain", "")):
@@ -108,9 +133,43 @@ def is_quiz(cell) -> bool:
     return cell.get("cell_type") == "code" and ("lesson_quiz(" in _source(cell) or "Quiz(" in _source(cell))
 
 
+def _styles(cell) -> dict:
+    return cell.get("metadata", {}).get(FONTS_KEY, {}).get("styles", {}).get("", {})
+
+
 def fits_quiz(cell) -> bool:
-    styles = cell.get("metadata", {}).get(FONTS_KEY, {}).get("styles", {}).get("", {})
-    return styles.get(QUIZ_SELECTOR) == QUIZ_RULES
+    styles = _styles(cell)
+    return styles.get(QUIZ_SELECTOR) == QUIZ_RULES and styles.get(QUIZ_ROW_SELECTOR) == QUIZ_ROW_RULES
+
+
+def has_nbval_mark(cell) -> bool:
+    return cell.get("cell_type") == "code" and bool(NBVAL_MARK.match(_source(cell)))
+
+
+def hides_nbval_mark(cell) -> bool:
+    return _styles(cell).get(NBVAL_SELECTOR) == NBVAL_RULES
+
+
+def is_notes(cell) -> bool:
+    return slide_type(cell) == "notes"
+
+
+def notes_collapsed(cell) -> bool:
+    """A notes cell a learner sees collapsed, labelled as the lecturer's."""
+    return (cell.get("metadata", {}).get("jupyter", {}).get("source_hidden") is True
+            and all(_styles(cell).get(k) == v for k, v in NOTES_STYLES.items()))
+
+
+def collapse_notes(nb) -> int:
+    """Collapse every notes cell for a reader and label it; returns how many cells changed."""
+    changed = 0
+    for cell in nb["cells"]:
+        if is_notes(cell) and not notes_collapsed(cell):
+            cell.setdefault("metadata", {}).setdefault("jupyter", {})["source_hidden"] = True
+            fonts = cell["metadata"].setdefault(FONTS_KEY, {})
+            fonts.setdefault("styles", {}).setdefault("", {}).update(json.loads(json.dumps(NOTES_STYLES)))
+            changed += 1
+    return changed
 
 
 def add_presenting_styles(nb) -> int:
@@ -125,11 +184,14 @@ def add_presenting_styles(nb) -> int:
             wanted[FIT_SELECTOR] = dict(FIT_RULES)
         if is_quiz(cell) and not fits_quiz(cell):
             wanted[QUIZ_SELECTOR] = dict(QUIZ_RULES)
+            wanted[QUIZ_ROW_SELECTOR] = dict(QUIZ_ROW_RULES)
+        if has_nbval_mark(cell) and not hides_nbval_mark(cell):
+            wanted[NBVAL_SELECTOR] = dict(NBVAL_RULES)
         if wanted:
             fonts = cell.setdefault("metadata", {}).setdefault(FONTS_KEY, {})
             fonts.setdefault("styles", {}).setdefault("", {}).update(wanted)
             changed += 1
-    return changed
+    return changed + collapse_notes(nb)
 
 
 @dataclass
@@ -149,7 +211,7 @@ def slides(nb) -> list[Slide]:
     for i, cell in enumerate(nb["cells"]):
         kind = slide_type(cell)
         if kind in STARTS:
-            first = _source(cell).strip().splitlines()
+            first = NBVAL_MARK.sub("", _source(cell).strip()).strip().splitlines()
             deck.append(Slide(i, kind, [i], [], first[0][:80] if first else ""))
         elif deck and kind == "notes":
             deck[-1].notes.append(i)
@@ -189,9 +251,17 @@ def check(nb, name: str = "notebook") -> list[str]:
             owner[i] = s
     for i, cell in enumerate(cells):
         text = _source(cell)
-        if cell.get("cell_type") == "markdown" and re.match(r"##\s", text.lstrip()) and slide_type(cell) != "slide":
-            errors.append(f"{name}: cell {i}: the section {text.strip().splitlines()[0]!r} must start a slide "
-                          f"(slide_type 'slide', not {slide_type(cell)!r})")
+        if cell.get("cell_type") == "markdown":
+            for heading in re.finditer(r"^##\s.*$", text, re.M):
+                if text[:heading.start()].strip():
+                    errors.append(f"{name}: cell {i}: the section {heading.group().strip()!r} is inside the cell, "
+                                  "under other text: split the cell so that the section's cell starts with it")
+                elif slide_type(cell) != "slide":
+                    errors.append(f"{name}: cell {i}: the section {heading.group().strip()!r} must start a slide "
+                                  f"(slide_type 'slide', not {slide_type(cell)!r})")
+        if has_nbval_mark(cell) and not hides_nbval_mark(cell):
+            errors.append(f"{name}: cell {i}: the '# NBVAL_...' line without the style that hides it while "
+                          f"presenting (metadata[{FONTS_KEY!r}]; python -m course.lecture style)")
         if is_dashboard(cell):
             s = owner.get(i)
             if slide_type(cell) not in STARTS:
@@ -342,12 +412,21 @@ def check_plan(plan_text: str, nb, name: str = "plan") -> list[str]:
     return errors
 
 
+def reader_errors(nb, name: str = "notebook") -> list[str]:
+    """What a learner reading the lesson would trip on: notes not collapsed and labelled. (Not part
+    of ``check``: presenting opens the notes, and a notebook saved while presenting must still
+    present.)"""
+    return [f"{name}: cell {i}: notes not collapsed for a reader (metadata.jupyter.source_hidden and the "
+            f"label {NOTES_LABEL!r}; python -m course.lecture style)"
+            for i, cell in enumerate(nb["cells"]) if is_notes(cell) and not notes_collapsed(cell)]
+
+
 def notes_text(nb, name: str = "") -> str:
     """The speaker notes of a lesson, slide by slide: a sheet for the lectern or a second screen."""
     out = [f"# Speaker notes: {name}".rstrip(": ")]
     for number, s in enumerate(slides(nb), start=1):
         out.append(f"\n## Slide {number} (cell {s.start}, {s.kind}): {s.title}\n")
-        out.extend(_source(nb["cells"][i]).strip() + "\n" for i in s.notes)
+        out.extend(NBVAL_MARK.sub("", _source(nb["cells"][i])).strip() + "\n" for i in s.notes)
     return "\n".join(out)
 
 
@@ -387,6 +466,9 @@ def build_slides(paths: list[Path], out: Path) -> list[Path]:
         import nbformat
 
         nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if has_nbval_mark(cell):
+                cell.source = NBVAL_MARK.sub("", cell.source)
         body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
         # no diagram in the lessons: drop the mermaid loader, which would reach for a CDN
         body = re.sub(r'<script type="module">\s*import mermaid from [^<]*</script>', "", body)
@@ -431,11 +513,28 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def lab_command(lesson: Path, settings: Path, port: int, token: str, open_browser: bool) -> list[str]:
+#: The learner's and the lecturer's JupyterLab (``make lab``, ``make lecture``): Jupyter's
+#: configuration folder that switches off what is not theirs (nbgrader's menus and server
+#: extensions, the "Jupyter news?" pop-up); an instructor's ``jupyter lab`` keeps them.
+LEARNER_CONFIG = ROOT / "jupyter-config" / "learner"
+
+
+def learner_environment(env: dict | None = None) -> dict:
+    """``env`` (os.environ by default) with LEARNER_CONFIG first on JUPYTER_CONFIG_PATH."""
+    env = dict(os.environ if env is None else env)
+    rest = env.get("JUPYTER_CONFIG_PATH")
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join([str(LEARNER_CONFIG), *([rest] if rest else [])])
+    return env
+
+
+def lab_command(lesson: Path, settings: Path, port: int, token: str, open_browser: bool,
+                root: Path = ROOT) -> list[str]:
     return [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
-            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}",
+            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+            # the deck's helper (course.server) drives the open lesson through the page's app
+            "--LabApp.expose_app_in_browser=True",
             f"--LabApp.user_settings_dir={settings}", f"--ServerApp.open_browser={open_browser}",
-            f"--LabApp.default_url=/lab/tree/{lesson.resolve().relative_to(ROOT).as_posix()}",
+            f"--LabApp.default_url=/lab/tree/{lesson.resolve().relative_to(root).as_posix()}",
             # nothing pops up in front of the room: no news, no update check
             "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             # a classroom machine or a container where the instructor is root: Jupyter refuses
@@ -453,29 +552,70 @@ def prepare_settings(folder: Path, presenting: bool = True) -> Path:
 
 
 START_MESSAGE = """
-  {lesson} opens presenting: JupyterLab shows it as a deck (jupyterlab-slideshow).
+  {lesson} opens presenting: JupyterLab shows a copy of it as a deck (jupyterlab-slideshow),
+  {copy}: what presenting saves stays there, and {lesson} is left as it is.
 
     {url}
 
-  Before the room arrives: Run > Run All Cells (the dashboards come alive; the figures are
-  drawn for the projector, COURSE_PRESENTATION=1).
+  The lesson runs itself as the deck opens (the dashboards come alive; the figures are drawn
+  for the projector, COURSE_PRESENTATION=1); the deck stays on the slide you are on. Run it
+  again: Ctrl+Shift+C (the command palette), "Run All Cells".
   Next / previous slide: Space / Shift+Space, or the arrows at the bottom right.
   Leave or start the deck: the deck button in the notebook's toolbar (command "Toggle Deck").
-  Speaker notes: python -m course.lecture notes {lesson}  (or the static deck's key s).
+  Presenter view (the notes of the slide on screen, following the deck; keep it off the
+  projector, in a second window of the same browser):
+
+    {presenter}
+
+  Speaker notes on paper: python -m course.lecture notes {lesson}  (or the static deck's key s).
   Stop: Ctrl+C here.
 """
 
+#: Where ``make lecture`` puts the copy it presents.
+LECTURE_DIR = ROOT / "build" / "lecture"
 
-def lab(lesson: Path, open_browser: bool = True) -> int:
-    """Start JupyterLab on ``lesson``, presenting, with the projector look for figures."""
-    settings = prepare_settings(ROOT / "build" / "lecture" / "settings")
+
+def presenting_copy(lesson: Path, folder: Path = LECTURE_DIR) -> Path:
+    """A fresh copy of ``lesson`` in ``folder`` to present: JupyterLab saves the notebook it shows
+    (the live quiz, the figures' sizes, timings), and the lesson itself must stay as it is."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / lesson.name
+    shutil.copyfile(lesson, target)
+    return target
+
+
+def wait_until_answering(port: int, process: subprocess.Popen, timeout: float = 120) -> bool:
+    """Wait until the server on ``port`` answers HTTP (True), or ``process`` stops (False)."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api", timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def lab(lesson: Path, open_browser: bool = True, folder: Path = LECTURE_DIR) -> int:
+    """Start JupyterLab on a copy of ``lesson`` in ``folder``, presenting, with the projector look
+    for figures; print its address once the server answers."""
+    settings = prepare_settings(folder / "settings")
+    copy = presenting_copy(lesson, folder)
     port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ, "COURSE_PRESENTATION": "1"}
-    relative = lesson.resolve().relative_to(ROOT).as_posix()
+    env = {**learner_environment(), "COURSE_PRESENTATION": "1", "COURSE_LECTURE": "1"}
+    root = ROOT if copy.resolve().is_relative_to(ROOT) else copy.resolve().parent
+    relative = copy.resolve().relative_to(root).as_posix()
     url = f"http://127.0.0.1:{port}/lab/tree/{relative}?token={token}"
-    process = subprocess.Popen(lab_command(lesson, settings, port, token, open_browser), cwd=ROOT, env=env)
-    print(START_MESSAGE.format(lesson=relative, url=url), flush=True)
+    presenter = f"http://127.0.0.1:{port}/course/presenter/{relative}?token={token}"
+    process = subprocess.Popen(lab_command(copy, settings, port, token, open_browser, root), cwd=root, env=env)
     try:
+        if wait_until_answering(port, process):
+            print(START_MESSAGE.format(lesson=lesson.as_posix(), copy=relative,
+                                       url=url, presenter=presenter), flush=True)
         return process.wait()
     except KeyboardInterrupt:
         process.terminate()
@@ -501,6 +641,8 @@ def main(argv=None) -> int:
     p = sub.add_parser("lab")
     p.add_argument("notebook", type=Path)
     p.add_argument("--no-browser", action="store_true")
+    p.add_argument("--copy-to", type=Path, default=LECTURE_DIR,
+                   help=f"where to put the copy presented (default: {LECTURE_DIR}); inside the course folder")
     args = parser.parse_args(argv)
     if args.command == "check":
         errors = [e for path in args.notebooks for e in check(_load(path), path.name)]
@@ -536,7 +678,7 @@ def main(argv=None) -> int:
             print(f"{target}: {target.stat().st_size // 1024} KB")
         return 0
     if args.command == "lab":
-        return lab(args.notebook, open_browser=not args.no_browser)
+        return lab(args.notebook, open_browser=not args.no_browser, folder=args.copy_to.resolve())
     return 2
 
 

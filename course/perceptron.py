@@ -261,7 +261,7 @@ class RuleCheck(NamedTuple):
         return self.message
 
     def _repr_markdown_(self) -> str:
-        return ("✅ " if self.passed else "❌ ") + self.message
+        return ("✔ " if self.passed else "✘ ") + self.message   # in DejaVu Sans: no emoji font needed
 
 
 #: (x, y, weights, bias, learning rate): a right answer, two kinds of mistake, a zero sum, lr 0.5

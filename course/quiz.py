@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import html
 import math
+import re
+from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple, Sequence
 
 import ipywidgets as widgets
@@ -32,7 +34,8 @@ class Question(NamedTuple):
     answer: float | int          # index of the right choice, or the right number
     why: str                     # one line: the reason
     choices: tuple = ()
-    tolerance: float = 0.0       # numeric: accepted when |given - answer| <= tolerance (plus 0.1 %)
+    tolerance: float = 0.0       # numeric: accepted when |given - answer| <= tolerance (plus 0.1 %),
+                                 # or when it is the answer rounded to the digits given (two or more)
 
     @property
     def numeric(self) -> bool:
@@ -44,14 +47,63 @@ class Question(NamedTuple):
 
     def check(self, given) -> bool:
         if self.numeric:
-            try:
-                value = float(given)
-            except (TypeError, ValueError):
+            value = parse_number(given)
+            if value is None:
                 return False
-            return math.isclose(value, float(self.answer), rel_tol=1e-3, abs_tol=self.tolerance)
+            answer = float(self.answer)
+            if math.isclose(value, answer, rel_tol=1e-3, abs_tol=self.tolerance):
+                return True
+            # the answer rounded as the learner rounded it (at least two significant digits)
+            digits = significant_digits(given)
+            return digits >= 2 and math.isclose(value, _round_significant(answer, digits), rel_tol=1e-9)
         if isinstance(given, str):
             return given == self.choices[self.answer]
         return given == self.answer
+
+
+_GROUPED = re.compile(r"^[+-]?\d{1,3}([,\u00a0\u202f _']\d{3})+(\.\d*)?$")
+
+
+def parse_number(given) -> float | None:
+    """A number as a learner types it: ``7850``, ``7,850``, ``7 850``, ``0.3``, ``0,3``, ``.3``,
+    ``5.2e5``, ``−3`` (a minus sign); None when it is not a number."""
+    if isinstance(given, (int, float)) and not isinstance(given, bool):
+        return float(given)
+    if not isinstance(given, str):
+        return None
+    text = given.strip().replace("\u2212", "-")
+    if _GROUPED.match(text):
+        text = re.sub(r"[,\u00a0\u202f _']", "", text)
+    elif text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")              # a decimal comma: 0,3
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def significant_digits(given) -> int:
+    """How many significant digits a typed number shows (``0.015``: 2, ``522,000``: 3, ``5.2e5``: 2)."""
+    if parse_number(given) is None:
+        return 0
+    text = str(given).strip().lower().lstrip("+-\u2212")
+    mantissa = re.split(r"e", text)[0]
+    digits = re.sub(r"[^0-9.]", "", mantissa.replace(",", ".") if mantissa.count(",") == 1
+                    and "." not in mantissa and not _GROUPED.match(mantissa) else re.sub(r"[,\u00a0\u202f _']", "", mantissa))
+    whole, _, fraction = digits.partition(".")
+    if fraction:
+        return len((whole + fraction).lstrip("0"))
+    return len(whole.lstrip("0").rstrip("0")) or (1 if whole else 0)
+
+
+def _round_significant(value: float, digits: int) -> float:
+    """``value`` rounded half up to ``digits`` significant digits, as a lesson rounds (7850 -> 7900)."""
+    if value == 0:
+        return 0.0
+    exact = Decimal(repr(value))
+    step = Decimal(1).scaleb(math.floor(math.log10(abs(value))) - digits + 1)
+    return float(exact.quantize(step, rounding=ROUND_HALF_UP))
 
 
 class Feedback(NamedTuple):

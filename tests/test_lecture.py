@@ -1,6 +1,8 @@
 """The lessons as lectures: every cell has a slide type, the rules of course.lecture hold, and
 the checker names the cells that break them."""
 import copy
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +22,12 @@ def test_the_lesson_is_ready_to_present(path):
     assert not errors, "\n".join(errors)
 
 
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_a_reader_sees_the_notes_collapsed(path):
+    errors = lecture.reader_errors(load_notebook(path), path.name)
+    assert not errors, "\n".join(errors)
+
+
 def test_the_checker_runs_from_the_command_line():
     out = subprocess.run([sys.executable, "-m", "course.lecture", "check", *map(str, LESSONS)],
                          capture_output=True, text=True, cwd=ROOT)
@@ -36,12 +44,15 @@ def test_each_lesson_has_a_deck_with_a_dashboard_slide(path):
     assert dashboards and all(len(s.shown) == 1 for s in dashboards)
 
 
-def _tiny():
+def _tiny(collapsed=True):
     def md(text, kind):
         return {"cell_type": "markdown", "metadata": {"slideshow": {"slide_type": kind}}, "source": text}
     note = "**Say:** a.\n\n**Ask:** b?\n\n**Misconception:** c.\n\n**Answer:** e.\n\n**Demo:** d."
-    return {"cells": [md("# Title", "slide"), md(note, "notes"), md("## 1. A section", "slide"), md(note, "notes")],
-            "metadata": {}}
+    nb = {"cells": [md("# Title", "slide"), md(note, "notes"), md("## 1. A section", "slide"), md(note, "notes")],
+          "metadata": {}}
+    if collapsed:
+        lecture.collapse_notes(nb)
+    return nb
 
 
 def test_the_checker_names_the_cells_that_break_a_rule():
@@ -118,3 +129,74 @@ def test_lesson_4_momentum_runs_get_far_apart_colours():
     # the race of lesson 4 draws SGD, momentum 0.9, Nesterov 0.9 and momentum 0.95 in this order
     a, b = rgb(CYCLE[1]), rgb(CYCLE[3])
     assert sum((x - y) ** 2 for x, y in zip(a, b)) ** 0.5 > 120, (CYCLE[1], CYCLE[3])
+
+
+def test_a_section_under_other_text_in_a_cell_is_found():
+    nb = _tiny()
+    nb["cells"][2]["source"] = "A last remark about the title.\n\n## 1. A section\n\nIts text."
+    errors = lecture.check(nb, "tiny")
+    assert any("cell 2" in e and "'## 1. A section' is inside the cell" in e for e in errors), errors
+
+
+def test_a_quiz_saved_while_presenting_is_not_a_dashboard():
+    """JupyterLab saves the live quiz's widget view: the lesson must still check and build."""
+    quiz = {"cell_type": "code", "source": "lesson_quiz(1)", "metadata": {"slideshow": {"slide_type": "fragment"}},
+            "outputs": [{"output_type": "display_data", "data": {lecture.WIDGET_VIEW: {"model_id": "x"}}}]}
+    assert lecture.is_quiz(quiz) and not lecture.is_dashboard(quiz)
+    nb = _tiny()
+    nb["cells"].insert(1, quiz)
+    lecture.add_presenting_styles(nb)
+    assert lecture.check(nb, "tiny") == []
+
+
+def test_the_nbval_mark_is_neither_a_slide_title_nor_in_the_notes():
+    nb = _tiny()
+    code = {"cell_type": "code", "source": "# NBVAL_CHECK_OUTPUT\nprint(1)", "outputs": [],
+            "metadata": {"slideshow": {"slide_type": "subslide"}}}
+    nb["cells"][2:2] = [code, copy.deepcopy(nb["cells"][1])]
+    assert any("NBVAL" in e for e in lecture.check(nb, "tiny"))
+    lecture.add_presenting_styles(nb)
+    assert lecture.check(nb, "tiny") == []
+    assert [s.title for s in lecture.slides(nb)] == ["# Title", "print(1)", "## 1. A section"]
+    assert "NBVAL" not in lecture.notes_text(nb, "tiny")
+
+
+def test_notes_are_collapsed_and_labelled_for_readers():
+    nb = _tiny(collapsed=False)
+    errors = lecture.reader_errors(nb, "tiny")
+    assert lecture.add_presenting_styles(nb) == 2
+    for cell in nb["cells"]:
+        if lecture.is_notes(cell):
+            assert cell["metadata"]["jupyter"]["source_hidden"] is True
+            assert any(lecture.NOTES_LABEL in rules.get("content", "") for rules in lecture._styles(cell).values())
+    assert lecture.add_presenting_styles(nb) == 0
+    assert any("not collapsed" in e for e in errors)
+
+
+def test_make_lecture_presents_a_copy(tmp_path):
+    lesson = LESSONS[0]
+    copy = lecture.presenting_copy(lesson, tmp_path)
+    assert copy.parent == tmp_path and copy.read_bytes() == lesson.read_bytes()
+    copy.write_text("{}")                       # what presenting saves stays in the copy
+    assert load_notebook(lesson)["cells"]
+
+
+def test_the_learner_configuration_switches_off_nbgrader_and_the_news():
+    page = json.loads((lecture.LEARNER_CONFIG / "labconfig" / "page_config.json").read_text())
+    assert page["disabledExtensions"]["@jupyter/nbgrader"] is True
+    assert page["disabledExtensions"]["@jupyterlab/apputils-extension:announcements"] is True
+    server = json.loads((lecture.LEARNER_CONFIG / "jupyter_server_config.d" / "learner.json").read_text())
+    assert not any(server["ServerApp"]["jpserver_extensions"].values())
+    env = lecture.learner_environment({"JUPYTER_CONFIG_PATH": "/elsewhere"})
+    assert env["JUPYTER_CONFIG_PATH"].split(os.pathsep) == [str(lecture.LEARNER_CONFIG), "/elsewhere"]
+
+
+def test_the_presenter_view_has_every_slide_and_its_notes():
+    from course import server
+
+    nb = load_notebook(LESSONS[0])
+    deck = server.presenter_slides(nb)
+    assert [s["start"] for s in deck] == [s.start for s in lecture.slides(nb)]
+    assert all("Say:" in s["notes"] for s in deck)
+    page = server.presenter_page("notebooks/x.ipynb", nb)
+    assert "BroadcastChannel" in page and "</script" not in page.split("<script>")[1].split("</script>")[0]

@@ -182,7 +182,7 @@ def test_check_update_rule_accepts_the_rule_and_says_what_is_wrong_otherwise():
     stub = check_update_rule(lambda x, y, w, b, lr: (w, b))
     assert not stub.passed and "Not yet" in stub.message
     assert "raised NotImplementedError" in check_update_rule(lambda *a: (_ for _ in ()).throw(NotImplementedError())).message
-    assert check_update_rule(right)._repr_markdown_().startswith("✅")
+    assert check_update_rule(right)._repr_markdown_().startswith("✔")
 
 
 def test_check_update_rule_keeps_its_cases_when_the_learner_changes_the_input():

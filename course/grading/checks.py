@@ -27,6 +27,10 @@ from typing import Any, Callable
 
 import numpy as np
 
+from course import check_feedback
+
+check_feedback.install()  # in a notebook, a failed check shows its message, not a traceback
+
 __all__ = ["call", "check_close", "check_shape", "check_finite", "check_no_mutation", "check_true",
            "check_type"]
 

@@ -40,11 +40,25 @@ def activation_explorer(function: str = "sigmoid", x_range=(-5.0, 5.0), x0: floa
     controls = {
         "function": widgets.Dropdown(options=list(FUNCTIONS), value=function, description="function",
                                      style=style),
+        # wide enough for its readout ("-10.0 – 10.0") beside the track
         "x_range": widgets.FloatRangeSlider(value=tuple(x_range), min=-10.0, max=10.0, step=0.5,
-                                            description="input range", style=style),
-        "x0": widgets.FloatSlider(value=x0, min=-10.0, max=10.0, step=0.1, description="point x0",
-                                  style=style),
+                                            description="input range", readout_format=".1f", style=style,
+                                            layout=widgets.Layout(width="480px")),
+        "x0": widgets.FloatSlider(value=float(np.clip(x0, *x_range)), min=x_range[0], max=x_range[1], step=0.1,
+                                  description="point x0", style=style, layout=widgets.Layout(width="480px")),
     }
+
+    def keep_x0_inside(change):
+        """x0's slider spans the input range: the point never sits outside the curve drawn, and
+        when the range moves past it the slider shows where the point went."""
+        low, high = change["new"]
+        slider = controls["x0"]
+        if low < high:
+            slider.min, slider.max = min(low, slider.max), max(high, slider.min)
+            slider.min, slider.max = low, high
+            slider.value = float(np.clip(slider.value, low, high))
+
+    controls["x_range"].observe(keep_x0_inside, names="value")
 
     def compute(values) -> ActivationState:
         low, high = values["x_range"]

@@ -119,7 +119,7 @@ class DescentDashboard(Dashboard):
 
 def _describe(optimizer) -> str:
     config = optimizer.get_config()
-    parts = [f"lr={config['lr']:g}"]
+    parts = [f"lr={config['lr']:.3g}"]     # as the slider reads it (a log slider's 2.00 is 1.99526)
     if config.get("momentum"):
         parts.append(f"momentum={config['momentum']:g}")
     if config.get("nesterov"):

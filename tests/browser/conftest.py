@@ -34,7 +34,9 @@ def pytest_collection_modifyitems(config, items):
 def lab(tmp_path_factory):
     sources = {"notebooks": ROOT / "notebooks", "exercises": ROOT / "exercises" / "release",
                "fixtures": Path(__file__).parent / "fixtures"}
-    server = start_lab(tmp_path_factory.mktemp("lab"), {k: v for k, v in sources.items() if v.exists()})
+    # the learner's JupyterLab, as `make lab` starts it (nbgrader's instructor tools off)
+    server = start_lab(tmp_path_factory.mktemp("lab"), {k: v for k, v in sources.items() if v.exists()},
+                       env_extra={"JUPYTER_CONFIG_PATH": str(ROOT / "jupyter-config" / "learner")})
     yield server
     server.stop()
 

@@ -71,8 +71,9 @@ class LabServer:
 
 
 def start_lab(workdir: Path, sources: dict[str, Path], env_extra: dict | None = None,
-              timeout: float = 90) -> LabServer:
-    """Copy ``sources`` (name -> folder) into ``workdir/root`` and start JupyterLab there."""
+              timeout: float = 90, quiet_news: bool = True) -> LabServer:
+    """Copy ``sources`` (name -> folder) into ``workdir/root`` and start JupyterLab there
+    (``quiet_news``: switch off the "Jupyter news?" pop-up in the temporary HOME)."""
     root, home = workdir / "root", workdir / "home"
     root.mkdir(parents=True)
     home.mkdir()
@@ -80,8 +81,9 @@ def start_lab(workdir: Path, sources: dict[str, Path], env_extra: dict | None = 
         shutil.copytree(folder, root / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     labconfig = home / ".jupyter" / "labconfig"
     labconfig.mkdir(parents=True)
-    (labconfig / "page_config.json").write_text(json.dumps(  # no "Jupyter news?" pop-up over the page
-        {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
+    if quiet_news:
+        (labconfig / "page_config.json").write_text(json.dumps(  # no "Jupyter news?" pop-up over the page
+            {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
     port, token = free_port(), secrets.token_hex(16)
     env = {**os.environ, "HOME": str(home), "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
            "JUPYTER_DATA_DIR": str(home / ".local/share/jupyter"), "IPYTHONDIR": str(home / ".ipython"),
