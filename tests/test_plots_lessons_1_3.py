@@ -214,6 +214,7 @@ def _png(fig) -> bytes:
     return figure_to_png(fig)
 
 
+@pytest.mark.slow
 def test_updated_perceptron_figure_equals_a_new_one():
     xor, xor_y = make_xor(n_samples=40, seed=0)
     blobs, blobs_y = make_blobs(n_samples=30, seed=1)
