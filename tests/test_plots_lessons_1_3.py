@@ -255,6 +255,7 @@ def test_updated_activation_figure_equals_a_new_one():
     assert any("slope at x0 = 0.42" in t.get_text() for t in figure.ax.get_legend().get_texts())
 
 
+@pytest.mark.slow
 def test_updated_backprop_figure_equals_a_new_one():
     x, y = make_xor(n_samples=16, seed=0)
     gx, gy, _ = net_plots.decision_grid(x, resolution=10)

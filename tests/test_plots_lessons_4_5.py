@@ -18,6 +18,7 @@ def wavy_race():
                                       landscapes.wavy(), start=[4.5], steps=30)
 
 
+@pytest.mark.slow
 def test_gradient_step_shows_the_slope_and_the_next_weight():
     fig = descent.plot_gradient_step(landscapes.bowl(1), w0=1.6, lr=0.5)
     assert_readable(fig)
@@ -75,6 +76,7 @@ def _history(epochs=6):
             "val_accuracy": list(0.9 - 0.4 / t)}
 
 
+@pytest.mark.slow
 def test_history_marks_the_best_epoch():
     fig = training.plot_history(_history(), best_epoch=2)
     assert_readable(fig)
@@ -125,6 +127,7 @@ def test_initialisation_figures():
     assert_readable(fig)
 
 
+@pytest.mark.slow
 def test_training_figure_moved_to_another_data_set_equals_a_new_one():
     from course.widgets import figure_to_png
 

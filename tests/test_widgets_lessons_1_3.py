@@ -83,6 +83,7 @@ def test_step_takes_one_update_and_lowers_the_loss():
     assert _png(dash) != png0
 
 
+@pytest.mark.slow
 def test_the_step_buttons_click_like_step():
     dash = backprop_stepper()
     dash.controls["step_button"].click()

@@ -166,6 +166,7 @@ def test_the_same_settings_give_the_same_run():
     assert a.image.value == b.image.value
 
 
+@pytest.mark.slow
 def test_stop_interrupts_a_long_training_between_epochs():
     dash = training_dashboard(epochs=300, batch_size=1, hidden_units=4, redraw_every=1000)
     dash.stop()
@@ -194,6 +195,7 @@ def test_buttons_start_and_stop_training():
 
 
 @pytest.mark.filterwarnings("ignore::course.callbacks.NaNLossWarning")
+@pytest.mark.slow
 def test_a_diverging_training_stops_and_says_what_to_do():
     dash = _small_trainer(optimizer="SGD", learning_rate=1.0, initializer="normal, std 1 (too large)",
                           activation="linear", hidden_units=64, epochs=10)
