@@ -186,6 +186,7 @@ def test_the_picture_names_the_settings_it_shows():
 
 
 # -- the training dashboard: one restart per drag ----------------------------------------------------------
+@pytest.mark.slow
 def test_a_drag_restarts_training_once_for_the_value_it_stopped_on():
     dash = training_dashboard(epochs=5, hidden_units=4, redraw_every=100).wait()
     assert dash.trainings_started == 1
@@ -199,6 +200,7 @@ def test_a_drag_restarts_training_once_for_the_value_it_stopped_on():
     assert dash.state.history == expected.state.history, "the restarted run is not the run of its settings"
 
 
+@pytest.mark.slow
 def test_a_drag_drops_a_long_training_without_waiting_for_it(monkeypatch):
     from course.widgets import training
 

@@ -38,6 +38,7 @@ CASES = {
 
 
 @pytest.mark.parametrize("name", CASES)
+@pytest.mark.slow
 def test_each_picture_of_a_drag_is_the_whole_figure(name):
     build, slider, values, other = CASES[name]
     dash = build()
@@ -51,6 +52,7 @@ def test_each_picture_of_a_drag_is_the_whole_figure(name):
 
 
 @pytest.mark.parametrize("name", ["perceptron", "activation", "backprop", "descent", "training"])
+@pytest.mark.slow
 def test_a_drag_keeps_the_axes_and_redraws_what_moves(name):
     build, slider, values, _ = CASES[name]
     dash = build()
@@ -73,6 +75,7 @@ def test_saving_draws_the_animated_artists_and_the_next_picture_is_right():
 
 
 @pytest.mark.parametrize("name", ["backprop", "descent", "training"])
+@pytest.mark.slow
 def test_in_the_projector_look_too(name):
     from course.plots.style import presentation, presenting
 

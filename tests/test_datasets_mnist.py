@@ -174,6 +174,7 @@ def test_data_dir_argument_comes_before_the_variable(shared, tmp_path, monkeypat
     _assert_is_mnist(train, test)
 
 
+@pytest.mark.slow
 def test_raw_files_are_accepted(shared, tmp_path):
     (tmp_path / "mnist").mkdir()
     for name in NAMES:
@@ -264,6 +265,7 @@ def test_hint_when_the_mnist_folder_itself_is_given(shared):
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_download_into_the_cache(shared, server, cache, closed_port_url):
     train, test = mnist.load_data(mirrors=[server("good")], verbose=False)
     _assert_is_mnist(train, test)
@@ -289,6 +291,7 @@ def test_mirror_fallback_after_404(shared, server, cache):
     assert _listing(cache) == {f"{name}.gz" for name in NAMES}
 
 
+@pytest.mark.slow
 def test_mirror_fallback_after_bad_content(shared, server, cache):
     mirrors = [server("flipped"), server("wrong"), server("truncated"), server("good")]
     train, test = mnist.load_data(mirrors=mirrors, verbose=False)

@@ -1,6 +1,7 @@
 """The lessons' sentences about experiments the learner can repeat (the "things to try" and
 the prose of lesson 4) hold for the course library."""
 import numpy as np
+import pytest
 
 from course import landscapes
 from course.landscapes import divergence_step, run_optimizer
@@ -64,6 +65,7 @@ def _toy_run(dataset="moons", units=8, activation="tanh", initializer="glorot_un
     return np.array(model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0, seed=0).history["loss"])
 
 
+@pytest.mark.slow
 def test_the_training_dashboard_things_to_try_of_lesson_5():
     zeros = _toy_run(initializer="zeros (no symmetry breaking)")
     assert abs(zeros[-1] - zeros[0]) < 0.01, "tanh from zeros learns nothing"

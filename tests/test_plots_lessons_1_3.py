@@ -214,6 +214,7 @@ def _png(fig) -> bytes:
     return figure_to_png(fig)
 
 
+@pytest.mark.slow
 def test_updated_perceptron_figure_equals_a_new_one():
     xor, xor_y = make_xor(n_samples=40, seed=0)
     blobs, blobs_y = make_blobs(n_samples=30, seed=1)
@@ -254,6 +255,7 @@ def test_updated_activation_figure_equals_a_new_one():
     assert any("slope at x0 = 0.42" in t.get_text() for t in figure.ax.get_legend().get_texts())
 
 
+@pytest.mark.slow
 def test_updated_backprop_figure_equals_a_new_one():
     x, y = make_xor(n_samples=16, seed=0)
     gx, gy, _ = net_plots.decision_grid(x, resolution=10)

@@ -18,6 +18,7 @@ def wavy_race():
                                       landscapes.wavy(), start=[4.5], steps=30)
 
 
+@pytest.mark.slow
 def test_gradient_step_shows_the_slope_and_the_next_weight():
     fig = descent.plot_gradient_step(landscapes.bowl(1), w0=1.6, lr=0.5)
     assert_readable(fig)
@@ -30,6 +31,7 @@ def test_gradient_step_refuses_a_2d_landscape():
         descent.plot_gradient_step(landscapes.bowl(2), w0=1.0, lr=0.1)
 
 
+@pytest.mark.slow
 def test_descent_1d_and_learning_rates_panels(wavy_race):
     assert_readable(descent.plot_descent_1d(landscapes.wavy(), wavy_race))
     fig = descent.plot_learning_rates(landscapes.wavy(), wavy_race)
@@ -37,6 +39,7 @@ def test_descent_1d_and_learning_rates_panels(wavy_race):
     assert_readable(fig)
 
 
+@pytest.mark.slow
 def test_race_on_a_2d_landscape_has_paths_and_loss_curves():
     runs = lesson4.landscape_race({"SGD": SGD(lr=0.05), "Adam": Adam(lr=0.1)}, landscapes.valley(),
                                       start=[-2.5, 1.0], steps=20)
@@ -55,6 +58,7 @@ def test_a_diverging_run_is_cut_where_it_blows_up():
     assert np.nanmax(drawn) <= descent.DIVERGED * run.losses[0]
 
 
+@pytest.mark.slow
 def test_restarts_batch_noise_and_schedules():
     restarts = lesson4.random_restarts(SGD(lr=0.1), landscapes.wavy(), n_starts=5, steps=20, seed=1)
     assert_readable(descent.plot_restarts(landscapes.wavy(), restarts))
@@ -72,6 +76,7 @@ def _history(epochs=6):
             "val_accuracy": list(0.9 - 0.4 / t)}
 
 
+@pytest.mark.slow
 def test_history_marks_the_best_epoch():
     fig = training.plot_history(_history(), best_epoch=2)
     assert_readable(fig)
@@ -83,6 +88,7 @@ def test_history_without_the_metrics_says_what_it_holds():
         training.plot_history({"time": [1.0]})
 
 
+@pytest.mark.slow
 def test_histories_and_training_dashboard_picture():
     assert_readable(training.plot_histories({"a": _history(), "b": _history()}))
     x, y = toy.make_moons(60, seed=0)
@@ -91,6 +97,7 @@ def test_histories_and_training_dashboard_picture():
     assert fig.axes[1].get_xlim()[1] >= 10, "the curves leave room for the epochs still to come"
 
 
+@pytest.mark.slow
 def test_batch_size_sweep_and_book_comparison(tmp_path):
     path = tmp_path / "sweep.csv"
     path.write_text("batch_size,numpy_cpu,torch_cpu\n16,2.0,1.0\n64,1.0,0.4\n256,0.8,0.2\n")
@@ -104,6 +111,7 @@ def test_batch_size_sweep_and_book_comparison(tmp_path):
     assert_readable(fig)
 
 
+@pytest.mark.slow
 def test_initialisation_figures():
     x, y = toy.make_blobs(50, seed=0)
     onehot = np.eye(2, dtype=np.float32)[y]
@@ -119,6 +127,7 @@ def test_initialisation_figures():
     assert_readable(fig)
 
 
+@pytest.mark.slow
 def test_training_figure_moved_to_another_data_set_equals_a_new_one():
     from course.widgets import figure_to_png
 

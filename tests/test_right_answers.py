@@ -86,6 +86,7 @@ def test_compile_without_a_loss_says_which_argument_is_missing():
 
 # -- 4. importing the plots leaves matplotlib's backend alone -----------------------------------------
 @pytest.mark.parametrize("module", ["course.plots", "course.widgets"])
+@pytest.mark.slow
 def test_importing_the_plots_keeps_the_learners_backend(module):
     code = ("import matplotlib; matplotlib.use('svg'); "
             f"import {module}; import matplotlib.pyplot as plt; print(matplotlib.get_backend())")

@@ -78,6 +78,7 @@ def test_the_command_line_installs_into_the_prefix_given(tmp_path):
     assert "course.server" in done.stdout
 
 
+@pytest.mark.slow
 def test_this_environment_loads_the_extension():
     """What `make env` (and CI) set up: JupyterLab started from this Python loads course.server."""
     done = subprocess.run([sys.executable, "-m", "jupyter", "server", "extension", "list"],

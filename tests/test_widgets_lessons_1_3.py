@@ -23,6 +23,7 @@ def test_builders_need_no_arguments_and_draw_at_once(builder):
 @pytest.mark.parametrize("control, value", [
     ("learning_rate", 1.0), ("epochs", 3), ("dataset", "xor"), ("seed", 4),
 ])
+@pytest.mark.slow
 def test_each_perceptron_control_changes_the_run_and_the_picture(control, value):
     dash = perceptron_dashboard()
     before_state, before_png = dash.state, _png(dash)
@@ -82,6 +83,7 @@ def test_step_takes_one_update_and_lowers_the_loss():
     assert _png(dash) != png0
 
 
+@pytest.mark.slow
 def test_the_step_buttons_click_like_step():
     dash = backprop_stepper()
     dash.controls["step_button"].click()
@@ -90,6 +92,7 @@ def test_the_step_buttons_click_like_step():
     assert dash.state.steps == 11 and dash.redraws == 3
 
 
+@pytest.mark.slow
 def test_stepping_one_by_one_equals_jumping_to_the_same_step():
     one_by_one = backprop_stepper()
     for _ in range(5):
@@ -102,6 +105,7 @@ def test_stepping_one_by_one_equals_jumping_to_the_same_step():
     np.testing.assert_allclose(one_by_one.state.losses, jumped.state.losses[:3], rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_going_back_from_a_kept_copy_gives_the_run_from_step_0():
     from course.widgets.backprop import CHECKPOINT_EVERY
 
@@ -118,6 +122,7 @@ def test_going_back_from_a_kept_copy_gives_the_run_from_step_0():
         assert dash.state.model.optimizer.iterations == target
 
 
+@pytest.mark.slow
 def test_the_gradients_shown_are_those_of_the_current_weights():
     dash = backprop_stepper(steps=3)
     model = build_toy_network(seed=0)

@@ -135,6 +135,7 @@ def _differs(a, b):
 
 
 @pytest.mark.parametrize("control", sorted(TRAINING_CHANGES))
+@pytest.mark.slow
 def test_every_training_control_changes_the_model_and_the_picture(control):
     value, observe = TRAINING_CHANGES[control]
     dash = _small_trainer()
@@ -148,6 +149,7 @@ def test_every_training_control_changes_the_model_and_the_picture(control):
     assert dash.image.value != old_png, f"{control}={value!r} left the picture unchanged"
 
 
+@pytest.mark.slow
 def test_training_fills_the_progress_bar_and_the_curves():
     dash = _small_trainer(epochs=5, redraw_every=2)
     assert dash.progress.value == dash.progress.max == 5
@@ -157,12 +159,14 @@ def test_training_fills_the_progress_bar_and_the_curves():
     assert len(dash.train_redraw_seconds) >= 3                # epochs 2 and 4, and the end
 
 
+@pytest.mark.slow
 def test_the_same_settings_give_the_same_run():
     a, b = _small_trainer(), _small_trainer()
     assert a.state.history == b.state.history
     assert a.image.value == b.image.value
 
 
+@pytest.mark.slow
 def test_stop_interrupts_a_long_training_between_epochs():
     dash = training_dashboard(epochs=300, batch_size=1, hidden_units=4, redraw_every=1000)
     dash.stop()
@@ -172,6 +176,7 @@ def test_stop_interrupts_a_long_training_between_epochs():
     assert f"stopped after {done} epoch(s)" in dash.status.value
 
 
+@pytest.mark.slow
 def test_buttons_start_and_stop_training():
     dash = training_dashboard(epochs=3, hidden_units=4, auto_train=False)
     assert dash.state.history == {} and not dash.running, "with auto_train=False nothing trains by itself"
@@ -190,6 +195,7 @@ def test_buttons_start_and_stop_training():
 
 
 @pytest.mark.filterwarnings("ignore::course.callbacks.NaNLossWarning")
+@pytest.mark.slow
 def test_a_diverging_training_stops_and_says_what_to_do():
     dash = _small_trainer(optimizer="SGD", learning_rate=1.0, initializer="normal, std 1 (too large)",
                           activation="linear", hidden_units=64, epochs=10)
