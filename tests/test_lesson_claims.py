@@ -199,3 +199,17 @@ def test_std_1_tanh_at_64_units_learns_as_fast_as_he_relu_under_adam():
     large = _toy_run(units=64, initializer="normal, std 1 (too large)")
     he = _toy_run(units=64, activation="relu", initializer="he_normal")
     assert large[5] < he[5] and abs(large[-1] - he[-1]) < 0.05
+
+
+def test_lesson_5_stops_early_where_keras_would():
+    import json
+    import re
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / "05_hyperparameters.ipynb").read_text())
+    printed = "".join("".join(o.get("text", "")) for c in nb["cells"] if c["cell_type"] == "code"
+                      for o in c.get("outputs", []))
+    stopped, best = map(int, re.search(r"stopped after epoch (\d+); kept the weights of epoch (\d+)", printed).groups())
+    assert stopped == best + 5, "patience 5: Keras stops when 5 epochs in a row have not improved"
+    stops, keeps = map(int, re.search(r"patience=3\) stops after epoch (\d+); .* epoch (\d+)\.", printed).groups())
+    assert stops == keeps + 3
