@@ -125,7 +125,7 @@ SMALLEST_TEXT = """() => {
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       const text = node.textContent.trim();
       const el = node.parentElement;
-      if (!text || !el) continue;
+      if (!text || !el || el.closest('mjx-assistive-mml')) continue;   // MathJax's copy for screen readers
       const style = getComputedStyle(el);
       if (style.visibility === 'hidden' || style.display === 'none') continue;
       const box = el.getBoundingClientRect();
@@ -134,10 +134,13 @@ SMALLEST_TEXT = """() => {
       out.push({px: parseFloat(style.fontSize) * scale, text: text.slice(0, 40), tag: el.tagName.toLowerCase(),
                 cls: String(el.className || '').slice(0, 40)});
     }
-    // formulas (MathJax draws them as SVG): the rendered height of each character glyph
-    for (const glyph of cell.querySelectorAll('mjx-container svg use, mjx-container svg path[data-c]')) {
-      const r = glyph.getBoundingClientRect();
-      if (r.height > 0) out.push({px: r.height, text: 'a formula glyph', tag: 'svg', cls: 'mjx'});
+    // formulas: MathJax draws each character as an mjx-c element (its glyph in CSS, no text node)
+    for (const glyph of cell.querySelectorAll('mjx-container mjx-c')) {
+      const box = glyph.getBoundingClientRect();
+      if (box.width === 0 || box.height === 0) continue;
+      const scale = glyph.offsetWidth ? box.width / glyph.offsetWidth : 1;
+      out.push({px: parseFloat(getComputedStyle(glyph).fontSize) * scale, text: 'a formula character',
+                tag: 'mjx-c', cls: String(glyph.className || '').slice(0, 40)});
     }
   }
   out.sort((a, b) => a.px - b.px);
