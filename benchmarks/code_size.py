@@ -34,9 +34,9 @@ LAYERS = {
     "core kernels and data": ["activations", "losses", "layers", "initializers", "metrics",
                               "gradcheck", "utils", "optimizers", "datasets", "results"],
     "models and training": ["__init__", "models", "training", "callbacks", "builders", "analysis", "landscapes",
-                            "perceptron", "derivations", "torch"],
-    "the lessons": ["plots", "widgets", "runs", "quiz"],
-    "tooling": ["grading", "gradebook", "instructor", "hub", "lecture", "server", "_notebooks"],
+                            "perceptron", "derivations", "torch", "autograd", "conditioning"],
+    "the lessons": ["plots", "widgets", "runs", "quiz", "debugging"],
+    "tooling": ["grading", "gradebook", "instructor", "hub", "lecture", "server", "_notebooks", "check_feedback"],
 }
 LAYER_OF = {unit: k for k, units in enumerate(LAYERS.values()) for unit in units}
 LAYER_NAMES = list(LAYERS)
