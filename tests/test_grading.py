@@ -1,5 +1,6 @@
 """The grading pieces one by one: self-check messages, reading and merging submissions, scoring,
 the sandbox, the command line. The whole batch grader runs in test_grading_robustness.py."""
+import csv
 import json
 import subprocess
 import sys
@@ -409,7 +410,7 @@ def test_a_model_crosses_as_its_configuration_and_weights():
 
 
 def test_grades_csv_cells_a_spreadsheet_would_run_start_with_an_apostrophe():
-    from course.grading.trusted.runner import _cell
+    from course.grading.trusted.inert import csv_cell as _cell
 
     assert [_cell(t) for t in ("=1+1", "+1", "-1", "@x", "zoë", "ok")] == ["'=1+1", "'+1", "'-1", "'@x", "zoë", "ok"]
 
@@ -429,3 +430,49 @@ def test_answer_names_are_what_the_answers_define_and_the_setup_does_not():
                              "03_backpropagation")
     assert "dense_backward" in template.answer_names and "numerical_gradient" in template.answer_names
     assert "dense_forward" not in template.answer_names  # given by the setup: the tests keep their own
+
+
+# -- reports: every string of a submission inert ------------------------------------------------------
+def _result(student, reason="", message=""):
+    tests = [runner.TestResult("test_a", 0.0, 1.0, False, message)] if message else []
+    return runner.Result(student, "01_x", "x.ipynb", 0.0, 1.0, "flagged" if reason else "ok", reason, tests)
+
+
+def test_reports_make_every_submission_string_inert(tmp_path):
+    forged = ("\x1b[2J\x1b]52;c;ZXZpbA==\x07\r\n=cmd|' /C calc'!A0\n```\n| `test_x` | 1 / 1 | passed |\n"
+              "## 01_x / x.ipynb: 1 of 1 points\n<script>alert(1)</script>")
+    results = [_result("ann\x1b[31m", reason=f"cell 'f' raised ValueError: {forged}", message=f"ValueError: {forged}"),
+               _result("=HYPERLINK(\"http://x\")")]
+    assert runner.write_reports(results, tmp_path) == []
+    raw = (tmp_path / "grades.csv").read_bytes()
+    assert b"\x1b" not in raw and b"\x07" not in raw and raw.count(b"\r") == raw.count(b"\r\n") == 3  # csv's own
+    with open(tmp_path / "grades.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert len(rows) == 3 and all("\x1b" not in cell and "\n" not in cell for row in rows for cell in row)
+    assert {row[0] for row in rows[1:]} == {"ann", "'=HYPERLINK(\"http://x\")"}
+    [feedback] = [p for p in (tmp_path / "feedback").iterdir() if "ann" in p.name]
+    text = feedback.read_text(encoding="utf-8")
+    assert "\x1b" not in text and "\x07" not in text
+    fence = "````"   # longer than the three backticks of the message
+    before, rest = text.split(fence + "text\n", 1)
+    block, after = rest.split("\n" + fence, 1)
+    assert "<script>" in block and "## 01_x / x.ipynb: 1 of 1 points" in block
+    outside = before + after
+    assert "<script>" not in outside and "\n## 01_x / x.ipynb: 1 of 1" not in outside
+    assert "| `test_x` | 1 / 1 | passed |" not in outside
+
+
+def test_an_id_that_cannot_be_a_file_name_gets_a_safe_one_and_one_failure_costs_no_one_else(tmp_path):
+    from course.grading.trusted.inert import safe_filename
+
+    long_id, slashed = "s" * 253, "../../etc/passwd"
+    results = [_result(long_id), _result(slashed), _result("bob"), _result("cy")]
+    (tmp_path / "feedback" / "bob.md").mkdir(parents=True)   # bob's feedback cannot be written
+    problems = runner.write_reports(results, tmp_path)
+    assert len(problems) == 1 and "'bob'" in problems[0]
+    names = {p.name for p in (tmp_path / "feedback").iterdir()}
+    assert {safe_filename(long_id, ".md"), safe_filename(slashed, ".md"), "cy.md"} <= names
+    assert all(len(name.encode()) < 200 and "/" not in name for name in names)
+    assert long_id in (tmp_path / "feedback" / safe_filename(long_id, ".md")).read_text(encoding="utf-8")
+    assert not (tmp_path.parent / "etc").exists()
+    assert len(json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))) == 4

@@ -86,7 +86,11 @@ class Kernel:
         if op == "ping":
             return {"status": "ok"}, []
         if op == "run":
-            return self.run(str(message.get("code", "")), bool(message.get("silent"))), []
+            number = message.get("code")
+            if not (isinstance(number, int) and 0 <= number < len(blobs)):
+                return {"status": "error", "ename": "ProtocolError", "evalue": "no code to run"}, []
+            code = blobs[number].decode("utf-8", "replace")
+            return self.run(code, bool(message.get("silent"))), []
         if op == "get":
             return self.get([str(n) for n in message.get("names", [])])
         if op == "call":

@@ -58,6 +58,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .inert import code_block, csv_cell, markdown_text, plain_text, safe_filename
+
 __all__ = ["Settings", "Template", "TestResult", "Result", "load_templates", "find_jobs",
            "grade_batch", "write_reports", "main"]
 
@@ -129,6 +131,7 @@ class Result:
     pending_manual: float = 0.0          # points of written answers a person grades (nbgrader's formgrader)
     manual: list[str] = field(default_factory=list)
     notebook: dict | None = field(default=None, repr=False)  # as graded: cells with outputs (nbformat 4)
+    graded_in: str = ""                  # where it ran and which limits applied
 
 
 # -- the source notebooks --------------------------------------------------------------------------
@@ -243,6 +246,7 @@ class Job:
     template: Template
     path: Path | None             # None: the notebook is missing
     problem: str = ""             # why the file cannot be graded at all
+    expected: Path | None = None  # where the notebook was looked for
 
 
 def submissions_root(submissions_dir: Path, assignments=()) -> Path:
@@ -298,7 +302,7 @@ def find_jobs(submissions_dir: Path, templates: dict[str, list[Template]],
                 elif path.is_file():
                     jobs.append(Job(name, template, path))
                 else:
-                    jobs.append(Job(name, template, None))
+                    jobs.append(Job(name, template, None, expected=path))
     return jobs
 
 
@@ -629,15 +633,32 @@ class JailUnavailable(RuntimeError):
 
 def _missing(job: Job, settings: Settings) -> Result:
     template = job.template
+    reason = f"no {template.notebook} in {job.student}/{template.assignment}"
+    found = _notebooks_beside(job)
+    if found:
+        reason += (f"; found {', '.join(repr(n) for n in found[:3])}{' and more' if len(found) > 3 else ''}: "
+                   f"the notebook must keep its name {template.notebook!r} (rename it and submit again, "
+                   f"or the instructor renames it and grades again)")
     return Result(job.student, template.assignment, template.notebook, 0.0, template.max_score,
-                  "missing", f"no {template.notebook} in {job.student}/{template.assignment}",
+                  "missing", reason,
                   [TestResult(g, 0.0, float(c["metadata"]["nbgrader"]["points"]), False, "not run")
                    for g, c in template.tests.items()], jailed=settings.jail)
 
 
+def _notebooks_beside(job: Job) -> list[str]:
+    """The notebooks in the folder where the missing one was expected (saved under another name?)."""
+    folder = job.expected.parent if job.expected is not None else None
+    if folder is None or folder.is_symlink() or not folder.is_dir():
+        return []
+    try:
+        return sorted(p.name for p in folder.iterdir() if p.suffix == ".ipynb" and not p.name.startswith("."))[:20]
+    except OSError:
+        return []
+
+
 def _report(progress, result: Result, index: int, total: int) -> None:
     if progress is not None:
-        progress(f"[{index + 1}/{total}] {result.student} {result.assignment}/{result.notebook_name}: "
+        progress(f"[{index + 1}/{total}] {plain_text(result.student, 80)} {result.assignment}/{result.notebook_name}: "
                  f"{result.score:g}/{result.max_score:g} {result.status} ({result.seconds:.1f} s)")
 
 
@@ -645,19 +666,16 @@ def _report(progress, result: Result, index: int, total: int) -> None:
 UNJAILED = "graded WITHOUT the jail (--unsafe-no-jail): the submission's code ran beside the tests"
 
 
-def _cell(text: str) -> str:
-    """A CSV cell a spreadsheet shows as text: one starting with = + - @ (or a tab or carriage
-    return) would be run as a formula, so it gets a leading apostrophe."""
-    text = str(text)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _worst(statuses) -> str:
     return max(statuses, key=STATUS_ORDER.index)
 
 
-def write_reports(results: list[Result], out_dir) -> None:
-    """grades.csv (one row per student and assignment), feedback/<student>.md, results.json."""
+def write_reports(results: list[Result], out_dir) -> list[str]:
+    """grades.csv (one row per student and assignment), results.json, feedback/<student>.md.
+
+    Every string of a submission is made inert where it lands (``inert.py``). A student whose
+    feedback cannot be written costs no other student theirs: the problems are returned (and
+    ``main`` prints them)."""
     out_dir = Path(out_dir)
     (out_dir / "feedback").mkdir(parents=True, exist_ok=True)
     rows: dict[tuple[str, str], list[Result]] = {}
@@ -673,16 +691,28 @@ def write_reports(results: list[Result], out_dir) -> None:
             if not jailed:
                 reasons.insert(0, UNJAILED)
             pending = sum(r.pending_manual for r in parts if r.status not in ("missing", "invalid"))
-            writer.writerow([_cell(student), _cell(assignment), f"{sum(r.score for r in parts):g}",
+            writer.writerow([csv_cell(student), csv_cell(assignment), f"{sum(r.score for r in parts):g}",
                              f"{sum(r.max_score for r in parts):g}", f"{pending:g}", _worst(r.status for r in parts),
-                             _cell("; ".join(reasons)), "jail" if jailed else "no jail (--unsafe-no-jail)"])
+                             csv_cell("; ".join(reasons)), csv_cell(_graded_in(parts))])
+    with open(out_dir / "results.json", "w", encoding="utf-8") as handle:
+        json.dump([_plain(r) for r in results], handle, indent=1)
     by_student: dict[str, list[Result]] = {}
     for result in results:
         by_student.setdefault(result.student, []).append(result)
+    problems = []
     for student, parts in by_student.items():
-        (out_dir / "feedback" / f"{student}.md").write_text(_feedback(student, parts), encoding="utf-8")
-    with open(out_dir / "results.json", "w", encoding="utf-8") as handle:
-        json.dump([_plain(r) for r in results], handle, indent=1)
+        try:
+            path = out_dir / "feedback" / safe_filename(student, ".md")
+            path.write_text(_feedback(student, parts), encoding="utf-8")
+        except Exception as error:  # noqa: BLE001 - one student's report never costs another theirs
+            problems.append(f"the feedback of {plain_text(student, 80)!r} could not be written "
+                            f"({type(error).__name__}: {plain_text(error, 200)})")
+    return problems
+
+
+def _graded_in(parts: list[Result]) -> str:
+    return "; ".join(dict.fromkeys(r.graded_in for r in parts if r.graded_in)) or \
+        ("jail" if all(r.jailed for r in parts) else "no jail (--unsafe-no-jail)")
 
 
 def _plain(result: Result) -> dict:
@@ -694,26 +724,34 @@ def _plain(result: Result) -> dict:
 
 
 def _feedback(student: str, results: list[Result]) -> str:
-    lines = [f"# Feedback for {student}", ""]
+    """The feedback of one student, in Markdown: the learner's strings escaped, messages in
+    fences they cannot close."""
+    lines = [f"# Feedback for {markdown_text(student)}", ""]
     for result in sorted(results, key=lambda r: (r.assignment, r.notebook_name)):
-        lines += [f"## {result.assignment} / {result.notebook_name}: {result.score:g} of {result.max_score:g} points", ""]
+        lines += [f"## {markdown_text(result.assignment)} / {markdown_text(result.notebook_name)}: "
+                  f"{result.score:g} of {result.max_score:g} points", ""]
         if result.status != "ok":
-            lines += [f"Status: **{result.status}**. {result.reason}", ""]
+            lines += [f"Status: **{result.status}**. {markdown_text(result.reason)}", ""]
         lines += ["| test | points | result |", "|---|---|---|"]
         for test in result.tests:
             verdict = "passed" if test.passed else ("not run" if test.message == "not run" else "failed")
-            lines.append(f"| `{test.grade_id}` | {test.points:g} / {test.max_points:g} | {verdict} |")
+            lines.append(f"| `{_grade_id(test.grade_id)}` | {test.points:g} / {test.max_points:g} | {verdict} |")
         if result.manual and result.status not in ("missing", "invalid"):
             for grade_id in result.manual:
-                lines.append(f"| `{grade_id}` | pending | a written answer, graded by your instructor |")
+                lines.append(f"| `{_grade_id(grade_id)}` | pending | a written answer, graded by your instructor |")
         lines.append("")
         if result.pending_manual and result.status not in ("missing", "invalid"):
             lines += [f"{result.pending_manual:g} more point(s) for written answers are pending manual "
                       f"grading; they are not counted above.", ""]
         for test in result.tests:
             if not test.passed and test.message and test.message != "not run":
-                lines += [f"**{test.grade_id}**", "", "```", test.message, "```", ""]
+                lines += [f"**{markdown_text(test.grade_id)}**", "", code_block(test.message), ""]
     return "\n".join(lines)
+
+
+def _grade_id(grade_id: str) -> str:
+    """A grade id (the source's, the instructor's) for a code span: one line, no backtick."""
+    return plain_text(grade_id).replace("`", "'").replace("|", "/")
 
 
 # -- command line -----------------------------------------------------------------------------------
@@ -776,7 +814,8 @@ def main(argv=None) -> int:
     except (FileNotFoundError, ValueError, JailUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    write_reports(results, args.out)
+    for problem in write_reports(results, args.out):
+        print(f"error: {problem}", file=sys.stderr)
     if not results:
         print(f"error: no submission found in {args.submissions}: expected "
               f"{args.submissions}/<student>/<assignment>/<notebook>.ipynb with an assignment of "

@@ -256,7 +256,7 @@ def _load_array(blobs: list, index) -> np.ndarray:
 def write_frame(stream, message: dict, blobs: list) -> None:
     """Write one message and its arrays; the caller flushes."""
     message = dict(message, blobs=[len(b) for b in blobs])
-    header = json.dumps(message, allow_nan=False).encode("utf-8")
+    header = json.dumps(message, allow_nan=False, ensure_ascii=False).encode("utf-8")
     stream.write(struct.pack(">Q", len(header)))
     stream.write(header)
     for blob in blobs:
