@@ -113,3 +113,72 @@ def test_a_forged_error_message_is_inert_in_grades_csv_and_the_feedback(batch):
     assert "<script>" in block and "<script>" not in before + after
     assert "8 of 8 points" not in before + after
     assert json.loads((batch["out"] / "results.json").read_text(encoding="utf-8"))
+
+
+def test_a_python_installed_under_tmp_can_be_jailed(tmp_path):
+    import subprocess
+    import sys
+    import sysconfig
+
+    assert str(tmp_path).startswith("/tmp/")
+    venv = tmp_path / "venv"
+    subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    site = Path(sysconfig.get_paths(vars={"base": str(venv), "platbase": str(venv)})["purelib"])
+    (site / "course-packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    code = "from course.grading.trusted.jail import probe; print(probe())"
+    done = subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True,
+                          timeout=120, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "None", done.stdout
+
+
+# -- one submission's resources, whoever else is in the batch -----------------------------------------
+def _cgroups_here() -> str:
+    from course.grading.trusted import cgroups
+
+    made = cgroups.Cgroups.create()
+    if made is None:
+        return cgroups.why_not
+    made.remove()
+    return ""
+
+
+@pytest.fixture(scope="module")
+def resources(tmp_path_factory):
+    why = _cgroups_here()
+    if why:
+        pytest.skip(f"no cgroup can be made here: {why}")
+    root = tmp_path_factory.mktemp("resources")
+    course = root / "course"
+    for version in ("source", "release"):
+        shutil.copytree(ROOT / "exercises" / version / "01_perceptron", course / version / "01_perceptron")
+    (course / "course_secret").write_text("b2" * 32)
+    subs = root / "subs"
+    unfair.write_case("honest", subs, ROOT / "exercises", student="victim")
+    for name in unfair.RESOURCE_CASES:
+        unfair.write_case(name, subs, ROOT / "exercises")
+    settings = runner.Settings(timeout=180, cell_timeout=6, memory_mb=2048, jobs=2)
+    results = runner.grade_batch(subs, root / "out", course / "source", settings)
+    return {r.student: r for r in results}
+
+
+def test_a_correct_submission_beside_a_cpu_hog_gets_full_marks(resources):
+    victim = resources["victim"]
+    assert (victim.score, victim.status) == (8, "ok"), victim.reason
+    assert "cgroup" in victim.graded_in and "1 CPU" in victim.graded_in
+
+
+def test_memory_is_limited_for_the_whole_submission_not_per_process(resources):
+    result = resources["forks_memory_hogs"]
+    assert result.peak_memory_mb is not None and result.peak_memory_mb <= 2048 * 1.01, result.peak_memory_mb
+    assert "2048 MB" in result.graded_in
+
+
+def test_the_graders_cgroups_are_removed_when_the_batch_ends(resources):
+    import os
+
+    for controller in ("cpu", "memory", "pids"):
+        own = Path("/proc/self/cgroup").read_text()
+        line = next(l for l in own.splitlines() if controller in l.split(":")[1].split(","))
+        folder = Path("/sys/fs/cgroup") / controller / line.split(":", 2)[2].lstrip("/")
+        assert not [p for p in folder.glob(f"course-grading-{os.getpid()}-*")], controller

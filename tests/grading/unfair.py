@@ -36,6 +36,38 @@ CASES: dict[str, tuple[str, str]] = {
                                             "code fence, a fake score header and a <script> tag"),
 }
 
+# graded in a batch of their own, beside an honest classmate, at two jobs
+RESOURCE_CASES: dict[str, tuple[str, str]] = {
+    "cpu_hog": ("01_perceptron", "right answers, after starting 16 processes that spin for ever"),
+    "forks_memory_hogs": ("01_perceptron", "right answers, after forking 5 children that hold 600 MB each"),
+}
+HOG = """
+import os as _os
+for _ in range(16):
+    if _os.fork() == 0:
+        while True:
+            pass
+"""
+MEMORY_HOGS = """
+import os as _os, select as _select, time as _time
+_r, _w = _os.pipe()
+for _ in range(5):
+    if _os.fork() == 0:
+        try:
+            _held = bytearray(b"x") * (600 * 2**20)
+            _os.write(_w, b"1")
+            _time.sleep(600)
+        finally:
+            _os._exit(0)
+_os.close(_w)
+_held_by, _until = 0, _time.monotonic() + 30
+while _held_by < 5 and _select.select([_r], [], [], max(_until - _time.monotonic(), 0))[0]:
+    _got = _os.read(_r, 5)
+    if not _got:
+        break
+    _held_by += len(_got)
+"""
+
 FORGED = ("\x1b[2J\x1b]52;c;ZXZpbA==\x07\r\n=cmd|' /C calc'!A0\n```\n| `test_x` | 1 / 1 | passed |\n"
           "## 01_perceptron / perceptron.ipynb: 8 of 8 points\n<script>alert(1)</script>")
 
@@ -50,7 +82,7 @@ def _answer_defining(notebook: dict, name: str) -> dict:
 
 def make_case(name: str, exercises_dir) -> tuple[str, bytes]:
     """(file name, bytes) of the notebook submitted for case ``name``."""
-    assignment, _ = CASES[name]
+    assignment, _ = {**CASES, **RESOURCE_CASES}[name]
     notebook_name = NOTEBOOKS[assignment]
     exercises_dir = Path(exercises_dir)
     source = json.loads((exercises_dir / "source" / assignment / notebook_name).read_text(encoding="utf-8"))
@@ -78,6 +110,9 @@ def make_case(name: str, exercises_dir) -> tuple[str, bytes]:
             f"    if len(x) == {rows}:\n"
             "        raise ValueError('INPUTS ' + repr(x.tolist()) + repr(weights.tolist()))\n"
             "    return _right_predict(x, weights, bias)\n")
+    elif name in ("cpu_hog", "forks_memory_hogs"):
+        cell = _answer_defining(notebook, "predict")
+        cell["source"] = (HOG if name == "cpu_hog" else MEMORY_HOGS).lstrip() + "\n" + _text(cell)
     elif name == "saved_under_another_name":
         notebook_name = "perceptron (1).ipynb"
     elif name == "huge_answer_cell":
@@ -100,7 +135,7 @@ def make_case(name: str, exercises_dir) -> tuple[str, bytes]:
 
 def write_case(name: str, submissions_dir, exercises_dir, student: str | None = None) -> Path:
     """Write case ``name`` as SUBMISSIONS/<student, default the case's name>/<assignment>/<notebook>."""
-    assignment, _ = CASES[name]
+    assignment, _ = {**CASES, **RESOURCE_CASES}[name]
     file_name, data = make_case(name, exercises_dir)
     folder = Path(submissions_dir) / (student or name) / assignment
     folder.mkdir(parents=True, exist_ok=True)

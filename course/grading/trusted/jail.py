@@ -65,6 +65,41 @@ def last_words(path: str, size: int = 600) -> str:
     return " ".join(text.split())[:size] or "(none)"
 
 
+class LogTail:
+    """The jail's stdout and stderr, through a pipe: the last ``limit`` bytes are kept, the rest
+    counted and dropped, so a kernel that writes without end costs neither disk nor memory."""
+
+    def __init__(self, limit: int = 64 * 1024):
+        import threading
+
+        self.limit, self.total = limit, 0
+        self.kept = bytearray()
+        self._read, self.fd = os.pipe()
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+
+    def start(self) -> None:
+        os.close(self.fd)  # the jail holds the writing end now
+        self._thread.start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self._read, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            self.total += len(chunk)
+            self.kept += chunk
+            if len(self.kept) > self.limit:
+                del self.kept[:len(self.kept) - self.limit]
+        os.close(self._read)
+
+    def last_words(self, size: int = 600) -> str:
+        text = bytes(self.kept[-size * 4:]).decode("utf-8", "replace")
+        return " ".join(text.split())[-size:] or "(none)"
+
+
 class JailBroken(RuntimeError):
     """The kernel in the jail stopped answering or broke the protocol; it has been stopped."""
 
@@ -87,9 +122,16 @@ def probe() -> str | None:
         return f"bubblewrap could not be started ({error})"
     if done.returncode != 0:
         said = " ".join(done.stderr.decode("utf-8", "replace").split())[:300]
-        return (f"bubblewrap cannot make a jail here ({said or f'exit code {done.returncode}'}); "
-                f"a container without user namespaces cannot run it: grade on a Linux machine or VM, "
-                f"or start the container with user namespaces allowed")
+        if said.startswith("bwrap:") and any(word in said for word in (
+                "namespace", "Operation not permitted", "Permission denied", "setting up uid map")):
+            return (f"bubblewrap cannot make a jail here ({said}): this machine or container does "
+                    f"not allow user namespaces; grade on a Linux machine or VM, or start the "
+                    f"container with user namespaces allowed")
+        if said.startswith("bwrap:"):
+            return f"bubblewrap could not set up the jail ({said})"
+        return (f"the jail was made, but Python could not run in it ({said or f'exit code {done.returncode}'}): "
+                f"the jail shows the Python installation {sys.prefix} and the folders of its "
+                f"packages; a package imported from elsewhere is not there")
     return None
 
 
@@ -121,7 +163,12 @@ def _bwrap_args(home_mb: int = 256, tmp_mb: int = 256,
     for path in SYSTEM_FILES:
         if os.path.exists(path):
             args += ["--ro-bind", path, path]
-    made: set[str] = {"/"}
+    # the fresh /tmp and home come first, and the Python installation is bound after them: a
+    # Python installed under /tmp (a course cloned there, with its .venv) stays visible
+    args += ["--proc", "/proc", "--dev", "/dev",
+             "--perms", "1777", "--size", str(tmp_mb * 2**20), "--tmpfs", "/tmp",
+             "--perms", "1777", "--size", str(home_mb * 2**20), "--tmpfs", HOME]
+    made: set[str] = {"/", "/tmp", "/proc", "/dev", HOME, *[str(p) for p in Path(HOME).parents]}
 
     def parents(path: str) -> list[str]:  # bwrap would make them 0700: the jail's user could not pass
         out = []
@@ -135,9 +182,6 @@ def _bwrap_args(home_mb: int = 256, tmp_mb: int = 256,
         args += parents(folder) + ["--ro-bind", folder, folder]
     package = str(Path(__file__).resolve().parents[2])
     args += parents(f"{COURSE_ROOT}/course") + ["--ro-bind", package, f"{COURSE_ROOT}/course"]
-    args += ["--proc", "/proc", "--dev", "/dev",
-             "--perms", "1777", "--size", str(tmp_mb * 2**20), "--tmpfs", "/tmp",
-             "--perms", "1777", "--size", str(home_mb * 2**20), "--tmpfs", HOME]
     if notebook_fd is not None:
         args += ["--perms", "0644", "--file", str(notebook_fd), f"{HOME}/{notebook_name}"]
     if info_fd is not None:
@@ -199,17 +243,24 @@ class Jail:
             command += ["--drop-to", str(uid)]
         limits = self._limits(root)
         cpu = job.get("cpu")
+        cgroup = list(job.get("cgroup") or [])
 
         def prepare():  # in the forked child, before bwrap starts: inherited by the jail
+            if cgroup:  # the whole jail's CPU share, memory and processes (cgroups.py)
+                from .cgroups import join
+
+                join(cgroup)
             for kind, value in limits:
                 resource.setrlimit(kind, (value, value))
             if cpu is not None and hasattr(os, "sched_setaffinity"):
                 os.sched_setaffinity(0, {cpu})
 
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                command, env=_environment(), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                pass_fds=(to_kernel_r, from_kernel_w, notebook_fd, info_w), preexec_fn=prepare)
+        # what the jail writes on its stdout and stderr: only the last words are kept, in memory
+        self.log = LogTail(int(job.get("log_limit", 64 * 1024)))
+        self.process = subprocess.Popen(
+            command, env=_environment(), stdin=subprocess.DEVNULL, stdout=self.log.fd, stderr=self.log.fd,
+            pass_fds=(to_kernel_r, from_kernel_w, notebook_fd, info_w), preexec_fn=prepare)
+        self.log.start()
         for fd in (to_kernel_r, from_kernel_w, notebook_fd, info_w):
             os.close(fd)
         self._info_fd = info_r
@@ -298,7 +349,7 @@ class Jail:
         return self.process is not None and self.process.poll() is None and not self.broken
 
     def last_words(self, size: int = 400) -> str:
-        return last_words(self.log_path, size)
+        return self.log.last_words(size) if getattr(self, "log", None) is not None else "(none)"
 
     # -- requests --------------------------------------------------------------------------------
     def request(self, message: dict, blobs: list, deadline: float | None = None) -> tuple[dict, list]:

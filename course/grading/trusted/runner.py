@@ -82,6 +82,8 @@ class Settings:
     disk_mb: int = 256            # size of each of the jail's writable folders (home and /tmp)
     jail: bool = True             # False: --unsafe-no-jail, the in-process guard of sandbox.py
     secret: str | None = None     # the course secret's file; None: course_secret beside the source folder
+    processes: int = 64           # processes and threads of one submission, all together
+    cgroups: bool = True          # a cgroup per submission where one can be made (False: rlimits only)
 
 
 @dataclass
@@ -128,6 +130,7 @@ class Result:
     seconds: float = 0.0
     jailed: bool = True
     kernel_start: float | None = None   # seconds from starting the kernel to its first answer
+    peak_memory_mb: float | None = None  # the most memory the submission's jail held at once (cgroup)
     pending_manual: float = 0.0          # points of written answers a person grades (nbgrader's formgrader)
     manual: list[str] = field(default_factory=list)
     notebook: dict | None = field(default=None, repr=False)  # as graded: cells with outputs (nbformat 4)
@@ -318,8 +321,9 @@ class Grading:
     """The grading process of one job: started, watched, killed when its time is up."""
 
     def __init__(self, job: Job, settings: Settings, private: Path, protected: list[str],
-                 cpu: int | None, pythonpath: str, slot: int = 0, secret: bytes = b""):
+                 cpu: int | None, pythonpath: str, slot: int = 0, secret: bytes = b"", box=None):
         self.job = job
+        self.box = box
         self.settings = settings
         self.events: list[dict] = []
         self.kernel_pids: list[int] = []
@@ -338,7 +342,8 @@ class Grading:
             "max_file_bytes": settings.max_file_mb * 2**20, "disk_mb": settings.disk_mb,
             "notebook_name": job.template.notebook, "cpu_seconds": int(settings.timeout * 2 + 30),
             "signatures": job.template.signatures, "secret": secret.hex(), "student": job.student,
-            "assignment": job.template.assignment,
+            "assignment": job.template.assignment, "cgroup": box.paths if box is not None else [],
+            "processes": settings.processes,
         }
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
                "PYTHONPATH": pythonpath, "PYTHONDONTWRITEBYTECODE": "1"}
@@ -405,7 +410,21 @@ class Grading:
                        returncode=self.process.returncode, seconds=self.elapsed,
                        log_tail=_tail(self.stderr_path))
         result.notebook = _graded_notebook(self.stderr_path.parent / "graded.ipynb")
+        result.graded_in = graded_in(self.settings, self.box)
+        if self.box is not None:
+            peak = self.box.peak_memory_mb()
+            result.peak_memory_mb = round(peak, 1) if peak else None
+            self.box.remove()
         return result
+
+
+def graded_in(settings: Settings, box=None) -> str:
+    """Where a submission ran and which limits applied, for grades.csv."""
+    where = "jail (bubblewrap)" if settings.jail else "no jail (--unsafe-no-jail)"
+    if box is not None:
+        return f"{where}; {box.description}"
+    return (f"{where}; limits per process ({settings.memory_mb} MB of address space each), cell time "
+            f"limits in the jail's own CPU time")
 
 
 def _graded_notebook(path: Path) -> dict | None:
@@ -556,6 +575,14 @@ def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None 
     batch_root = Path(tempfile.mkdtemp(prefix="course-grading-"))
     protected = _protected_paths(source_dir, submissions_dir, out_dir, batch_root)
     secret = course_secret(source_dir, settings.secret, progress)
+    groups = None
+    if settings.cgroups:
+        from . import cgroups
+
+        groups = cgroups.Cgroups.create()
+        if groups is None and progress is not None:
+            progress(f"no cgroup per submission ({cgroups.why_not}): limits per process, and cell time "
+                     f"limits counted in each jail's own CPU time")
     pythonpath = str(Path(__file__).resolve().parents[3])
     cpus = _cpus()
     slots = settings.jobs or len(cpus)
@@ -574,8 +601,10 @@ def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None 
                     if on_result is not None:
                         on_result(results[index])
                     continue
+                box = groups.make(f"job-{index:04d}", 1, settings.memory_mb, settings.processes) \
+                    if groups is not None else None
                 running[slot] = (index, Grading(job, settings, batch_root / f"{index:04d}", protected,
-                                                cpus[slot % len(cpus)], pythonpath, slot, secret))
+                                                cpus[slot % len(cpus)], pythonpath, slot, secret, box))
             for slot, (index, grading) in list(running.items()):
                 if not grading.finished() and grading.elapsed > settings.timeout:
                     grading.kill()
@@ -589,6 +618,8 @@ def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None 
     finally:
         for _, grading in running.values():
             grading.kill()
+        if groups is not None:
+            groups.remove()
         shutil.rmtree(batch_root, ignore_errors=True)
     return [r for r in results if r is not None]
 
