@@ -286,48 +286,6 @@ def test_command_line_reports_a_missing_source_folder(tmp_path, capsys):
     assert "the source folder" in capsys.readouterr().err
 
 
-# -- the sandbox --------------------------------------------------------------------------------------
-def test_sandbox_refuses_protected_files_processes_and_writes_outside_the_work_folder(tmp_path):
-    secret = tmp_path / "course" / "source.ipynb"
-    secret.parent.mkdir()
-    secret.write_text("hidden tests")
-    work = tmp_path / "work"
-    work.mkdir()
-    code = textwrap.dedent(f"""
-        import ctypes, os, shutil, subprocess, sys
-        from course.grading.jailed import sandbox
-        sandbox.install([{str(tmp_path)!r}], [{str(work)!r}], {str(tmp_path / 'log')!r})
-        attempts = {{
-            "read": lambda: open({str(secret)!r}).read(),
-            "read relative": lambda: open("../course/source.ipynb").read(),
-            "list": lambda: os.listdir({str(secret.parent)!r}),
-            "copy": lambda: shutil.copy({str(secret)!r}, "copy.ipynb"),
-            "link": lambda: os.symlink({str(secret)!r}, "link"),
-            "delete": lambda: os.remove({str(secret)!r}),
-            "write elsewhere": lambda: open({str(tmp_path / 'elsewhere.txt')!r}, "w"),
-            "process": lambda: subprocess.run(["cat", {str(secret)!r}]),
-            "system": lambda: os.system("true"),
-            "libc": lambda: ctypes.CDLL("libc.so.6"),
-            "symbol": lambda: ctypes.pythonapi.open,
-        }}
-        for name, attempt in attempts.items():
-            try:
-                attempt()
-                print(name, "allowed")
-            except PermissionError:
-                print(name, "refused")
-        open("mine.txt", "w").write("ok")
-        print("own folder", open("mine.txt").read())
-    """)
-    out = subprocess.run([sys.executable, "-c", code], cwd=work, capture_output=True, text=True, timeout=60)
-    lines = out.stdout.splitlines()
-    assert lines[-1] == "own folder ok", out.stderr
-    assert all(line.endswith("refused") for line in lines[:-1]), out.stdout
-    assert secret.read_text() == "hidden tests"
-    log = (tmp_path / "log").read_text().splitlines()
-    assert f"read {secret}" in log and f"write {tmp_path / 'elsewhere.txt'}" in log
-
-
 # -- plain data across the jail's wall ------------------------------------------------------------
 from course.grading.wire import plain  # noqa: E402
 

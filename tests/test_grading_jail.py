@@ -242,6 +242,8 @@ def test_an_empty_batch_is_an_error_not_an_empty_success(tmp_path, capsys):
 
 
 def test_unsafe_no_jail_says_so_on_every_row(tmp_path):
+    if os.geteuid() == 0 and runner._not_readable_by_others():
+        pytest.skip(f"the kernel's own user cannot read {runner._not_readable_by_others()}")
     subs = tmp_path / "subs" / "someone" / ASSIGNMENT
     subs.mkdir(parents=True)
     shutil.copy(ROOT / "exercises" / "source" / ASSIGNMENT / NOTEBOOK, subs / NOTEBOOK)
@@ -321,3 +323,13 @@ def test_each_result_reaches_on_result_as_it_ends_with_the_graded_notebook(tmp_p
               for o in cell.outputs if o.output_type == "error"]
     assert any("not written yet" in o.evalue for o in errors)
     assert by_student["cy"].notebook is None   # missing: nothing was graded
+
+
+def test_unsafe_no_jail_as_root_refuses_a_python_other_users_cannot_read(tmp_path, capsys, monkeypatch):
+    if os.geteuid() != 0:
+        pytest.skip("only root drops the kernel to a user of its own")
+    monkeypatch.setattr(runner, "_not_readable_by_others", lambda: "/root")
+    (tmp_path / "subs").mkdir()
+    code = runner.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--unsafe-no-jail",
+                        "--source", str(ROOT / "exercises" / "source")])
+    assert code == 2 and "cannot read /root" in capsys.readouterr().err

@@ -90,15 +90,17 @@ class Kernel:
             if not (isinstance(number, int) and 0 <= number < len(blobs)):
                 return {"status": "error", "ename": "ProtocolError", "evalue": "no code to run"}, []
             code = blobs[number].decode("utf-8", "replace")
-            return self.run(code, bool(message.get("silent"))), []
+            limit = message.get("limit")
+            limit = limit if isinstance(limit, int) and 0 <= limit <= 2**24 else OUTPUT_LIMIT
+            return self.run(code, bool(message.get("silent")), limit), []
         if op == "get":
             return self.get([str(n) for n in message.get("names", [])])
         if op == "call":
             return self.call(message, blobs)
         return {"status": "error", "ename": "ProtocolError", "evalue": f"unknown request {op!r}"}, []
 
-    def run(self, code: str, silent: bool) -> dict:
-        out, err = _Capped(), _Capped()
+    def run(self, code: str, silent: bool, limit: int = OUTPUT_LIMIT) -> dict:
+        out, err = _Capped(limit), _Capped(limit)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

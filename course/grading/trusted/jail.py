@@ -235,10 +235,16 @@ class Jail:
         notebook_fd = os.open(notebook_path, os.O_RDONLY)
         root = os.geteuid() == 0
         uid = JAIL_UID_BASE + int(job.get("slot", 0)) % 100_000
-        command = _bwrap_args(job.get("disk_mb", 256),
-                              job.get("disk_mb", 256), notebook_fd, job.get("notebook_name", "submission.ipynb"),
-                              info_w)
-        command += [sys.executable, "-s", "-m", "course.grading.jailed.kernel", str(to_kernel_r), str(from_kernel_w)]
+        kernel = [sys.executable, "-s", "-m", "course.grading.jailed.kernel", str(to_kernel_r), str(from_kernel_w)]
+        if job.get("jail", True):
+            command = _bwrap_args(job.get("disk_mb", 256), job.get("disk_mb", 256), notebook_fd,
+                                  job.get("notebook_name", "submission.ipynb"), info_w) + kernel
+            env, cwd = _environment(), None
+        else:  # the second launcher: a plain process, no namespaces (--unsafe-no-jail)
+            command, cwd = kernel, self._plain_home(job, uid if root else None)
+            env = {**_environment(), "HOME": cwd, "TMPDIR": os.path.join(cwd, ".tmp"),
+                   "MPLCONFIGDIR": os.path.join(cwd, ".matplotlib"), "IPYTHONDIR": os.path.join(cwd, ".ipython"),
+                   "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
         if root:
             command += ["--drop-to", str(uid)]
         limits = self._limits(root)
@@ -258,8 +264,9 @@ class Jail:
         # what the jail writes on its stdout and stderr: only the last words are kept, in memory
         self.log = LogTail(int(job.get("log_limit", 64 * 1024)))
         self.process = subprocess.Popen(
-            command, env=_environment(), stdin=subprocess.DEVNULL, stdout=self.log.fd, stderr=self.log.fd,
-            pass_fds=(to_kernel_r, from_kernel_w, notebook_fd, info_w), preexec_fn=prepare)
+            command, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=self.log.fd, stderr=self.log.fd,
+            pass_fds=(to_kernel_r, from_kernel_w, notebook_fd, info_w), preexec_fn=prepare,
+            start_new_session=not job.get("jail", True))
         self.log.start()
         for fd in (to_kernel_r, from_kernel_w, notebook_fd, info_w):
             os.close(fd)
@@ -276,7 +283,7 @@ class Jail:
         if message.get("event") != "ready":
             self.stop()
             raise JailBroken("the jailed kernel did not say it was ready")
-        self.pid = self._read_info()
+        self.pid = self._read_info() if job.get("jail", True) else None
         self.startup_seconds = time.monotonic() - started
         return self.startup_seconds
 
@@ -306,8 +313,27 @@ class Jail:
         except (ValueError, KeyError, TypeError):
             return None
 
+    def _plain_home(self, job: dict, uid: int | None) -> str:
+        """The kernel's own folder when it runs without namespaces: the notebook, and room to write."""
+        import tempfile
+
+        # outside the private folder, which the kernel's user must not read
+        home = self.plain_home = tempfile.mkdtemp(prefix="course-grading-home-")
+        os.makedirs(os.path.join(home, ".tmp"), exist_ok=True)
+        with open(os.path.join(home, job.get("notebook_name", "submission.ipynb")), "wb") as handle:
+            handle.write(job.get("notebook", b"{}"))
+        if uid is not None:  # the kernel drops to this uid: the folder is its own, the one above it passable
+            for folder, _, files in os.walk(home):
+                os.chown(folder, uid, uid)
+                for name in files:
+                    os.chown(os.path.join(folder, name), uid, uid)
+        return home
+
     def kernel_pid(self) -> int | None:
-        """The kernel's pid outside the jail: the child of the jail's pid 1."""
+        """The kernel's pid outside the jail: the child of the jail's pid 1 (without namespaces,
+        the launched process itself)."""
+        if not self.job.get("jail", True):
+            return self.process.pid if self.process is not None else None
         if self.pid is None:
             return None
         try:
@@ -326,8 +352,14 @@ class Jail:
                 pass
 
     def stop(self) -> None:
-        """Kill the jail: bwrap, and with it (die-with-parent, PID namespace) all it holds."""
+        """Kill the jail: bwrap, and with it (die-with-parent, PID namespace) all it holds.
+        Without namespaces, the kernel's session (process group) is killed instead."""
         self.broken = True
+        if self.process is not None and not self.job.get("jail", True):
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             try:
@@ -344,6 +376,11 @@ class Jail:
                     pass
         self._info_fd = None
         self.channel = None
+        if getattr(self, "plain_home", None):
+            import shutil as _shutil
+
+            _shutil.rmtree(self.plain_home, ignore_errors=True)
+            self.plain_home = None
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None and not self.broken
@@ -387,7 +424,8 @@ class Jail:
         try:
             # the code crosses as bytes beside the header: a cell of any size (20 MB of pasted
             # data) is graded, within the channel's limit on one message
-            reply, _ = self.request({"op": "run", "code": 0, "silent": silent}, [code.encode("utf-8")],
+            reply, _ = self.request({"op": "run", "code": 0, "silent": silent,
+                                     "limit": int(self.job.get("output_limit", 20000))}, [code.encode("utf-8")],
                                     time.monotonic() + timeout)
         except ChannelTimeout:
             status = "timeout" if self.alive() else "stuck"

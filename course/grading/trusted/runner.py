@@ -26,19 +26,21 @@ How a notebook is graded (the steps nbgrader's ``autograde`` takes, without a da
    it was deleted.)
 2. A process of its own (``child.py``, the trusted process) clears the notebook's outputs and
    starts a jail (``jail.py``): bubblewrap with no network, its own PID namespace, a read-only
-   system, two small writable folders and limits on memory, processes, files and CPU time.
-   The setup cells and the learner's answers run there, in an IPython kernel (``kernel.py``).
-   The test cells run in the trusted process, where the learner's names are proxies that call
-   into the jail with plain data (``plain.py``): nothing the submission does changes what a
-   test computes, and the hidden tests never enter the jail. ``--unsafe-no-jail`` runs the
-   kernel beside the tests instead, behind the audit hook of ``sandbox.py``.
+   system, two small writable folders, a cgroup of its own where one can be made (a CPU
+   share, memory and processes for the whole submission: ``cgroups.py``) and rlimits.
+   The setup cells and the learner's answers run there, in an IPython kernel
+   (``jailed/kernel.py``). The test cells run in the trusted process, where the learner's names
+   are proxies that call into the jail with plain data (``wire/plain.py``): nothing the
+   submission does changes what a test computes, and the hidden tests never enter the jail.
+   ``--unsafe-no-jail`` launches the same kernel as a plain process, without namespaces.
 3. Each test cell is scored by nbgrader's rule (``nbgrader.utils.determine_grade``): full
    points unless its output holds an error or text on stderr.
 
 A submission that loops, eats memory, prints without end, crashes its kernel or is not a
 notebook at all gets the points of the cells that ran, and a reason in grades.csv; the others
-are not affected, since each runs in its own process group on its own CPU and the grader kills
-that group (SIGTERM, then SIGKILL) once its time is up.
+are not affected, since each runs in its own cgroup (or process group, on its own CPU) and the
+grader kills it (SIGTERM, then SIGKILL) once its time is up. The security model is written out
+in docs/grading-security.md.
 """
 from __future__ import annotations
 
@@ -80,7 +82,7 @@ class Settings:
     max_notebook_mb: int = 64     # largest notebook, once its outputs are cleared
     max_file_mb: int = 512        # largest notebook file read (outputs included)
     disk_mb: int = 256            # size of each of the jail's writable folders (home and /tmp)
-    jail: bool = True             # False: --unsafe-no-jail, the in-process guard of sandbox.py
+    jail: bool = True             # False: --unsafe-no-jail, the kernel as a plain process (no namespaces)
     secret: str | None = None     # the course secret's file; None: course_secret beside the source folder
     processes: int = 64           # processes and threads of one submission, all together
     cgroups: bool = True          # a cgroup per submission where one can be made (False: rlimits only)
@@ -565,8 +567,15 @@ def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None 
         if why is not None:
             raise JailUnavailable(
                 f"submissions are graded in a jail, and none can be made here: {why}. To grade "
-                f"anyway with the weaker in-process guard, pass --unsafe-no-jail (every row of "
-                f"grades.csv then says so)")
+                f"anyway, with the kernel as a plain process (no namespaces: weaker containment, "
+                f"the tests still trusted), pass --unsafe-no-jail (every row of grades.csv says so)")
+    elif os.geteuid() == 0:
+        blocked = _not_readable_by_others()
+        if blocked:
+            raise JailUnavailable(
+                f"without the jail the kernel runs as a user of its own, which cannot read {blocked} "
+                f"(the Python installation or the course package, behind a folder only root may "
+                f"enter): install Python where every user can read it, or grade in the jail")
     if not submissions_dir.is_dir():
         raise FileNotFoundError(f"the submissions folder {submissions_dir} does not exist")
     templates = load_templates(source_dir)
@@ -658,6 +667,22 @@ def course_secret(source_dir: Path, path: str | None = None, progress=None) -> b
     return key
 
 
+def _not_readable_by_others() -> str:
+    """The first folder on the way to the Python installation or the course package that other
+    users cannot pass ('' when there is none)."""
+    import stat
+
+    for target in {sys.base_prefix, sys.prefix, str(Path(__file__).resolve().parents[2])}:
+        path = Path(target).resolve()
+        for folder in [*reversed(path.parents), path]:
+            try:
+                if not folder.stat().st_mode & stat.S_IXOTH:
+                    return str(folder)
+            except OSError:
+                return str(folder)
+    return ""
+
+
 class JailUnavailable(RuntimeError):
     """bubblewrap cannot run on this machine; the message says why and what to do."""
 
@@ -694,7 +719,9 @@ def _report(progress, result: Result, index: int, total: int) -> None:
 
 
 # -- reports ----------------------------------------------------------------------------------------
-UNJAILED = "graded WITHOUT the jail (--unsafe-no-jail): the submission's code ran beside the tests"
+UNJAILED = ("graded WITHOUT the jail (--unsafe-no-jail): the submission's code ran as a plain process "
+            "with rlimits, without namespaces (it could read the files its user can); the tests still "
+            "ran in the trusted process")
 
 
 def _worst(statuses) -> str:
@@ -816,8 +843,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                                          "from (default: course_secret beside the source folder, made "
                                          "there when missing)")
     parser.add_argument("--unsafe-no-jail", action="store_true",
-                        help="grade without the bubblewrap jail, with only the in-process guard (for "
-                             "machines where bwrap cannot run; every row of grades.csv says so)")
+                        help="run each kernel as a plain process with rlimits, without bubblewrap's "
+                             "namespaces (for machines where bwrap cannot run; the tests still run in "
+                             "the trusted process; every row of grades.csv says so)")
     args = parser.parse_args(argv)
     for name in ("timeout", "memory"):
         if getattr(args, name) <= 0:
