@@ -425,8 +425,7 @@ def graded_in(settings: Settings, box=None) -> str:
     where = "jail (bubblewrap)" if settings.jail else "no jail (--unsafe-no-jail)"
     if box is not None:
         return f"{where}; {box.description}"
-    return (f"{where}; limits per process ({settings.memory_mb} MB of address space each), cell time "
-            f"limits in the jail's own CPU time")
+    return f"{where}; limits per process ({settings.memory_mb} MB of address space each), no CPU share"
 
 
 def _graded_notebook(path: Path) -> dict | None:
@@ -590,8 +589,8 @@ def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None 
 
         groups = cgroups.Cgroups.create()
         if groups is None and progress is not None:
-            progress(f"no cgroup per submission ({cgroups.why_not}): limits per process, and cell time "
-                     f"limits counted in each jail's own CPU time")
+            progress(f"no cgroup per submission ({cgroups.why_not}): limits per process only, and no "
+                     f"CPU share (graded_in says so)")
     pythonpath = str(Path(__file__).resolve().parents[3])
     cpus = _cpus()
     slots = settings.jobs or len(cpus)
