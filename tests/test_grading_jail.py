@@ -1,4 +1,4 @@
-"""The jailed grader against submissions written to cheat or to break it (``course.grading.attacks``).
+"""The jailed grader against submissions written to cheat or to break it (``tests/grading/attacks.py``).
 
 One batch grades every attack on the perceptron assignment beside two honest classmates, with
 a fake secret in the grader's environment and a TCP listener on 127.0.0.1. Each attack gets the

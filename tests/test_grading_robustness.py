@@ -1,4 +1,4 @@
-"""The batch grader against submissions that misbehave (``course.grading.adversarial``).
+"""The batch grader against submissions that misbehave (``tests/grading/adversarial.py``).
 
 One batch grades every case of the perceptron assignment (8 points: predict 2, the update rule
 3, the training loop 3) side by side. For each case: the batch finishes, the case gets the
