@@ -1,17 +1,18 @@
-"""Grade 30 submissions three ways on one machine in one run: today's in-process guard
-(``--unsafe-no-jail``), the jailed grader, and ``nbgrader autograde``.
+"""Grade 30 submissions two ways on one machine in one run: the jailed grader and
+``nbgrader autograde``.
 
     python benchmarks/bench_grading.py [--jobs 2] [--timeout S] [--cell-timeout S] [--memory MB]
 
 The batch (built in a temporary folder from exercises/source and exercises/release):
-every case of ``course.grading.adversarial`` on the perceptron assignment (endless loops, an
+every case of ``tests/grading/adversarial.py`` on the perceptron assignment (endless loops, an
 import error, edited tests, stripped metadata, broken files, 100 MB of output, a memory hog,
 attempts to read the hidden tests and to overwrite the instructor's files, a missing notebook,
 a link to the source), plus a full-marks, a partial and an empty submission of each of the
 other four assignments and a metadata-stripped one of the second.
 
 It prints one row per submission (the score each way, the jailed grader's status and reason),
-the time from starting a kernel to its first answer (jailed and not), and the batch times.
+the time from starting a kernel to its first answer, and the batch times; its last line is
+``grading: N submissions in S s (jailed), T s (nbgrader autograde), ratio R`` with R = S / T.
 nbgrader runs each assignment's submissions one after the other, with no limit of its own on
 memory: here every process it starts gets an address-space limit of --memory MB, so that the
 memory hog cannot take the machine down.
@@ -32,8 +33,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
-from course.grading import adversarial, runner  # noqa: E402
+from course.grading.trusted import runner  # noqa: E402
+from grading import adversarial  # noqa: E402  (the misbehaving submissions of the tests)
 
 OTHER_CASES = ("full_marks", "partial", "empty")
 
@@ -131,8 +134,6 @@ def main(argv=None) -> None:
         before = snapshot(*watched)
         jailed, jailed_s = grade(submitted, source, root / "out-jailed", runner.Settings(**settings, jail=True))
         damage["jailed"] = changed(before, snapshot(*watched))
-        today, today_s = grade(submitted, source, root / "out-today", runner.Settings(**settings, jail=False))
-        damage["today's"] = changed(before, snapshot(*watched))
         if args.no_nbgrader:
             theirs, theirs_s = {}, float("nan")
         else:
@@ -143,15 +144,15 @@ def main(argv=None) -> None:
                                             if not p.startswith(str(generated))]
     print(f"{count} submissions, {args.jobs} at a time, timeout {args.timeout:g} s per notebook, "
           f"{args.cell_timeout:g} s per cell, {args.memory} MB\n")
-    print("| submission | assignment | today | jailed | nbgrader | jailed status | jailed reason |")
-    print("|---|---|---|---|---|---|---|")
+    print("| submission | assignment | jailed | nbgrader | jailed status | jailed reason |")
+    print("|---|---|---|---|---|---|")
     for key in sorted(jailed, key=lambda k: (k[1], k[0])):
-        r, old = jailed[key], today.get(key)
+        r = jailed[key]
         nb = theirs.get(key)
         reason = r.reason if len(r.reason) <= 90 else r.reason[:87] + "..."
-        print(f"| {key[0]} | {key[1]} | {old.score:g} | {r.score:g}/{r.max_score:g} | "
+        print(f"| {key[0]} | {key[1]} | {r.score:g}/{r.max_score:g} | "
               f"{'-' if nb is None else f'{nb:g}'} | {r.status} | {reason.replace('|', '/')} |")
-    for label, results in (("jailed", jailed), ("today's (no jail)", today)):
+    for label, results in (("jailed", jailed),):
         starts = sorted(r.kernel_start for r in results.values() if r.kernel_start is not None)
         if starts:
             print(f"\nkernel start to first answer, {label}: median {statistics.median(starts):.2f} s, "
@@ -165,10 +166,9 @@ def main(argv=None) -> None:
         missing = sorted({key[1] for key in jailed} - {k[1] for k in theirs})
         print(f"\nnbgrader autograde left no score for {', '.join(missing)} (its run failed; see the "
               f"files its submissions changed, above)", end="")
-    print(f"\n\ntoday's grader (in-process guard): {today_s:.1f} s; jailed: {jailed_s:.1f} s; "
-          f"nbgrader autograde: {theirs_s:.1f} s")
+    print(f"\n\njailed: {jailed_s:.1f} s; nbgrader autograde: {theirs_s:.1f} s")
     print(f"grading: {count} submissions in {jailed_s:.1f} s (jailed), {theirs_s:.1f} s (nbgrader "
-          f"autograde), ratio {jailed_s / today_s:.2f}")
+          f"autograde), ratio {jailed_s / theirs_s:.2f}")
 
 
 if __name__ == "__main__":

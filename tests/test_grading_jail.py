@@ -1,4 +1,4 @@
-"""The jailed grader against submissions written to cheat or to break it (``course.grading.attacks``).
+"""The jailed grader against submissions written to cheat or to break it (``tests/grading/attacks.py``).
 
 One batch grades every attack on the perceptron assignment beside two honest classmates, with
 a fake secret in the grader's environment and a TCP listener on 127.0.0.1. Each attack gets the
@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("nbgrader")
-from course.grading import attacks, runner  # noqa: E402
-from course.grading.jail import probe  # noqa: E402
+from course.grading.trusted import runner  # noqa: E402
+from grading import attacks  # noqa: E402
+from course.grading.trusted.jail import probe  # noqa: E402
 from support import adopt_orphans, file_hashes, own_descendants  # noqa: E402
 
 pytestmark = pytest.mark.skipif(probe() is not None, reason=f"no jail on this machine: {probe()}")
@@ -35,13 +36,13 @@ SETTINGS = runner.Settings(timeout=120, cell_timeout=6, memory_mb=1536, jobs=2)
 
 # attack -> (score out of 8, status, words the reason must contain)
 EXPECTED = {
-    "rebinds_checks": (0, "ok", "no test passed"),
+    "rebinds_checks": (0, "flagged", "uses globals"),   # dynamic code in an answer is flagged
     "patches_numpy": (0, "ok", "no test passed"),
     "input_transformer": (0, "ok", "no test passed"),
     "forges_report_lines": (0, "flagged", "no test passed"),   # it garbles its own channel
-    "dir_fd_reads_hidden_tests": (0, "ok", "raised FileNotFoundError"),
-    "dir_fd_writes_files": (0, "ok", "no test passed"),
-    "switches_off_guards": (0, "ok", "no test passed"),
+    "dir_fd_reads_hidden_tests": (0, "flagged", "raised FileNotFoundError"),
+    "dir_fd_writes_files": (0, "flagged", "left for the instructor"),
+    "switches_off_guards": (0, "flagged", "left for the instructor"),
     "leaks_hidden_tests": (0, "ok", "no test passed"),
     "reads_grader_environment": (0, "ok", "no test passed"),
     "sends_cells_over_tcp": (0, "ok", "no test passed"),
@@ -49,14 +50,14 @@ EXPECTED = {
     "fork_bomb": (8, "ok", ""),
     "fills_the_disk": (8, "ok", ""),
     "kills_its_kernel": (0, "flagged", "the kernel was restarted"),
-    "hangs_when_tested": (7, "ok", "failed: test_predict_by_hand"),
+    "hangs_when_tested": (7, "flagged", "'test_predict_by_hand' was stopped after 6 s"),
     "returns_unreadable_values": (0, "ok", "no test passed"),
     "answer_cell_in_markdown": (8, "flagged", "was a markdown cell"),
     "huge_outputs": (8, "ok", ""),
     "honest_alice": (8, "ok", ""),
     "honest_bob": (8, "ok", ""),
 }
-HIDDEN_WORDS = ("BEGIN HIDDEN", "_reference_train", "default_rng(11)", "_rng = np.random", "_step(_x @ _w")
+HIDDEN_WORDS = ("BEGIN HIDDEN", "_reference_train", "hidden_rng()", "_rng = hidden_rng", "_step(_x @ _w")
 
 
 
@@ -100,6 +101,7 @@ def batch(tmp_path_factory):
     shutil.copytree(ROOT / "exercises" / "source", course / "source")
     shutil.copytree(ROOT / "exercises" / "release", course / "release")
     (course / "gradebook.db").write_bytes(b"the gradebook")
+    (course / "course_secret").write_text("5e" * 32)
     source = course / "source" / ASSIGNMENT / NOTEBOOK
     release = course / "release" / ASSIGNMENT / NOTEBOOK
     submitted = root / "submitted"
@@ -177,7 +179,7 @@ def test_a_listener_on_127_0_0_1_receives_nothing(batch):
 def test_every_row_says_it_was_graded_in_the_jail(batch):
     with open(batch["out"] / "grades.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert {row["graded_in"] for row in rows} == {"jail"}
+    assert all(row["graded_in"].startswith("jail (bubblewrap); ") for row in rows)
     assert all(r.kernel_start is not None and r.kernel_start < 30 for r in batch["results"].values())
 
 
@@ -240,6 +242,8 @@ def test_an_empty_batch_is_an_error_not_an_empty_success(tmp_path, capsys):
 
 
 def test_unsafe_no_jail_says_so_on_every_row(tmp_path):
+    if os.geteuid() == 0 and runner._not_readable_by_others():
+        pytest.skip(f"the kernel's own user cannot read {runner._not_readable_by_others()}")
     subs = tmp_path / "subs" / "someone" / ASSIGNMENT
     subs.mkdir(parents=True)
     shutil.copy(ROOT / "exercises" / "source" / ASSIGNMENT / NOTEBOOK, subs / NOTEBOOK)
@@ -248,12 +252,12 @@ def test_unsafe_no_jail_says_so_on_every_row(tmp_path):
     assert code == 0
     with open(tmp_path / "out" / "grades.csv", newline="", encoding="utf-8") as handle:
         [row] = list(csv.DictReader(handle))
-    assert row["score"] == "8" and row["graded_in"] == "no jail (--unsafe-no-jail)"
+    assert row["score"] == "8" and row["graded_in"].startswith("no jail (--unsafe-no-jail)")
     assert row["reason"].startswith("graded WITHOUT the jail")
 
 
 def test_without_a_jail_the_grader_refuses_and_says_what_to_do(tmp_path, capsys, monkeypatch):
-    from course.grading import jail
+    from course.grading.trusted import jail
 
     monkeypatch.setattr(jail, "probe", lambda: "bubblewrap is not installed: apt-get install bubblewrap")
     (tmp_path / "subs").mkdir()
@@ -293,3 +297,39 @@ def test_written_answers_are_pending_manual_grading_not_failed(tmp_path):
     assert "| `why_not_xor` | pending | a written answer, graded by your instructor |" in feedback
     assert "| `why-xor` | pending | a written answer, graded by your instructor |" in feedback
     assert "failed" not in feedback
+
+
+def test_each_result_reaches_on_result_as_it_ends_with_the_graded_notebook(tmp_path):
+    from nbgrader.utils import determine_grade, is_grade
+    import nbformat
+
+    subs = tmp_path / "subs"
+    for student in ("ann", "bob", "cy"):
+        (subs / student / ASSIGNMENT).mkdir(parents=True)
+    shutil.copy(ROOT / "exercises" / "source" / ASSIGNMENT / NOTEBOOK, subs / "ann" / ASSIGNMENT / NOTEBOOK)
+    shutil.copy(ROOT / "exercises" / "release" / ASSIGNMENT / NOTEBOOK, subs / "bob" / ASSIGNMENT / NOTEBOOK)
+    seen = []
+    results = runner.grade_batch(subs, tmp_path / "out", ROOT / "exercises" / "source",
+                                 runner.Settings(timeout=120, jobs=2), ASSIGNMENT, on_result=seen.append)
+    assert sorted(r.student for r in seen) == ["ann", "bob", "cy"] and len(results) == 3
+    by_student = {r.student: r for r in seen}
+    for student, points in (("ann", 8), ("bob", 0)):
+        assert by_student[student].score == points
+        notebook = nbformat.from_dict(by_student[student].notebook)   # as nbgrader would score it
+        graded = [cell for cell in notebook.cells if is_grade(cell) and cell.cell_type == "code"]
+        assert len(graded) == 8 and sum(determine_grade(cell)[0] for cell in graded) == points
+        assert any(cell.cell_type == "markdown" for cell in notebook.cells)
+    errors = [o for cell in nbformat.from_dict(by_student["bob"].notebook).cells if cell.cell_type == "code"
+              for o in cell.outputs if o.output_type == "error"]
+    assert any("not written yet" in o.evalue for o in errors)
+    assert by_student["cy"].notebook is None   # missing: nothing was graded
+
+
+def test_unsafe_no_jail_as_root_refuses_a_python_other_users_cannot_read(tmp_path, capsys, monkeypatch):
+    if os.geteuid() != 0:
+        pytest.skip("only root drops the kernel to a user of its own")
+    monkeypatch.setattr(runner, "_not_readable_by_others", lambda: "/root")
+    (tmp_path / "subs").mkdir()
+    code = runner.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--unsafe-no-jail",
+                        "--source", str(ROOT / "exercises" / "source")])
+    assert code == 2 and "cannot read /root" in capsys.readouterr().err

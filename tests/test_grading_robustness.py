@@ -1,4 +1,4 @@
-"""The batch grader against submissions that misbehave (``course.grading.adversarial``).
+"""The batch grader against submissions that misbehave (``tests/grading/adversarial.py``).
 
 One batch grades every case of the perceptron assignment (8 points: predict 2, the update rule
 3, the training loop 3) side by side. For each case: the batch finishes, the case gets the
@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("nbgrader")
-from course.grading import adversarial, runner  # noqa: E402
+from course.grading.trusted import runner  # noqa: E402
+from grading import adversarial  # noqa: E402
 from support import file_hashes, own_descendants  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,10 +37,12 @@ EXPECTED = {
     "not_json": (0, "invalid", "the file is not valid JSON"),
     "wrong_nbformat": (0, "invalid", "nbformat 99"),
     "prints_100mb": (8, "flagged", "cell 'predict' printed at least"),
-    "memory_hog": (2, "flagged", "cell 'perceptron_update' ran out of memory (the limit is 1536 MB)"),
-    # in the jail the instructor's files do not exist
-    "reads_hidden_tests": (0, "ok", "raised FileNotFoundError"),
-    "writes_instructor_files": (8, "ok", ""),
+    # with a cgroup the whole submission's memory is limited: the hog is stopped by its cell's
+    # time limit (or, per process, by its address space): 2 points either way
+    "memory_hog": (2, "flagged", "cell 'perceptron_update'"),
+    # in the jail the instructor's files do not exist; naming them in an answer is flagged
+    "reads_hidden_tests": (0, "flagged", "raised FileNotFoundError"),
+    "writes_instructor_files": (8, "flagged", "left for the instructor"),
     "missing": (0, "missing", "no perceptron.ipynb"),
     "symlink_to_source": (0, "invalid", "symbolic link"),
 }
@@ -60,6 +63,7 @@ def _write_cases(root: Path, cases) -> tuple[Path, Path]:
         shutil.copytree(ROOT / "exercises" / "source", course / "source")
         shutil.copytree(ROOT / "exercises" / "release", course / "release")
         (course / "gradebook.db").write_bytes(b"the gradebook")
+        (course / "course_secret").write_text("c3" * 32)
     source = course / "source" / ASSIGNMENT / NOTEBOOK
     release = course / "release" / ASSIGNMENT / NOTEBOOK
     submitted = root / "submitted"

@@ -1,4 +1,4 @@
-"""``python -m course.grading SUBMISSIONS --out OUT``: see ``course.grading.runner``."""
-from .runner import main
+"""``python -m course.grading SUBMISSIONS --out OUT``: see ``course.grading.trusted.runner``."""
+from .trusted.runner import main
 
 raise SystemExit(main())

@@ -26,19 +26,21 @@ How a notebook is graded (the steps nbgrader's ``autograde`` takes, without a da
    it was deleted.)
 2. A process of its own (``child.py``, the trusted process) clears the notebook's outputs and
    starts a jail (``jail.py``): bubblewrap with no network, its own PID namespace, a read-only
-   system, two small writable folders and limits on memory, processes, files and CPU time.
-   The setup cells and the learner's answers run there, in an IPython kernel (``kernel.py``).
-   The test cells run in the trusted process, where the learner's names are proxies that call
-   into the jail with plain data (``plain.py``): nothing the submission does changes what a
-   test computes, and the hidden tests never enter the jail. ``--unsafe-no-jail`` runs the
-   kernel beside the tests instead, behind the audit hook of ``sandbox.py``.
+   system, two small writable folders, a cgroup of its own where one can be made (a CPU
+   share, memory and processes for the whole submission: ``cgroups.py``) and rlimits.
+   The setup cells and the learner's answers run there, in an IPython kernel
+   (``jailed/kernel.py``). The test cells run in the trusted process, where the learner's names
+   are proxies that call into the jail with plain data (``wire/plain.py``): nothing the
+   submission does changes what a test computes, and the hidden tests never enter the jail.
+   ``--unsafe-no-jail`` launches the same kernel as a plain process, without namespaces.
 3. Each test cell is scored by nbgrader's rule (``nbgrader.utils.determine_grade``): full
    points unless its output holds an error or text on stderr.
 
 A submission that loops, eats memory, prints without end, crashes its kernel or is not a
 notebook at all gets the points of the cells that ran, and a reason in grades.csv; the others
-are not affected, since each runs in its own process group on its own CPU and the grader kills
-that group (SIGTERM, then SIGKILL) once its time is up.
+are not affected, since each runs in its own cgroup (or process group, on its own CPU) and the
+grader kills it (SIGTERM, then SIGKILL) once its time is up. The security model is written out
+in docs/grading-security.md.
 """
 from __future__ import annotations
 
@@ -57,6 +59,8 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from .inert import code_block, csv_cell, markdown_text, plain_text, safe_filename
 
 __all__ = ["Settings", "Template", "TestResult", "Result", "load_templates", "find_jobs",
            "grade_batch", "write_reports", "main"]
@@ -78,7 +82,10 @@ class Settings:
     max_notebook_mb: int = 64     # largest notebook, once its outputs are cleared
     max_file_mb: int = 512        # largest notebook file read (outputs included)
     disk_mb: int = 256            # size of each of the jail's writable folders (home and /tmp)
-    jail: bool = True             # False: --unsafe-no-jail, the in-process guard of sandbox.py
+    jail: bool = True             # False: --unsafe-no-jail, the kernel as a plain process (no namespaces)
+    secret: str | None = None     # the course secret's file; None: course_secret beside the source folder
+    processes: int = 64           # processes and threads of one submission, all together
+    cgroups: bool = True          # a cgroup per submission where one can be made (False: rlimits only)
 
 
 @dataclass
@@ -92,6 +99,7 @@ class Template:
     preload: list[str] = field(default_factory=list)  # heavy modules the tests import
     answer_names: list[str] = field(default_factory=list)  # what the answers define, minus the setup's
     manual: dict[str, float] = field(default_factory=dict)  # grade_id -> points of written answers
+    signatures: dict[str, list[str]] = field(default_factory=dict)  # answer function -> its parameters
 
     @property
     def manual_points(self) -> float:
@@ -115,7 +123,7 @@ class TestResult:
 class Result:
     student: str
     assignment: str
-    notebook: str
+    notebook_name: str            # the notebook's file name, e.g. 'perceptron.ipynb'
     score: float
     max_score: float
     status: str
@@ -124,8 +132,11 @@ class Result:
     seconds: float = 0.0
     jailed: bool = True
     kernel_start: float | None = None   # seconds from starting the kernel to its first answer
+    peak_memory_mb: float | None = None  # the most memory the submission's jail held at once (cgroup)
     pending_manual: float = 0.0          # points of written answers a person grades (nbgrader's formgrader)
     manual: list[str] = field(default_factory=list)
+    notebook: dict | None = field(default=None, repr=False)  # as graded: cells with outputs (nbformat 4)
+    graded_in: str = ""                  # where it ran and which limits applied
 
 
 # -- the source notebooks --------------------------------------------------------------------------
@@ -164,7 +175,7 @@ def load_template(path: Path, assignment: str) -> Template:
         cells.append({"role": role, "cell_type": original.cell_type, "grade_id": grade_id,
                       # an answer cell is run from the submission: only its stub is sent along
                       "source": visible.source if role == "solution" else original.source,
-                      "visible": visible.source})
+                      "visible": visible.source, "metadata": {"nbgrader": dict(meta)} if meta else {}})
         if role == "test":
             if not grade_id or "points" not in original.metadata["nbgrader"]:
                 raise ValueError(f"{path}: a test cell needs a grade_id and points")
@@ -178,7 +189,20 @@ def load_template(path: Path, assignment: str) -> Template:
     given = set().union(*[_bound_names(c["source"]) for c in cells if c["role"] == "setup"])
     answers = set().union(*[_bound_names(c.source) for c in source.cells
                             if c.cell_type == "code" and _role(c) == "solution"])
-    return Template(assignment, path.name, cells, tests, preload, sorted(answers - given), manual)
+    signatures = {}
+    for cell in source.cells:
+        if cell.cell_type == "code" and _role(cell) == "solution":
+            signatures.update(_signatures(cell.source))
+    return Template(assignment, path.name, cells, tests, preload, sorted(answers - given), manual, signatures)
+
+
+def _signatures(source: str) -> dict[str, list[str]]:
+    """The positional parameters of the functions a solution cell defines at its top level."""
+    import ast
+
+    tree = ast.parse(source)
+    return {node.name: [a.arg for a in node.args.posonlyargs + node.args.args]
+            for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
 
 def _bound_names(source: str) -> set[str]:
@@ -227,6 +251,7 @@ class Job:
     template: Template
     path: Path | None             # None: the notebook is missing
     problem: str = ""             # why the file cannot be graded at all
+    expected: Path | None = None  # where the notebook was looked for
 
 
 def submissions_root(submissions_dir: Path, assignments=()) -> Path:
@@ -282,7 +307,7 @@ def find_jobs(submissions_dir: Path, templates: dict[str, list[Template]],
                 elif path.is_file():
                     jobs.append(Job(name, template, path))
                 else:
-                    jobs.append(Job(name, template, None))
+                    jobs.append(Job(name, template, None, expected=path))
     return jobs
 
 
@@ -298,8 +323,9 @@ class Grading:
     """The grading process of one job: started, watched, killed when its time is up."""
 
     def __init__(self, job: Job, settings: Settings, private: Path, protected: list[str],
-                 cpu: int | None, pythonpath: str, slot: int = 0):
+                 cpu: int | None, pythonpath: str, slot: int = 0, secret: bytes = b"", box=None):
         self.job = job
+        self.box = box
         self.settings = settings
         self.events: list[dict] = []
         self.kernel_pids: list[int] = []
@@ -317,6 +343,9 @@ class Grading:
             "jail": settings.jail, "answer_names": job.template.answer_names, "slot": slot,
             "max_file_bytes": settings.max_file_mb * 2**20, "disk_mb": settings.disk_mb,
             "notebook_name": job.template.notebook, "cpu_seconds": int(settings.timeout * 2 + 30),
+            "signatures": job.template.signatures, "secret": secret.hex(), "student": job.student,
+            "assignment": job.template.assignment, "cgroup": box.paths if box is not None else [],
+            "processes": settings.processes,
         }
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
                "PYTHONPATH": pythonpath, "PYTHONDONTWRITEBYTECODE": "1"}
@@ -325,7 +354,7 @@ class Grading:
         self.stderr_path = private / "grader.log"
         with open(self.stderr_path, "wb") as stderr:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "course.grading.child"], stdin=subprocess.PIPE,
+                [sys.executable, "-m", "course.grading.trusted.child"], stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, stderr=stderr, cwd=private, env=env, start_new_session=True)
         self.started = time.monotonic()
         self._payload = json.dumps(payload).encode("utf-8")
@@ -379,9 +408,34 @@ class Grading:
         if self.process.returncode not in (0, None) and not self.killed:
             for pgid in self.kernel_pids:  # the grading process crashed: its kernel must go too
                 _kill_group(pgid, signal.SIGKILL)
-        return score(self.job, self.events, self.settings, killed=self.killed,
-                     returncode=self.process.returncode, seconds=self.elapsed,
-                     log_tail=_tail(self.stderr_path))
+        result = score(self.job, self.events, self.settings, killed=self.killed,
+                       returncode=self.process.returncode, seconds=self.elapsed,
+                       log_tail=_tail(self.stderr_path))
+        result.notebook = _graded_notebook(self.stderr_path.parent / "graded.ipynb")
+        result.graded_in = graded_in(self.settings, self.box)
+        if self.box is not None:
+            peak = self.box.peak_memory_mb()
+            result.peak_memory_mb = round(peak, 1) if peak else None
+            self.box.remove()
+        return result
+
+
+def graded_in(settings: Settings, box=None) -> str:
+    """Where a submission ran and which limits applied, for grades.csv."""
+    where = "jail (bubblewrap)" if settings.jail else "no jail (--unsafe-no-jail)"
+    if box is not None:
+        return f"{where}; {box.description}"
+    return f"{where}; limits per process ({settings.memory_mb} MB of address space each), no CPU share"
+
+
+def _graded_notebook(path: Path) -> dict | None:
+    """The notebook the trusted process wrote, or None (it was killed before it wrote one)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            notebook = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return notebook if isinstance(notebook, dict) else None
 
 
 def _tail(path: Path, size: int = 600) -> str:
@@ -482,7 +536,7 @@ def _protected_paths(source_dir: Path, submissions_dir: Path, out_dir: Path, bat
              course_dir / "submitted", course_dir / "autograded", course_dir / "feedback",
              submissions_root(submissions_dir), submissions_dir, out_dir, batch_root]
     paths = [str(Path(p).resolve()) for p in paths]
-    package = str(Path(__file__).resolve().parents[1])
+    package = str(Path(__file__).resolve().parents[2])
     for path in paths:
         if package == path or package.startswith(path + os.sep):
             raise ValueError(f"the course package {package} lies inside {path}, which submissions "
@@ -498,8 +552,11 @@ def _cpus() -> list[int]:
 
 
 def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None = None,
-                assignment: str | None = None, progress=None) -> list[Result]:
-    """Grade every submission found in ``submissions_dir``; returns the Results (and writes nothing)."""
+                assignment: str | None = None, progress=None, on_result=None) -> list[Result]:
+    """Grade every submission found in ``submissions_dir``; returns the Results (and writes nothing).
+
+    on_result(result), when given, is called in this process as each notebook's grading ends
+    (for a gradebook to record it at once); an error it raises stops the batch."""
     settings = settings or Settings()
     submissions_dir, out_dir, source_dir = Path(submissions_dir), Path(out_dir), Path(source_dir)
     if settings.jail:
@@ -509,8 +566,15 @@ def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None 
         if why is not None:
             raise JailUnavailable(
                 f"submissions are graded in a jail, and none can be made here: {why}. To grade "
-                f"anyway with the weaker in-process guard, pass --unsafe-no-jail (every row of "
-                f"grades.csv then says so)")
+                f"anyway, with the kernel as a plain process (no namespaces: weaker containment, "
+                f"the tests still trusted), pass --unsafe-no-jail (every row of grades.csv says so)")
+    elif os.geteuid() == 0:
+        blocked = _not_readable_by_others()
+        if blocked:
+            raise JailUnavailable(
+                f"without the jail the kernel runs as a user of its own, which cannot read {blocked} "
+                f"(the Python installation or the course package, behind a folder only root may "
+                f"enter): install Python where every user can read it, or grade in the jail")
     if not submissions_dir.is_dir():
         raise FileNotFoundError(f"the submissions folder {submissions_dir} does not exist")
     templates = load_templates(source_dir)
@@ -518,7 +582,16 @@ def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None 
     out_dir.mkdir(parents=True, exist_ok=True)
     batch_root = Path(tempfile.mkdtemp(prefix="course-grading-"))
     protected = _protected_paths(source_dir, submissions_dir, out_dir, batch_root)
-    pythonpath = str(Path(__file__).resolve().parents[2])
+    secret = course_secret(source_dir, settings.secret, progress)
+    groups = None
+    if settings.cgroups:
+        from . import cgroups
+
+        groups = cgroups.Cgroups.create()
+        if groups is None and progress is not None:
+            progress(f"no cgroup per submission ({cgroups.why_not}): limits per process only, and no "
+                     f"CPU share (graded_in says so)")
+    pythonpath = str(Path(__file__).resolve().parents[3])
     cpus = _cpus()
     slots = settings.jobs or len(cpus)
     results: list[Result | None] = [None] * len(jobs)
@@ -533,9 +606,13 @@ def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None 
                 if job.path is None or job.problem:
                     results[index] = (_missing(job, settings) if job.path is None else score(job, [], settings))
                     _report(progress, results[index], index, len(jobs))
+                    if on_result is not None:
+                        on_result(results[index])
                     continue
+                box = groups.make(f"job-{index:04d}", 1, settings.memory_mb, settings.processes) \
+                    if groups is not None else None
                 running[slot] = (index, Grading(job, settings, batch_root / f"{index:04d}", protected,
-                                                cpus[slot % len(cpus)], pythonpath, slot))
+                                                cpus[slot % len(cpus)], pythonpath, slot, secret, box))
             for slot, (index, grading) in list(running.items()):
                 if not grading.finished() and grading.elapsed > settings.timeout:
                     grading.kill()
@@ -543,12 +620,66 @@ def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None 
                     results[index] = grading.collect()
                     del running[slot]
                     _report(progress, results[index], index, len(jobs))
+                    if on_result is not None:
+                        on_result(results[index])
             time.sleep(0.05)
     finally:
         for _, grading in running.values():
             grading.kill()
+        if groups is not None:
+            groups.remove()
         shutil.rmtree(batch_root, ignore_errors=True)
     return [r for r in results if r is not None]
+
+
+SECRET_NAME = "course_secret"
+
+
+def course_secret(source_dir: Path, path: str | None = None, progress=None) -> bytes:
+    """The course secret hidden tests draw their inputs from (``checks.hidden_rng``).
+
+    A file of hex text, mode 0600: ``path`` (``--secret``), or ``course_secret`` at the root of
+    the course folder, beside ``source/``. Where there is none there, one is made (and
+    ``progress`` says so): the same secret grades the same inputs again for a regrade."""
+    import secrets
+
+    file = Path(path) if path else Path(source_dir).resolve().parent / SECRET_NAME
+    if not file.exists():
+        if path:
+            raise FileNotFoundError(f"the course secret {file} does not exist: pass --secret with the "
+                                    f"course's secret file, or leave --secret out to use (or make) "
+                                    f"{SECRET_NAME} beside the source folder")
+        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+        (progress or (lambda line: print(line, file=sys.stderr)))(
+            f"made a course secret at {file} (mode 0600; keep it out of any repository: "
+            f"the hidden tests' inputs derive from it)")
+    text = file.read_text(encoding="ascii", errors="replace").strip()
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        raise ValueError(f"the course secret {file} is not hex text; make a new one with "
+                         f"`python -c 'import secrets; print(secrets.token_hex(32))' > {file}`") from None
+    if len(key) < 16:
+        raise ValueError(f"the course secret {file} holds {len(key)} bytes; give at least 16 (32 hex digits)")
+    return key
+
+
+def _not_readable_by_others() -> str:
+    """The first folder on the way to the Python installation or the course package that other
+    users cannot pass ('' when there is none)."""
+    import stat
+
+    for target in {sys.base_prefix, sys.prefix, str(Path(__file__).resolve().parents[2])}:
+        path = Path(target).resolve()
+        for folder in [*reversed(path.parents), path]:
+            try:
+                if not folder.stat().st_mode & stat.S_IXOTH:
+                    return str(folder)
+            except OSError:
+                return str(folder)
+    return ""
 
 
 class JailUnavailable(RuntimeError):
@@ -557,35 +688,51 @@ class JailUnavailable(RuntimeError):
 
 def _missing(job: Job, settings: Settings) -> Result:
     template = job.template
+    reason = f"no {template.notebook} in {job.student}/{template.assignment}"
+    found = _notebooks_beside(job)
+    if found:
+        reason += (f"; found {', '.join(repr(n) for n in found[:3])}{' and more' if len(found) > 3 else ''}: "
+                   f"the notebook must keep its name {template.notebook!r} (rename it and submit again, "
+                   f"or the instructor renames it and grades again)")
     return Result(job.student, template.assignment, template.notebook, 0.0, template.max_score,
-                  "missing", f"no {template.notebook} in {job.student}/{template.assignment}",
+                  "missing", reason,
                   [TestResult(g, 0.0, float(c["metadata"]["nbgrader"]["points"]), False, "not run")
                    for g, c in template.tests.items()], jailed=settings.jail)
 
 
+def _notebooks_beside(job: Job) -> list[str]:
+    """The notebooks in the folder where the missing one was expected (saved under another name?)."""
+    folder = job.expected.parent if job.expected is not None else None
+    if folder is None or folder.is_symlink() or not folder.is_dir():
+        return []
+    try:
+        return sorted(p.name for p in folder.iterdir() if p.suffix == ".ipynb" and not p.name.startswith("."))[:20]
+    except OSError:
+        return []
+
+
 def _report(progress, result: Result, index: int, total: int) -> None:
     if progress is not None:
-        progress(f"[{index + 1}/{total}] {result.student} {result.assignment}/{result.notebook}: "
+        progress(f"[{index + 1}/{total}] {plain_text(result.student, 80)} {result.assignment}/{result.notebook_name}: "
                  f"{result.score:g}/{result.max_score:g} {result.status} ({result.seconds:.1f} s)")
 
 
 # -- reports ----------------------------------------------------------------------------------------
-UNJAILED = "graded WITHOUT the jail (--unsafe-no-jail): the submission's code ran beside the tests"
-
-
-def _cell(text: str) -> str:
-    """A CSV cell a spreadsheet shows as text: one starting with = + - @ (or a tab or carriage
-    return) would be run as a formula, so it gets a leading apostrophe."""
-    text = str(text)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+UNJAILED = ("graded WITHOUT the jail (--unsafe-no-jail): the submission's code ran as a plain process "
+            "with rlimits, without namespaces (it could read the files its user can); the tests still "
+            "ran in the trusted process")
 
 
 def _worst(statuses) -> str:
     return max(statuses, key=STATUS_ORDER.index)
 
 
-def write_reports(results: list[Result], out_dir) -> None:
-    """grades.csv (one row per student and assignment), feedback/<student>.md, results.json."""
+def write_reports(results: list[Result], out_dir) -> list[str]:
+    """grades.csv (one row per student and assignment), results.json, feedback/<student>.md.
+
+    Every string of a submission is made inert where it lands (``inert.py``). A student whose
+    feedback cannot be written costs no other student theirs: the problems are returned (and
+    ``main`` prints them)."""
     out_dir = Path(out_dir)
     (out_dir / "feedback").mkdir(parents=True, exist_ok=True)
     rows: dict[tuple[str, str], list[Result]] = {}
@@ -596,44 +743,72 @@ def write_reports(results: list[Result], out_dir) -> None:
         writer.writerow(["student", "assignment", "score", "max_score", "pending_manual", "status",
                          "reason", "graded_in"])
         for (student, assignment), parts in sorted(rows.items()):
-            reasons = [(f"{r.notebook}: {r.reason}" if len(parts) > 1 else r.reason) for r in parts if r.reason]
+            reasons = [(f"{r.notebook_name}: {r.reason}" if len(parts) > 1 else r.reason) for r in parts if r.reason]
             jailed = all(r.jailed for r in parts)
             if not jailed:
                 reasons.insert(0, UNJAILED)
             pending = sum(r.pending_manual for r in parts if r.status not in ("missing", "invalid"))
-            writer.writerow([_cell(student), _cell(assignment), f"{sum(r.score for r in parts):g}",
+            writer.writerow([csv_cell(student), csv_cell(assignment), f"{sum(r.score for r in parts):g}",
                              f"{sum(r.max_score for r in parts):g}", f"{pending:g}", _worst(r.status for r in parts),
-                             _cell("; ".join(reasons)), "jail" if jailed else "no jail (--unsafe-no-jail)"])
+                             csv_cell("; ".join(reasons)), csv_cell(_graded_in(parts))])
+    with open(out_dir / "results.json", "w", encoding="utf-8") as handle:
+        json.dump([_plain(r) for r in results], handle, indent=1)
     by_student: dict[str, list[Result]] = {}
     for result in results:
         by_student.setdefault(result.student, []).append(result)
+    problems = []
     for student, parts in by_student.items():
-        (out_dir / "feedback" / f"{student}.md").write_text(_feedback(student, parts), encoding="utf-8")
-    with open(out_dir / "results.json", "w", encoding="utf-8") as handle:
-        json.dump([asdict(r) for r in results], handle, indent=1)
+        try:
+            path = out_dir / "feedback" / safe_filename(student, ".md")
+            path.write_text(_feedback(student, parts), encoding="utf-8")
+        except Exception as error:  # noqa: BLE001 - one student's report never costs another theirs
+            problems.append(f"the feedback of {plain_text(student, 80)!r} could not be written "
+                            f"({type(error).__name__}: {plain_text(error, 200)})")
+    return problems
+
+
+def _graded_in(parts: list[Result]) -> str:
+    return "; ".join(dict.fromkeys(r.graded_in for r in parts if r.graded_in)) or \
+        ("jail" if all(r.jailed for r in parts) else "no jail (--unsafe-no-jail)")
+
+
+def _plain(result: Result) -> dict:
+    """A result for results.json: the notebook's file name under 'notebook', not the notebook."""
+    plain = asdict(result)
+    plain.pop("notebook")
+    plain["notebook"] = plain.pop("notebook_name")
+    return plain
 
 
 def _feedback(student: str, results: list[Result]) -> str:
-    lines = [f"# Feedback for {student}", ""]
-    for result in sorted(results, key=lambda r: (r.assignment, r.notebook)):
-        lines += [f"## {result.assignment} / {result.notebook}: {result.score:g} of {result.max_score:g} points", ""]
+    """The feedback of one student, in Markdown: the learner's strings escaped, messages in
+    fences they cannot close."""
+    lines = [f"# Feedback for {markdown_text(student)}", ""]
+    for result in sorted(results, key=lambda r: (r.assignment, r.notebook_name)):
+        lines += [f"## {markdown_text(result.assignment)} / {markdown_text(result.notebook_name)}: "
+                  f"{result.score:g} of {result.max_score:g} points", ""]
         if result.status != "ok":
-            lines += [f"Status: **{result.status}**. {result.reason}", ""]
+            lines += [f"Status: **{result.status}**. {markdown_text(result.reason)}", ""]
         lines += ["| test | points | result |", "|---|---|---|"]
         for test in result.tests:
             verdict = "passed" if test.passed else ("not run" if test.message == "not run" else "failed")
-            lines.append(f"| `{test.grade_id}` | {test.points:g} / {test.max_points:g} | {verdict} |")
+            lines.append(f"| `{_grade_id(test.grade_id)}` | {test.points:g} / {test.max_points:g} | {verdict} |")
         if result.manual and result.status not in ("missing", "invalid"):
             for grade_id in result.manual:
-                lines.append(f"| `{grade_id}` | pending | a written answer, graded by your instructor |")
+                lines.append(f"| `{_grade_id(grade_id)}` | pending | a written answer, graded by your instructor |")
         lines.append("")
         if result.pending_manual and result.status not in ("missing", "invalid"):
             lines += [f"{result.pending_manual:g} more point(s) for written answers are pending manual "
                       f"grading; they are not counted above.", ""]
         for test in result.tests:
             if not test.passed and test.message and test.message != "not run":
-                lines += [f"**{test.grade_id}**", "", "```", test.message, "```", ""]
+                lines += [f"**{markdown_text(test.grade_id)}**", "", code_block(test.message), ""]
     return "\n".join(lines)
+
+
+def _grade_id(grade_id: str) -> str:
+    """A grade id (the source's, the instructor's) for a code span: one line, no backtick."""
+    return plain_text(grade_id).replace("`", "'").replace("|", "/")
 
 
 # -- command line -----------------------------------------------------------------------------------
@@ -641,7 +816,7 @@ def _default_source() -> str:
     here = Path("exercises") / "source"
     if here.is_dir():
         return str(here)
-    return str(Path(__file__).resolve().parents[2] / "exercises" / "source")
+    return str(Path(__file__).resolve().parents[3] / "exercises" / "source")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -663,9 +838,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--memory", type=int, default=2048,
                         help="MB of address space for each grading process and its kernel (default 2048)")
     parser.add_argument("--jobs", type=int, default=0, help="submissions graded at once (default: one per CPU)")
+    parser.add_argument("--secret", help="the course secret (hex text) the hidden tests draw their inputs "
+                                         "from (default: course_secret beside the source folder, made "
+                                         "there when missing)")
     parser.add_argument("--unsafe-no-jail", action="store_true",
-                        help="grade without the bubblewrap jail, with only the in-process guard (for "
-                             "machines where bwrap cannot run; every row of grades.csv says so)")
+                        help="run each kernel as a plain process with rlimits, without bubblewrap's "
+                             "namespaces (for machines where bwrap cannot run; the tests still run in "
+                             "the trusted process; every row of grades.csv says so)")
     args = parser.parse_args(argv)
     for name in ("timeout", "memory"):
         if getattr(args, name) <= 0:
@@ -683,7 +862,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     cell_timeout = args.cell_timeout or min(60.0, args.timeout / 5)
     settings = Settings(timeout=args.timeout, cell_timeout=cell_timeout, memory_mb=args.memory,
-                        jobs=args.jobs, jail=not args.unsafe_no_jail)
+                        jobs=args.jobs, jail=not args.unsafe_no_jail, secret=args.secret)
     if args.unsafe_no_jail:
         print(f"warning: {UNJAILED}", file=sys.stderr)
     start = time.monotonic()
@@ -693,7 +872,8 @@ def main(argv=None) -> int:
     except (FileNotFoundError, ValueError, JailUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    write_reports(results, args.out)
+    for problem in write_reports(results, args.out):
+        print(f"error: {problem}", file=sys.stderr)
     if not results:
         print(f"error: no submission found in {args.submissions}: expected "
               f"{args.submissions}/<student>/<assignment>/<notebook>.ipynb with an assignment of "

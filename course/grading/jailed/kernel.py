@@ -1,6 +1,6 @@
 """The kernel inside the jail: runs a submission's cells, and calls its functions for the tests.
 
-    python -m course.grading.kernel READ_FD WRITE_FD [--drop-to UID]
+    python -m course.grading.jailed.kernel READ_FD WRITE_FD [--drop-to UID]
 
 The grader starts it under bubblewrap (``jail.py``). It holds the learner's code and nothing
 else: the notebook's given cells and the learner's answers run here, in an IPython shell (so
@@ -30,8 +30,8 @@ import signal
 import sys
 import warnings
 
-from .channel import Channel
-from .plain import Borrowed, Handles, ProtocolError, decode, encode
+from ..wire.channel import Channel
+from ..wire.plain import Borrowed, Handles, ProtocolError, decode, encode
 
 __all__ = ["main"]
 
@@ -86,15 +86,21 @@ class Kernel:
         if op == "ping":
             return {"status": "ok"}, []
         if op == "run":
-            return self.run(str(message.get("code", "")), bool(message.get("silent"))), []
+            number = message.get("code")
+            if not (isinstance(number, int) and 0 <= number < len(blobs)):
+                return {"status": "error", "ename": "ProtocolError", "evalue": "no code to run"}, []
+            code = blobs[number].decode("utf-8", "replace")
+            limit = message.get("limit")
+            limit = limit if isinstance(limit, int) and 0 <= limit <= 2**24 else OUTPUT_LIMIT
+            return self.run(code, bool(message.get("silent")), limit), []
         if op == "get":
             return self.get([str(n) for n in message.get("names", [])])
         if op == "call":
             return self.call(message, blobs)
         return {"status": "error", "ename": "ProtocolError", "evalue": f"unknown request {op!r}"}, []
 
-    def run(self, code: str, silent: bool) -> dict:
-        out, err = _Capped(), _Capped()
+    def run(self, code: str, silent: bool, limit: int = OUTPUT_LIMIT) -> dict:
+        out, err = _Capped(limit), _Capped(limit)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

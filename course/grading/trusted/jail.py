@@ -1,6 +1,6 @@
 """The jail: a submission's kernel under bubblewrap, and the trusted side of the conversation.
 
-``Jail`` starts ``python -m course.grading.kernel`` under ``bwrap`` (Debian: ``apt-get install
+``Jail`` starts ``python -m course.grading.jailed.kernel`` under ``bwrap`` (Debian: ``apt-get install
 bubblewrap``) with
 
 - new PID, network, IPC and UTS namespaces: no network at all (not even the grader's
@@ -40,8 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .channel import Channel, ChannelClosed, ChannelTimeout
-from .plain import Borrowed, Handles, ProtocolError, Unreadable, decode, encode
+from ..wire.channel import Channel, ChannelClosed, ChannelTimeout
+from ..wire.plain import Borrowed, Handles, ProtocolError, Unreadable, decode, encode
 
 __all__ = ["Jail", "JailBroken", "Proxy", "probe", "HOME"]
 
@@ -63,6 +63,41 @@ def last_words(path: str, size: int = 600) -> str:
     except OSError:
         return "(none)"
     return " ".join(text.split())[:size] or "(none)"
+
+
+class LogTail:
+    """The jail's stdout and stderr, through a pipe: the last ``limit`` bytes are kept, the rest
+    counted and dropped, so a kernel that writes without end costs neither disk nor memory."""
+
+    def __init__(self, limit: int = 64 * 1024):
+        import threading
+
+        self.limit, self.total = limit, 0
+        self.kept = bytearray()
+        self._read, self.fd = os.pipe()
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+
+    def start(self) -> None:
+        os.close(self.fd)  # the jail holds the writing end now
+        self._thread.start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self._read, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            self.total += len(chunk)
+            self.kept += chunk
+            if len(self.kept) > self.limit:
+                del self.kept[:len(self.kept) - self.limit]
+        os.close(self._read)
+
+    def last_words(self, size: int = 600) -> str:
+        text = bytes(self.kept[-size * 4:]).decode("utf-8", "replace")
+        return " ".join(text.split())[-size:] or "(none)"
 
 
 class JailBroken(RuntimeError):
@@ -87,9 +122,16 @@ def probe() -> str | None:
         return f"bubblewrap could not be started ({error})"
     if done.returncode != 0:
         said = " ".join(done.stderr.decode("utf-8", "replace").split())[:300]
-        return (f"bubblewrap cannot make a jail here ({said or f'exit code {done.returncode}'}); "
-                f"a container without user namespaces cannot run it: grade on a Linux machine or VM, "
-                f"or start the container with user namespaces allowed")
+        if said.startswith("bwrap:") and any(word in said for word in (
+                "namespace", "Operation not permitted", "Permission denied", "setting up uid map")):
+            return (f"bubblewrap cannot make a jail here ({said}): this machine or container does "
+                    f"not allow user namespaces; grade on a Linux machine or VM, or start the "
+                    f"container with user namespaces allowed")
+        if said.startswith("bwrap:"):
+            return f"bubblewrap could not set up the jail ({said})"
+        return (f"the jail was made, but Python could not run in it ({said or f'exit code {done.returncode}'}): "
+                f"the jail shows the Python installation {sys.prefix} and the folders of its "
+                f"packages; a package imported from elsewhere is not there")
     return None
 
 
@@ -121,7 +163,12 @@ def _bwrap_args(home_mb: int = 256, tmp_mb: int = 256,
     for path in SYSTEM_FILES:
         if os.path.exists(path):
             args += ["--ro-bind", path, path]
-    made: set[str] = {"/"}
+    # the fresh /tmp and home come first, and the Python installation is bound after them: a
+    # Python installed under /tmp (a course cloned there, with its .venv) stays visible
+    args += ["--proc", "/proc", "--dev", "/dev",
+             "--perms", "1777", "--size", str(tmp_mb * 2**20), "--tmpfs", "/tmp",
+             "--perms", "1777", "--size", str(home_mb * 2**20), "--tmpfs", HOME]
+    made: set[str] = {"/", "/tmp", "/proc", "/dev", HOME, *[str(p) for p in Path(HOME).parents]}
 
     def parents(path: str) -> list[str]:  # bwrap would make them 0700: the jail's user could not pass
         out = []
@@ -133,11 +180,8 @@ def _bwrap_args(home_mb: int = 256, tmp_mb: int = 256,
 
     for folder in _readable_prefixes():
         args += parents(folder) + ["--ro-bind", folder, folder]
-    package = str(Path(__file__).resolve().parents[1])
+    package = str(Path(__file__).resolve().parents[2])
     args += parents(f"{COURSE_ROOT}/course") + ["--ro-bind", package, f"{COURSE_ROOT}/course"]
-    args += ["--proc", "/proc", "--dev", "/dev",
-             "--perms", "1777", "--size", str(tmp_mb * 2**20), "--tmpfs", "/tmp",
-             "--perms", "1777", "--size", str(home_mb * 2**20), "--tmpfs", HOME]
     if notebook_fd is not None:
         args += ["--perms", "0644", "--file", str(notebook_fd), f"{HOME}/{notebook_name}"]
     if info_fd is not None:
@@ -191,25 +235,39 @@ class Jail:
         notebook_fd = os.open(notebook_path, os.O_RDONLY)
         root = os.geteuid() == 0
         uid = JAIL_UID_BASE + int(job.get("slot", 0)) % 100_000
-        command = _bwrap_args(job.get("disk_mb", 256),
-                              job.get("disk_mb", 256), notebook_fd, job.get("notebook_name", "submission.ipynb"),
-                              info_w)
-        command += [sys.executable, "-s", "-m", "course.grading.kernel", str(to_kernel_r), str(from_kernel_w)]
+        kernel = [sys.executable, "-s", "-m", "course.grading.jailed.kernel", str(to_kernel_r), str(from_kernel_w)]
+        if job.get("jail", True):
+            command = _bwrap_args(job.get("disk_mb", 256), job.get("disk_mb", 256), notebook_fd,
+                                  job.get("notebook_name", "submission.ipynb"), info_w) + kernel
+            env, cwd = _environment(), None
+        else:  # the second launcher: a plain process, no namespaces (--unsafe-no-jail)
+            command, cwd = kernel, self._plain_home(job, uid if root else None)
+            env = {**_environment(), "HOME": cwd, "TMPDIR": os.path.join(cwd, ".tmp"),
+                   "MPLCONFIGDIR": os.path.join(cwd, ".matplotlib"), "IPYTHONDIR": os.path.join(cwd, ".ipython"),
+                   "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
         if root:
             command += ["--drop-to", str(uid)]
         limits = self._limits(root)
         cpu = job.get("cpu")
+        cgroup = list(job.get("cgroup") or [])
 
         def prepare():  # in the forked child, before bwrap starts: inherited by the jail
+            if cgroup:  # the whole jail's CPU share, memory and processes (cgroups.py)
+                from .cgroups import join
+
+                join(cgroup)
             for kind, value in limits:
                 resource.setrlimit(kind, (value, value))
             if cpu is not None and hasattr(os, "sched_setaffinity"):
                 os.sched_setaffinity(0, {cpu})
 
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                command, env=_environment(), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                pass_fds=(to_kernel_r, from_kernel_w, notebook_fd, info_w), preexec_fn=prepare)
+        # what the jail writes on its stdout and stderr: only the last words are kept, in memory
+        self.log = LogTail(int(job.get("log_limit", 64 * 1024)))
+        self.process = subprocess.Popen(
+            command, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=self.log.fd, stderr=self.log.fd,
+            pass_fds=(to_kernel_r, from_kernel_w, notebook_fd, info_w), preexec_fn=prepare,
+            start_new_session=not job.get("jail", True))
+        self.log.start()
         for fd in (to_kernel_r, from_kernel_w, notebook_fd, info_w):
             os.close(fd)
         self._info_fd = info_r
@@ -225,7 +283,7 @@ class Jail:
         if message.get("event") != "ready":
             self.stop()
             raise JailBroken("the jailed kernel did not say it was ready")
-        self.pid = self._read_info()
+        self.pid = self._read_info() if job.get("jail", True) else None
         self.startup_seconds = time.monotonic() - started
         return self.startup_seconds
 
@@ -255,8 +313,27 @@ class Jail:
         except (ValueError, KeyError, TypeError):
             return None
 
+    def _plain_home(self, job: dict, uid: int | None) -> str:
+        """The kernel's own folder when it runs without namespaces: the notebook, and room to write."""
+        import tempfile
+
+        # outside the private folder, which the kernel's user must not read
+        home = self.plain_home = tempfile.mkdtemp(prefix="course-grading-home-")
+        os.makedirs(os.path.join(home, ".tmp"), exist_ok=True)
+        with open(os.path.join(home, job.get("notebook_name", "submission.ipynb")), "wb") as handle:
+            handle.write(job.get("notebook", b"{}"))
+        if uid is not None:  # the kernel drops to this uid: the folder is its own, the one above it passable
+            for folder, _, files in os.walk(home):
+                os.chown(folder, uid, uid)
+                for name in files:
+                    os.chown(os.path.join(folder, name), uid, uid)
+        return home
+
     def kernel_pid(self) -> int | None:
-        """The kernel's pid outside the jail: the child of the jail's pid 1."""
+        """The kernel's pid outside the jail: the child of the jail's pid 1 (without namespaces,
+        the launched process itself)."""
+        if not self.job.get("jail", True):
+            return self.process.pid if self.process is not None else None
         if self.pid is None:
             return None
         try:
@@ -275,8 +352,14 @@ class Jail:
                 pass
 
     def stop(self) -> None:
-        """Kill the jail: bwrap, and with it (die-with-parent, PID namespace) all it holds."""
+        """Kill the jail: bwrap, and with it (die-with-parent, PID namespace) all it holds.
+        Without namespaces, the kernel's session (process group) is killed instead."""
         self.broken = True
+        if self.process is not None and not self.job.get("jail", True):
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             try:
@@ -293,12 +376,17 @@ class Jail:
                     pass
         self._info_fd = None
         self.channel = None
+        if getattr(self, "plain_home", None):
+            import shutil as _shutil
+
+            _shutil.rmtree(self.plain_home, ignore_errors=True)
+            self.plain_home = None
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None and not self.broken
 
     def last_words(self, size: int = 400) -> str:
-        return last_words(self.log_path, size)
+        return self.log.last_words(size) if getattr(self, "log", None) is not None else "(none)"
 
     # -- requests --------------------------------------------------------------------------------
     def request(self, message: dict, blobs: list, deadline: float | None = None) -> tuple[dict, list]:
@@ -334,7 +422,10 @@ class Jail:
         """Run a cell of the submission. Returns the kernel's reply with 'status' set to 'ok',
         'error', 'timeout' (interrupted), 'stuck' (did not stop) or 'died'."""
         try:
-            reply, _ = self.request({"op": "run", "code": code, "silent": silent}, [],
+            # the code crosses as bytes beside the header: a cell of any size (20 MB of pasted
+            # data) is graded, within the channel's limit on one message
+            reply, _ = self.request({"op": "run", "code": 0, "silent": silent,
+                                     "limit": int(self.job.get("output_limit", 20000))}, [code.encode("utf-8")],
                                     time.monotonic() + timeout)
         except ChannelTimeout:
             status = "timeout" if self.alive() else "stuck"
@@ -416,22 +507,39 @@ def _raise_learner_error(reply: dict, name: str):
     raise SubmissionError(f"{ename}: {evalue}" if evalue else ename)
 
 
+class LearnerTimeout(TimeoutError):
+    """A function of the submission ran past the time limit of the test cell that called it."""
+
+
 class SubmissionError(Exception):
     """An exception of the learner's own class, raised by the learner's function in the jail."""
 
 
 class Proxy(Borrowed):
-    """The trusted side's stand-in for a function of the submission."""
+    """The trusted side's stand-in for a function of the submission.
+
+    Its arguments cross as copies: nothing the function does reaches the caller's values. What
+    it changed in its copies, at any depth, is listed in ``changed_in_place`` after each call
+    (``params['W1']``, with the parameter names of the source notebook's solution), where
+    ``checks.call`` finds it; it is never written back."""
 
     def __init__(self, jail: Jail, number: int, name: str):
         self.jail, self.number = jail, number
         self.__name__ = self.__qualname__ = name
+        self.changed_in_place: list[str] = []
+        names = (jail.job.get("signatures") or {}).get(name)
+        if isinstance(names, list):
+            import inspect
+
+            self.__signature__ = inspect.Signature(
+                [inspect.Parameter(str(n), inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names])
 
     def __repr__(self) -> str:
         return f"<function {self.__name__} of the submission>"
 
     def __call__(self, *args, **kwargs):
         jail, blobs = self.jail, []
+        self.changed_in_place = []
         try:
             message = {"op": "call", "function": self.number,
                        "args": encode(list(args), blobs, jail.lent.lend),
@@ -442,7 +550,7 @@ class Proxy(Borrowed):
         try:
             reply, reply_blobs = jail.request(message, blobs)
         except ChannelTimeout:
-            raise TimeoutError(f"{self.__name__} ran past the time limit of the cell"
+            raise LearnerTimeout(f"{self.__name__} ran past the time limit of the cell"
                                + ("" if jail.alive() else " and did not stop when interrupted")) from None
         if reply.get("status") != "ok":
             _raise_learner_error(reply, self.__name__)
@@ -451,26 +559,18 @@ class Proxy(Borrowed):
             after = decode(reply.get("after"), reply_blobs, jail._borrow, jail.lent.get)
         except ProtocolError as error:
             raise TypeError(f"{self.__name__} returned something the grader cannot read ({error})") from None
-        _write_back([list(args), dict(kwargs)], after)
+        self.changed_in_place = _changes_in_jail(self, args, kwargs, after)
         return value
 
 
-def _write_back(before, after, depth: int = 0) -> None:
-    """Copy into the caller's arrays what the learner's function wrote into its copies."""
-    if depth > 20:
-        return
-    if isinstance(before, np.ndarray):
-        if isinstance(after, np.ndarray) and after.shape == before.shape and before.flags.writeable:
-            if not np.array_equal(before, after, equal_nan=True):
-                try:
-                    np.copyto(before, after, casting="unsafe")
-                except (TypeError, ValueError):
-                    pass
-        return
-    if isinstance(before, (list, tuple)) and isinstance(after, (list, tuple)) and len(before) == len(after):
-        for old, new in zip(before, after):
-            _write_back(old, new, depth + 1)
-    elif isinstance(before, dict) and isinstance(after, dict):
-        for key, old in before.items():
-            if key in after:
-                _write_back(old, after[key], depth + 1)
+def _changes_in_jail(func, args: tuple, kwargs: dict, after) -> list[str]:
+    """Where the function's copies of the arguments differ, after the call, from what was sent."""
+    from ..checks import changes, parameter_names
+
+    if not (isinstance(after, list) and len(after) == 2 and isinstance(after[0], list)
+            and isinstance(after[1], dict) and len(after[0]) == len(args)):
+        return ["its arguments (the copies it was given came back unreadable)"]
+    names = parameter_names(func, args, kwargs)
+    found = [names[i] + p for i, (old, new) in enumerate(zip(args, after[0])) for p in changes(old, new)]
+    found += [k + p for k, old in kwargs.items() for p in changes(old, after[1].get(k))]
+    return found
