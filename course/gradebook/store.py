@@ -63,7 +63,7 @@ class Store:
         # nbgrader's own add_submission makes SQLAlchemy warn about its autoflush; it is harmless
         warnings.filterwarnings("ignore", message=".*not in session.*", module="nbgrader")
         warnings.filterwarnings("ignore", message=".*not in session.*")
-        self.gradebook = Gradebook(self.db_url)
+        self.gradebook = Gradebook(self.db_url)   # first: it creates nbgrader's tables and version
         self.changes: list[dict] = []
         with sqlite3.connect(self.db_path) as db:
             db.execute("CREATE TABLE IF NOT EXISTS course_result (student TEXT, assignment TEXT, "
