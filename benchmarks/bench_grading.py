@@ -4,7 +4,7 @@
     python benchmarks/bench_grading.py [--jobs 2] [--timeout S] [--cell-timeout S] [--memory MB]
 
 The batch (built in a temporary folder from exercises/source and exercises/release):
-every case of ``course.grading.adversarial`` on the perceptron assignment (endless loops, an
+every case of ``tests/grading/adversarial.py`` on the perceptron assignment (endless loops, an
 import error, edited tests, stripped metadata, broken files, 100 MB of output, a memory hog,
 attempts to read the hidden tests and to overwrite the instructor's files, a missing notebook,
 a link to the source), plus a full-marks, a partial and an empty submission of each of the
@@ -32,8 +32,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
-from course.grading import adversarial, runner  # noqa: E402
+from course.grading.trusted import runner  # noqa: E402
+from grading import adversarial  # noqa: E402  (the misbehaving submissions of the tests)
 
 OTHER_CASES = ("full_marks", "partial", "empty")
 

@@ -137,7 +137,7 @@ def test_release_folder_is_what_nbgrader_generates_from_the_source(tmp_path):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     pytest.importorskip("nbgrader")
-    from course.grading import runner
+    from course.grading.trusted import runner
 
     root = tmp_path_factory.mktemp("exercises")
     for assignment in ASSIGNMENTS:

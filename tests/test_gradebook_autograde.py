@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("nbgrader")
-from course.grading import adversarial, attacks  # noqa: E402
-from course.grading.jail import probe  # noqa: E402
+from grading import adversarial, attacks  # noqa: E402
+from course.grading.trusted.jail import probe  # noqa: E402
 from support import file_hashes  # noqa: E402
 
 pytestmark = pytest.mark.skipif(probe() is not None, reason=f"no jail on this machine: {probe()}")

@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("nbgrader")
 from course.gradebook import classgen  # noqa: E402
-from course.grading.jail import probe  # noqa: E402
+from course.grading.trusted.jail import probe  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv"

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from course.grading import assemble, checks
+from course.grading import checks
+from course.grading.trusted import assemble
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,7 +69,38 @@ def test_call_reports_an_argument_changed_in_place():
         return w
 
     message = _message(checks.call, "step", step, np.ones(2), np.ones(2))
-    assert message.startswith("step changed argument 1 of step in place")
+    assert message.startswith("step changed w in place")   # the parameter's name, not its position
+
+
+def test_call_reports_a_change_at_any_depth_with_its_path():
+    def gradients(x, y, params):
+        params["W1"][0, 0] = 0.0
+        return {"W1": np.zeros((2, 2))}
+
+    params = {"W1": np.ones((2, 2)), "layers": [np.ones(2)]}
+    message = _message(checks.call, "gradients", gradients, np.ones(2), 1, params)
+    assert message.startswith("gradients changed params['W1'] in place")
+    assert _message(checks.check_no_mutation, "f", lambda a: a["layers"][0].fill(3), params) \
+        .startswith("f changed a['layers'][0] in place")
+
+
+def test_hidden_rng_differs_by_student_and_test_and_repeats_for_the_same():
+    def draw(student, test):
+        checks._enter_hidden(b"0123456789abcdef", student, "01_x/x.ipynb", test)
+        return [checks.hidden_rng().normal(), checks.hidden_rng().normal()]
+
+    try:
+        assert draw("ann", "t1") == draw("ann", "t1")
+        assert draw("ann", "t1") != draw("bob", "t1") and draw("ann", "t1") != draw("ann", "t2")
+        assert draw("ann", "t1")[0] != draw("ann", "t1")[1]   # each call, a stream of its own
+    finally:
+        checks._hidden_context = None
+
+
+def test_a_failed_check_carries_a_message_without_values():
+    with pytest.raises(checks.CheckFailed) as failed:
+        checks.check_close("sigmoid on random inputs", np.array([0.25]), np.array([0.5]))
+    assert "0.25" in str(failed.value) and failed.value.quiet == "sigmoid on random inputs does not match the expected values"
 
 
 def test_check_no_mutation_returns_the_result_when_nothing_changes():
@@ -175,7 +207,7 @@ def test_merge_never_trusts_a_submitted_grade_id_of_another_cell_type():
 
 # -- scoring: nbgrader's rule -------------------------------------------------------------------------
 nbgrader = pytest.importorskip("nbgrader")
-from course.grading import runner  # noqa: E402  (needs nbgrader)
+from course.grading.trusted import runner  # noqa: E402  (needs nbgrader)
 
 
 def _template():
@@ -262,7 +294,7 @@ def test_sandbox_refuses_protected_files_processes_and_writes_outside_the_work_f
     work.mkdir()
     code = textwrap.dedent(f"""
         import ctypes, os, shutil, subprocess, sys
-        from course.grading import sandbox
+        from course.grading.jailed import sandbox
         sandbox.install([{str(tmp_path)!r}], [{str(work)!r}], {str(tmp_path / 'log')!r})
         attempts = {{
             "read": lambda: open({str(secret)!r}).read(),
@@ -296,7 +328,7 @@ def test_sandbox_refuses_protected_files_processes_and_writes_outside_the_work_f
 
 
 # -- plain data across the jail's wall ------------------------------------------------------------
-from course.grading import plain  # noqa: E402
+from course.grading.wire import plain  # noqa: E402
 
 
 def _round_trip(value, borrow=None, own=None):
@@ -377,7 +409,7 @@ def test_a_model_crosses_as_its_configuration_and_weights():
 
 
 def test_grades_csv_cells_a_spreadsheet_would_run_start_with_an_apostrophe():
-    from course.grading.runner import _cell
+    from course.grading.trusted.runner import _cell
 
     assert [_cell(t) for t in ("=1+1", "+1", "-1", "@x", "zoë", "ok")] == ["'=1+1", "'+1", "'-1", "'@x", "zoë", "ok"]
 
@@ -386,12 +418,12 @@ def test_merge_grades_an_answer_cell_turned_into_markdown_as_code():
     submission = _cells(("code", "import numpy", "setup"), ("markdown", "def f():\n    return 1", "f"),
                         ("code", "def g():\n    return 2", "g"))
     to_run, notes = assemble.merge(TEMPLATE, submission)
-    assert to_run[1] == assemble.RunCell("def f():\n    return 1", "solution", "f")
+    assert to_run[1] == assemble.RunCell("def f():\n    return 1", "solution", "f", 2)
     assert "answer cell 'f' was a markdown cell: graded as code, as nbgrader does" in notes
 
 
 def test_answer_names_are_what_the_answers_define_and_the_setup_does_not():
-    from course.grading.runner import load_template
+    from course.grading.trusted.runner import load_template
 
     template = load_template(ROOT / "exercises" / "source" / "03_backpropagation" / "backpropagation.ipynb",
                              "03_backpropagation")

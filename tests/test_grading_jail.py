@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("nbgrader")
-from course.grading import attacks, runner  # noqa: E402
-from course.grading.jail import probe  # noqa: E402
+from course.grading.trusted import runner  # noqa: E402
+from grading import attacks  # noqa: E402
+from course.grading.trusted.jail import probe  # noqa: E402
 from support import adopt_orphans, file_hashes, own_descendants  # noqa: E402
 
 pytestmark = pytest.mark.skipif(probe() is not None, reason=f"no jail on this machine: {probe()}")
@@ -35,13 +36,13 @@ SETTINGS = runner.Settings(timeout=120, cell_timeout=6, memory_mb=1536, jobs=2)
 
 # attack -> (score out of 8, status, words the reason must contain)
 EXPECTED = {
-    "rebinds_checks": (0, "ok", "no test passed"),
+    "rebinds_checks": (0, "flagged", "uses globals"),   # dynamic code in an answer is flagged
     "patches_numpy": (0, "ok", "no test passed"),
     "input_transformer": (0, "ok", "no test passed"),
     "forges_report_lines": (0, "flagged", "no test passed"),   # it garbles its own channel
-    "dir_fd_reads_hidden_tests": (0, "ok", "raised FileNotFoundError"),
-    "dir_fd_writes_files": (0, "ok", "no test passed"),
-    "switches_off_guards": (0, "ok", "no test passed"),
+    "dir_fd_reads_hidden_tests": (0, "flagged", "raised FileNotFoundError"),
+    "dir_fd_writes_files": (0, "flagged", "left for the instructor"),
+    "switches_off_guards": (0, "flagged", "left for the instructor"),
     "leaks_hidden_tests": (0, "ok", "no test passed"),
     "reads_grader_environment": (0, "ok", "no test passed"),
     "sends_cells_over_tcp": (0, "ok", "no test passed"),
@@ -49,14 +50,14 @@ EXPECTED = {
     "fork_bomb": (8, "ok", ""),
     "fills_the_disk": (8, "ok", ""),
     "kills_its_kernel": (0, "flagged", "the kernel was restarted"),
-    "hangs_when_tested": (7, "ok", "failed: test_predict_by_hand"),
+    "hangs_when_tested": (7, "flagged", "'test_predict_by_hand' was stopped after 6 s"),
     "returns_unreadable_values": (0, "ok", "no test passed"),
     "answer_cell_in_markdown": (8, "flagged", "was a markdown cell"),
     "huge_outputs": (8, "ok", ""),
     "honest_alice": (8, "ok", ""),
     "honest_bob": (8, "ok", ""),
 }
-HIDDEN_WORDS = ("BEGIN HIDDEN", "_reference_train", "default_rng(11)", "_rng = np.random", "_step(_x @ _w")
+HIDDEN_WORDS = ("BEGIN HIDDEN", "_reference_train", "hidden_rng()", "_rng = hidden_rng", "_step(_x @ _w")
 
 
 
@@ -100,6 +101,7 @@ def batch(tmp_path_factory):
     shutil.copytree(ROOT / "exercises" / "source", course / "source")
     shutil.copytree(ROOT / "exercises" / "release", course / "release")
     (course / "gradebook.db").write_bytes(b"the gradebook")
+    (course / "course_secret").write_text("5e" * 32)
     source = course / "source" / ASSIGNMENT / NOTEBOOK
     release = course / "release" / ASSIGNMENT / NOTEBOOK
     submitted = root / "submitted"
@@ -253,7 +255,7 @@ def test_unsafe_no_jail_says_so_on_every_row(tmp_path):
 
 
 def test_without_a_jail_the_grader_refuses_and_says_what_to_do(tmp_path, capsys, monkeypatch):
-    from course.grading import jail
+    from course.grading.trusted import jail
 
     monkeypatch.setattr(jail, "probe", lambda: "bubblewrap is not installed: apt-get install bubblewrap")
     (tmp_path / "subs").mkdir()
@@ -293,3 +295,29 @@ def test_written_answers_are_pending_manual_grading_not_failed(tmp_path):
     assert "| `why_not_xor` | pending | a written answer, graded by your instructor |" in feedback
     assert "| `why-xor` | pending | a written answer, graded by your instructor |" in feedback
     assert "failed" not in feedback
+
+
+def test_each_result_reaches_on_result_as_it_ends_with_the_graded_notebook(tmp_path):
+    from nbgrader.utils import determine_grade, is_grade
+    import nbformat
+
+    subs = tmp_path / "subs"
+    for student in ("ann", "bob", "cy"):
+        (subs / student / ASSIGNMENT).mkdir(parents=True)
+    shutil.copy(ROOT / "exercises" / "source" / ASSIGNMENT / NOTEBOOK, subs / "ann" / ASSIGNMENT / NOTEBOOK)
+    shutil.copy(ROOT / "exercises" / "release" / ASSIGNMENT / NOTEBOOK, subs / "bob" / ASSIGNMENT / NOTEBOOK)
+    seen = []
+    results = runner.grade_batch(subs, tmp_path / "out", ROOT / "exercises" / "source",
+                                 runner.Settings(timeout=120, jobs=2), ASSIGNMENT, on_result=seen.append)
+    assert sorted(r.student for r in seen) == ["ann", "bob", "cy"] and len(results) == 3
+    by_student = {r.student: r for r in seen}
+    for student, points in (("ann", 8), ("bob", 0)):
+        assert by_student[student].score == points
+        notebook = nbformat.from_dict(by_student[student].notebook)   # as nbgrader would score it
+        graded = [cell for cell in notebook.cells if is_grade(cell) and cell.cell_type == "code"]
+        assert len(graded) == 8 and sum(determine_grade(cell)[0] for cell in graded) == points
+        assert any(cell.cell_type == "markdown" for cell in notebook.cells)
+    errors = [o for cell in nbformat.from_dict(by_student["bob"].notebook).cells if cell.cell_type == "code"
+              for o in cell.outputs if o.output_type == "error"]
+    assert any("not written yet" in o.evalue for o in errors)
+    assert by_student["cy"].notebook is None   # missing: nothing was graded

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 DRIVER = textwrap.dedent("""
     import json, os, sys
-    from course.grading import child
+    from course.grading.trusted import child
 
     job = json.loads(sys.argv[1])
     events = []

@@ -236,7 +236,7 @@ def main(argv=None) -> int:
                 by_key = {(j.student, j.template.assignment, j.template.notebook): j for j in todo}
 
                 def commit(result):
-                    job = by_key[(result.student, result.assignment, result.notebook)]
+                    job = by_key[(result.student, result.assignment, result.notebook_name)]
                     store.commit(job, result, prints[id(job)], _timestamp(job))
 
                 results = grade_batch(args.submissions, out, args.source, settings, args.assignment,

@@ -43,8 +43,8 @@ def fill_notebook(nb: NotebookNode, result) -> NotebookNode:
     A test cell the grader did not run (its time was up, the file was invalid) gets an error
     output, so nbgrader gives it 0. The outputs of the other cells are cleared: only what the
     trusted process produced is scored."""
-    executed = result.notebook if isinstance(result.notebook, dict) else result.executed_notebook
-    ran = {cell["metadata"]["nbgrader"]["grade_id"]: cell for cell in executed["cells"]
+    executed = result.notebook or {"cells": []}
+    ran = {cell["metadata"]["nbgrader"]["grade_id"]: cell for cell in executed.get("cells", [])
            if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")}
     count = 0
     for cell in nb.cells:

@@ -35,8 +35,8 @@ COLUMNS = ["student", "assignment", "score", "max_score", "pending_manual", "sta
 def _result(record: dict):
     from .engine import Result, TestResult
 
-    fields = {k: v for k, v in record.items() if k in Result.__dataclass_fields__ and k != "tests"}
-    result = Result(**fields)
+    fields = {k: v for k, v in record.items() if k in Result.__dataclass_fields__ and k not in ("tests", "notebook")}
+    result = Result(**fields, notebook_name=record["notebook"])
     result.tests = [TestResult(**t) for t in record.get("tests", [])]
     return result
 

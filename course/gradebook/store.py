@@ -126,7 +126,7 @@ class Store:
         from nbgrader.api import MissingEntry
 
         student, assignment = result.student, result.assignment
-        notebook = Path(result.notebook).stem
+        notebook = Path(result.notebook_name).stem
         gb = self.gradebook
         try:
             gb.find_student(student)
@@ -154,16 +154,18 @@ class Store:
         else:
             self._score(job, result, notebook)
         new = gb.find_submission_notebook(notebook, assignment, student).score
-        record = {k: v for k, v in asdict(result).items() if k != "notebook_cells"}
+        record = asdict(result)
+        record.pop("notebook")       # the notebook's cells stay in autograded/; the record names it
+        record["notebook"] = record.pop("notebook_name")
         with sqlite3.connect(self.db_path) as db:
             previous = db.execute("SELECT result FROM course_result WHERE student=? AND assignment=? "
-                                  "AND notebook=?", (student, assignment, result.notebook)).fetchone()
+                                  "AND notebook=?", (student, assignment, result.notebook_name)).fetchone()
             db.execute("INSERT OR REPLACE INTO course_result VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       (student, assignment, result.notebook, fingerprint_, json.dumps(record),
+                       (student, assignment, result.notebook_name, fingerprint_, json.dumps(record),
                         self.run, _now().isoformat(timespec="seconds")))
         if previous is not None and old is not None and abs((old or 0) - (new or 0)) > 1e-9:
             before = json.loads(previous[0])
-            self.changes.append({"student": student, "assignment": assignment, "notebook": result.notebook,
+            self.changes.append({"student": student, "assignment": assignment, "notebook": result.notebook_name,
                                  "old": old, "new": new, "why": _why(before, record)})
 
     def _score(self, job, result, notebook: str) -> None:
@@ -183,7 +185,7 @@ class Store:
         AssignLatePenalties(config=self.config).preprocess(nb, resources) if self.config is not None \
             else AssignLatePenalties().preprocess(nb, resources)
         self.gradebook.db.expire_all()
-        target = self.course_dir / "autograded" / result.student / result.assignment / result.notebook
+        target = self.course_dir / "autograded" / result.student / result.assignment / result.notebook_name
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.partial")
         nbformat.write(nb, str(partial))

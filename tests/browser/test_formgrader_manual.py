@@ -22,7 +22,7 @@ from .lab import LabServer, free_port
 
 pytest.importorskip("nbgrader")
 from course.gradebook import classgen  # noqa: E402
-from course.grading.jail import probe  # noqa: E402
+from course.grading.trusted.jail import probe  # noqa: E402
 
 pytestmark = pytest.mark.skipif(probe() is not None, reason=f"no jail on this machine: {probe()}")
 

@@ -1,6 +1,6 @@
 """The jail: a submission's kernel under bubblewrap, and the trusted side of the conversation.
 
-``Jail`` starts ``python -m course.grading.kernel`` under ``bwrap`` (Debian: ``apt-get install
+``Jail`` starts ``python -m course.grading.jailed.kernel`` under ``bwrap`` (Debian: ``apt-get install
 bubblewrap``) with
 
 - new PID, network, IPC and UTS namespaces: no network at all (not even the grader's
@@ -40,8 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .channel import Channel, ChannelClosed, ChannelTimeout
-from .plain import Borrowed, Handles, ProtocolError, Unreadable, decode, encode
+from ..wire.channel import Channel, ChannelClosed, ChannelTimeout
+from ..wire.plain import Borrowed, Handles, ProtocolError, Unreadable, decode, encode
 
 __all__ = ["Jail", "JailBroken", "Proxy", "probe", "HOME"]
 
@@ -133,7 +133,7 @@ def _bwrap_args(home_mb: int = 256, tmp_mb: int = 256,
 
     for folder in _readable_prefixes():
         args += parents(folder) + ["--ro-bind", folder, folder]
-    package = str(Path(__file__).resolve().parents[1])
+    package = str(Path(__file__).resolve().parents[2])
     args += parents(f"{COURSE_ROOT}/course") + ["--ro-bind", package, f"{COURSE_ROOT}/course"]
     args += ["--proc", "/proc", "--dev", "/dev",
              "--perms", "1777", "--size", str(tmp_mb * 2**20), "--tmpfs", "/tmp",
@@ -194,7 +194,7 @@ class Jail:
         command = _bwrap_args(job.get("disk_mb", 256),
                               job.get("disk_mb", 256), notebook_fd, job.get("notebook_name", "submission.ipynb"),
                               info_w)
-        command += [sys.executable, "-s", "-m", "course.grading.kernel", str(to_kernel_r), str(from_kernel_w)]
+        command += [sys.executable, "-s", "-m", "course.grading.jailed.kernel", str(to_kernel_r), str(from_kernel_w)]
         if root:
             command += ["--drop-to", str(uid)]
         limits = self._limits(root)
@@ -416,22 +416,39 @@ def _raise_learner_error(reply: dict, name: str):
     raise SubmissionError(f"{ename}: {evalue}" if evalue else ename)
 
 
+class LearnerTimeout(TimeoutError):
+    """A function of the submission ran past the time limit of the test cell that called it."""
+
+
 class SubmissionError(Exception):
     """An exception of the learner's own class, raised by the learner's function in the jail."""
 
 
 class Proxy(Borrowed):
-    """The trusted side's stand-in for a function of the submission."""
+    """The trusted side's stand-in for a function of the submission.
+
+    Its arguments cross as copies: nothing the function does reaches the caller's values. What
+    it changed in its copies, at any depth, is listed in ``changed_in_place`` after each call
+    (``params['W1']``, with the parameter names of the source notebook's solution), where
+    ``checks.call`` finds it; it is never written back."""
 
     def __init__(self, jail: Jail, number: int, name: str):
         self.jail, self.number = jail, number
         self.__name__ = self.__qualname__ = name
+        self.changed_in_place: list[str] = []
+        names = (jail.job.get("signatures") or {}).get(name)
+        if isinstance(names, list):
+            import inspect
+
+            self.__signature__ = inspect.Signature(
+                [inspect.Parameter(str(n), inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names])
 
     def __repr__(self) -> str:
         return f"<function {self.__name__} of the submission>"
 
     def __call__(self, *args, **kwargs):
         jail, blobs = self.jail, []
+        self.changed_in_place = []
         try:
             message = {"op": "call", "function": self.number,
                        "args": encode(list(args), blobs, jail.lent.lend),
@@ -442,7 +459,7 @@ class Proxy(Borrowed):
         try:
             reply, reply_blobs = jail.request(message, blobs)
         except ChannelTimeout:
-            raise TimeoutError(f"{self.__name__} ran past the time limit of the cell"
+            raise LearnerTimeout(f"{self.__name__} ran past the time limit of the cell"
                                + ("" if jail.alive() else " and did not stop when interrupted")) from None
         if reply.get("status") != "ok":
             _raise_learner_error(reply, self.__name__)
@@ -451,26 +468,18 @@ class Proxy(Borrowed):
             after = decode(reply.get("after"), reply_blobs, jail._borrow, jail.lent.get)
         except ProtocolError as error:
             raise TypeError(f"{self.__name__} returned something the grader cannot read ({error})") from None
-        _write_back([list(args), dict(kwargs)], after)
+        self.changed_in_place = _changes_in_jail(self, args, kwargs, after)
         return value
 
 
-def _write_back(before, after, depth: int = 0) -> None:
-    """Copy into the caller's arrays what the learner's function wrote into its copies."""
-    if depth > 20:
-        return
-    if isinstance(before, np.ndarray):
-        if isinstance(after, np.ndarray) and after.shape == before.shape and before.flags.writeable:
-            if not np.array_equal(before, after, equal_nan=True):
-                try:
-                    np.copyto(before, after, casting="unsafe")
-                except (TypeError, ValueError):
-                    pass
-        return
-    if isinstance(before, (list, tuple)) and isinstance(after, (list, tuple)) and len(before) == len(after):
-        for old, new in zip(before, after):
-            _write_back(old, new, depth + 1)
-    elif isinstance(before, dict) and isinstance(after, dict):
-        for key, old in before.items():
-            if key in after:
-                _write_back(old, after[key], depth + 1)
+def _changes_in_jail(func, args: tuple, kwargs: dict, after) -> list[str]:
+    """Where the function's copies of the arguments differ, after the call, from what was sent."""
+    from ..checks import changes, parameter_names
+
+    if not (isinstance(after, list) and len(after) == 2 and isinstance(after[0], list)
+            and isinstance(after[1], dict) and len(after[0]) == len(args)):
+        return ["its arguments (the copies it was given came back unreadable)"]
+    names = parameter_names(func, args, kwargs)
+    found = [names[i] + p for i, (old, new) in enumerate(zip(args, after[0])) for p in changes(old, new)]
+    found += [k + p for k, old in kwargs.items() for p in changes(old, after[1].get(k))]
+    return found

@@ -23,10 +23,11 @@ source: the learner's answers are the source's solutions, then one thing goes wr
     missing               the assignment folder without its notebook
     symlink_to_source     the notebook is a symbolic link to the source notebook
 
-The tests and ``benchmarks/bench_grading.py`` use them; an instructor can too, to see the limits
-hold on the machine that will grade the class::
+The tests and ``benchmarks/bench_grading.py`` use them; an instructor can too, from a clone of
+the repository, to see the limits hold on the machine that will grade the class::
 
-    from course.grading import adversarial
+    import sys; sys.path.insert(0, "tests")
+    from grading import adversarial
     adversarial.write_case("memory_hog", folder, source_nb, release_nb, targets)
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The kernel inside the jail: runs a submission's cells, and calls its functions for the tests.
 
-    python -m course.grading.kernel READ_FD WRITE_FD [--drop-to UID]
+    python -m course.grading.jailed.kernel READ_FD WRITE_FD [--drop-to UID]
 
 The grader starts it under bubblewrap (``jail.py``). It holds the learner's code and nothing
 else: the notebook's given cells and the learner's answers run here, in an IPython shell (so
@@ -30,8 +30,8 @@ import signal
 import sys
 import warnings
 
-from .channel import Channel
-from .plain import Borrowed, Handles, ProtocolError, decode, encode
+from ..wire.channel import Channel
+from ..wire.plain import Borrowed, Handles, ProtocolError, decode, encode
 
 __all__ = ["main"]
 

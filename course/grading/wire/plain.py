@@ -296,7 +296,7 @@ def read_frame(stream, max_bytes: int = 256 * 2**20) -> tuple[dict, list]:
 # -- models ----------------------------------------------------------------------------------------
 def _model_class():
     try:
-        from ..models import Sequential
+        from ...models import Sequential
     except ImportError:  # pragma: no cover - the course is always importable where this runs
         return None
     return Sequential
@@ -304,7 +304,7 @@ def _model_class():
 
 def model_to_plain(model) -> dict:
     """A Sequential as plain data: Dense layers with their weights, loss, optimizer, metrics."""
-    from ..layers import Dense
+    from ...layers import Dense
 
     layers = []
     for layer in model.layers:
@@ -327,9 +327,9 @@ def model_to_plain(model) -> dict:
 def model_from_plain(plain) -> object:
     """Rebuild a Sequential from ``model_to_plain``'s data, with the course's own classes; every
     value goes through the constructors' checks."""
-    from .. import optimizers
-    from ..layers import Dense
-    from ..models import Sequential
+    from ... import optimizers
+    from ...layers import Dense
+    from ...models import Sequential
 
     try:
         _expect(isinstance(plain, dict) and isinstance(plain.get("layers"), list))

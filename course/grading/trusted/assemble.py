@@ -39,6 +39,7 @@ class RunCell(NamedTuple):
     source: str
     role: str               # 'setup', 'solution', 'test' or 'extra' (a cell the learner added)
     grade_id: str | None
+    index: int | None = None  # the source notebook's cell it stands for (None: a learner's extra)
 
 
 def _text(value) -> str:
@@ -109,7 +110,7 @@ def _key(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
 
 
-def merge(template: list[dict], cells: list[Cell]) -> tuple[list[RunCell], list[str]]:
+def merge(template: list[dict], cells: list[Cell], texts: dict | None = None) -> tuple[list[RunCell], list[str]]:
     """The cells to execute for a submission, and notes for the instructor.
 
     template: the source notebook, one dict per cell with the keys 'role' ('markdown', 'setup',
@@ -117,6 +118,8 @@ def merge(template: list[dict], cells: list[Cell]) -> tuple[list[RunCell], list[
     solution for solution cells is NOT included, the stub is) and 'visible' (the student
     version of the cell, as released).
     cells: the submission's cells (``read_cells``).
+    texts: when given, receives the learner's text of each matched markdown or raw cell
+    (source position -> text), for the graded notebook.
     """
     notes: list[str] = []
     known = {t["grade_id"]: k for k, t in enumerate(template) if t.get("grade_id")}
@@ -174,6 +177,8 @@ def merge(template: list[dict], cells: list[Cell]) -> tuple[list[RunCell], list[
     # extras attached to a markdown cell run before the next code cell of the template
     carry: list[str] = []
     answers = {k: cells[p].source for p, k in match.items()}
+    if texts is not None:
+        texts.update({k: source for k, source in answers.items() if template[k]["role"] == "markdown"})
 
     to_run: list[RunCell] = []
     for k, entry in enumerate(template):
@@ -186,10 +191,10 @@ def merge(template: list[dict], cells: list[Cell]) -> tuple[list[RunCell], list[
         name = grade_id or f"cell {k + 1}"
         if role == "solution":
             if k in answers:
-                to_run.append(RunCell(answers[k], "solution", grade_id))
+                to_run.append(RunCell(answers[k], "solution", grade_id, k))
             else:
                 notes.append(f"answer cell '{name}' is missing (deleted?): graded as left empty")
-                to_run.append(RunCell(entry["visible"], "solution", grade_id))
+                to_run.append(RunCell(entry["visible"], "solution", grade_id, k))
             continue
         if k not in answers:
             notes.append(f"{'test' if role == 'test' else 'read-only'} cell '{name}' was deleted: "
@@ -197,6 +202,6 @@ def merge(template: list[dict], cells: list[Cell]) -> tuple[list[RunCell], list[
         elif _key(answers[k]) not in (_key(entry["visible"]), _key(entry["source"])):
             notes.append(f"{'test' if role == 'test' else 'read-only'} cell '{name}' was edited: "
                          f"the original was run")
-        to_run.append(RunCell(entry["source"], role, grade_id))
+        to_run.append(RunCell(entry["source"], role, grade_id, k))
     to_run.extend(RunCell(source, "extra", None) for source in carry + trailing)
     return to_run, notes

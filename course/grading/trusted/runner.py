@@ -79,6 +79,7 @@ class Settings:
     max_file_mb: int = 512        # largest notebook file read (outputs included)
     disk_mb: int = 256            # size of each of the jail's writable folders (home and /tmp)
     jail: bool = True             # False: --unsafe-no-jail, the in-process guard of sandbox.py
+    secret: str | None = None     # the course secret's file; None: course_secret beside the source folder
 
 
 @dataclass
@@ -92,6 +93,7 @@ class Template:
     preload: list[str] = field(default_factory=list)  # heavy modules the tests import
     answer_names: list[str] = field(default_factory=list)  # what the answers define, minus the setup's
     manual: dict[str, float] = field(default_factory=dict)  # grade_id -> points of written answers
+    signatures: dict[str, list[str]] = field(default_factory=dict)  # answer function -> its parameters
 
     @property
     def manual_points(self) -> float:
@@ -115,7 +117,7 @@ class TestResult:
 class Result:
     student: str
     assignment: str
-    notebook: str
+    notebook_name: str            # the notebook's file name, e.g. 'perceptron.ipynb'
     score: float
     max_score: float
     status: str
@@ -126,13 +128,7 @@ class Result:
     kernel_start: float | None = None   # seconds from starting the kernel to its first answer
     pending_manual: float = 0.0          # points of written answers a person grades (nbgrader's formgrader)
     manual: list[str] = field(default_factory=list)
-    notebook_cells: dict = field(default_factory=dict, repr=False)  # see executed_notebook
-
-    @property
-    def executed_notebook(self) -> dict:
-        """The test cells as the trusted process ran them, with their outputs (an nbformat dict)."""
-        return {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
-                "cells": [dict(cell) for cell in self.notebook_cells.values()]}
+    notebook: dict | None = field(default=None, repr=False)  # as graded: cells with outputs (nbformat 4)
 
 
 # -- the source notebooks --------------------------------------------------------------------------
@@ -171,7 +167,7 @@ def load_template(path: Path, assignment: str) -> Template:
         cells.append({"role": role, "cell_type": original.cell_type, "grade_id": grade_id,
                       # an answer cell is run from the submission: only its stub is sent along
                       "source": visible.source if role == "solution" else original.source,
-                      "visible": visible.source})
+                      "visible": visible.source, "metadata": {"nbgrader": dict(meta)} if meta else {}})
         if role == "test":
             if not grade_id or "points" not in original.metadata["nbgrader"]:
                 raise ValueError(f"{path}: a test cell needs a grade_id and points")
@@ -185,7 +181,20 @@ def load_template(path: Path, assignment: str) -> Template:
     given = set().union(*[_bound_names(c["source"]) for c in cells if c["role"] == "setup"])
     answers = set().union(*[_bound_names(c.source) for c in source.cells
                             if c.cell_type == "code" and _role(c) == "solution"])
-    return Template(assignment, path.name, cells, tests, preload, sorted(answers - given), manual)
+    signatures = {}
+    for cell in source.cells:
+        if cell.cell_type == "code" and _role(cell) == "solution":
+            signatures.update(_signatures(cell.source))
+    return Template(assignment, path.name, cells, tests, preload, sorted(answers - given), manual, signatures)
+
+
+def _signatures(source: str) -> dict[str, list[str]]:
+    """The positional parameters of the functions a solution cell defines at its top level."""
+    import ast
+
+    tree = ast.parse(source)
+    return {node.name: [a.arg for a in node.args.posonlyargs + node.args.args]
+            for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
 
 def _bound_names(source: str) -> set[str]:
@@ -305,7 +314,7 @@ class Grading:
     """The grading process of one job: started, watched, killed when its time is up."""
 
     def __init__(self, job: Job, settings: Settings, private: Path, protected: list[str],
-                 cpu: int | None, pythonpath: str, slot: int = 0):
+                 cpu: int | None, pythonpath: str, slot: int = 0, secret: bytes = b""):
         self.job = job
         self.settings = settings
         self.events: list[dict] = []
@@ -324,6 +333,8 @@ class Grading:
             "jail": settings.jail, "answer_names": job.template.answer_names, "slot": slot,
             "max_file_bytes": settings.max_file_mb * 2**20, "disk_mb": settings.disk_mb,
             "notebook_name": job.template.notebook, "cpu_seconds": int(settings.timeout * 2 + 30),
+            "signatures": job.template.signatures, "secret": secret.hex(), "student": job.student,
+            "assignment": job.template.assignment,
         }
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
                "PYTHONPATH": pythonpath, "PYTHONDONTWRITEBYTECODE": "1"}
@@ -332,7 +343,7 @@ class Grading:
         self.stderr_path = private / "grader.log"
         with open(self.stderr_path, "wb") as stderr:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "course.grading.child"], stdin=subprocess.PIPE,
+                [sys.executable, "-m", "course.grading.trusted.child"], stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, stderr=stderr, cwd=private, env=env, start_new_session=True)
         self.started = time.monotonic()
         self._payload = json.dumps(payload).encode("utf-8")
@@ -386,9 +397,21 @@ class Grading:
         if self.process.returncode not in (0, None) and not self.killed:
             for pgid in self.kernel_pids:  # the grading process crashed: its kernel must go too
                 _kill_group(pgid, signal.SIGKILL)
-        return score(self.job, self.events, self.settings, killed=self.killed,
-                     returncode=self.process.returncode, seconds=self.elapsed,
-                     log_tail=_tail(self.stderr_path))
+        result = score(self.job, self.events, self.settings, killed=self.killed,
+                       returncode=self.process.returncode, seconds=self.elapsed,
+                       log_tail=_tail(self.stderr_path))
+        result.notebook = _graded_notebook(self.stderr_path.parent / "graded.ipynb")
+        return result
+
+
+def _graded_notebook(path: Path) -> dict | None:
+    """The notebook the trusted process wrote, or None (it was killed before it wrote one)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            notebook = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return notebook if isinstance(notebook, dict) else None
 
 
 def _tail(path: Path, size: int = 600) -> str:
@@ -465,7 +488,6 @@ def score(job: Job, events: list[dict], settings: Settings, killed: bool = False
             failed.append(grade_id)
             continue
         executed = nbformat.from_dict({**cell, "outputs": ran[grade_id].get("outputs") or []})
-        result.notebook_cells[grade_id] = {**cell, "outputs": ran[grade_id].get("outputs") or []}
         points, _ = determine_grade(executed)
         points = float(points or 0.0)
         passed = points >= max_points
@@ -490,7 +512,7 @@ def _protected_paths(source_dir: Path, submissions_dir: Path, out_dir: Path, bat
              course_dir / "submitted", course_dir / "autograded", course_dir / "feedback",
              submissions_root(submissions_dir), submissions_dir, out_dir, batch_root]
     paths = [str(Path(p).resolve()) for p in paths]
-    package = str(Path(__file__).resolve().parents[1])
+    package = str(Path(__file__).resolve().parents[2])
     for path in paths:
         if package == path or package.startswith(path + os.sep):
             raise ValueError(f"the course package {package} lies inside {path}, which submissions "
@@ -509,8 +531,11 @@ def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None 
                 assignment: str | None = None, progress=None, on_result=None, jobs=None) -> list[Result]:
     """Grade every submission found in ``submissions_dir``; returns the Results (and writes nothing).
 
-    ``on_result(result)`` is called in this process as each submission finishes. ``jobs`` (a list
-    of Job, from find_jobs) grades those instead of every submission found."""
+    ``jobs`` (Jobs of find_jobs), when given, are graded instead of every submission found (a
+    gradebook skips what it has graded, or regrades one student).
+
+    on_result(result), when given, is called in this process as each notebook's grading ends
+    (for a gradebook to record it at once); an error it raises stops the batch."""
     settings = settings or Settings()
     submissions_dir, out_dir, source_dir = Path(submissions_dir), Path(out_dir), Path(source_dir)
     if settings.jail:
@@ -530,7 +555,8 @@ def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None 
     out_dir.mkdir(parents=True, exist_ok=True)
     batch_root = Path(tempfile.mkdtemp(prefix="course-grading-"))
     protected = _protected_paths(source_dir, submissions_dir, out_dir, batch_root)
-    pythonpath = str(Path(__file__).resolve().parents[2])
+    secret = course_secret(source_dir, settings.secret, progress)
+    pythonpath = str(Path(__file__).resolve().parents[3])
     cpus = _cpus()
     slots = settings.jobs or len(cpus)
     results: list[Result | None] = [None] * len(jobs)
@@ -549,7 +575,7 @@ def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None 
                         on_result(results[index])
                     continue
                 running[slot] = (index, Grading(job, settings, batch_root / f"{index:04d}", protected,
-                                                cpus[slot % len(cpus)], pythonpath, slot))
+                                                cpus[slot % len(cpus)], pythonpath, slot, secret))
             for slot, (index, grading) in list(running.items()):
                 if not grading.finished() and grading.elapsed > settings.timeout:
                     grading.kill()
@@ -567,6 +593,40 @@ def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None 
     return [r for r in results if r is not None]
 
 
+SECRET_NAME = "course_secret"
+
+
+def course_secret(source_dir: Path, path: str | None = None, progress=None) -> bytes:
+    """The course secret hidden tests draw their inputs from (``checks.hidden_rng``).
+
+    A file of hex text, mode 0600: ``path`` (``--secret``), or ``course_secret`` at the root of
+    the course folder, beside ``source/``. Where there is none there, one is made (and
+    ``progress`` says so): the same secret grades the same inputs again for a regrade."""
+    import secrets
+
+    file = Path(path) if path else Path(source_dir).resolve().parent / SECRET_NAME
+    if not file.exists():
+        if path:
+            raise FileNotFoundError(f"the course secret {file} does not exist: pass --secret with the "
+                                    f"course's secret file, or leave --secret out to use (or make) "
+                                    f"{SECRET_NAME} beside the source folder")
+        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+        (progress or (lambda line: print(line, file=sys.stderr)))(
+            f"made a course secret at {file} (mode 0600; keep it out of any repository: "
+            f"the hidden tests' inputs derive from it)")
+    text = file.read_text(encoding="ascii", errors="replace").strip()
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        raise ValueError(f"the course secret {file} is not hex text; make a new one with "
+                         f"`python -c 'import secrets; print(secrets.token_hex(32))' > {file}`") from None
+    if len(key) < 16:
+        raise ValueError(f"the course secret {file} holds {len(key)} bytes; give at least 16 (32 hex digits)")
+    return key
+
+
 class JailUnavailable(RuntimeError):
     """bubblewrap cannot run on this machine; the message says why and what to do."""
 
@@ -581,7 +641,7 @@ def _missing(job: Job, settings: Settings) -> Result:
 
 def _report(progress, result: Result, index: int, total: int) -> None:
     if progress is not None:
-        progress(f"[{index + 1}/{total}] {result.student} {result.assignment}/{result.notebook}: "
+        progress(f"[{index + 1}/{total}] {result.student} {result.assignment}/{result.notebook_name}: "
                  f"{result.score:g}/{result.max_score:g} {result.status} ({result.seconds:.1f} s)")
 
 
@@ -612,7 +672,7 @@ def write_reports(results: list[Result], out_dir) -> None:
         writer.writerow(["student", "assignment", "score", "max_score", "pending_manual", "status",
                          "reason", "graded_in"])
         for (student, assignment), parts in sorted(rows.items()):
-            reasons = [(f"{r.notebook}: {r.reason}" if len(parts) > 1 else r.reason) for r in parts if r.reason]
+            reasons = [(f"{r.notebook_name}: {r.reason}" if len(parts) > 1 else r.reason) for r in parts if r.reason]
             jailed = all(r.jailed for r in parts)
             if not jailed:
                 reasons.insert(0, UNJAILED)
@@ -626,14 +686,21 @@ def write_reports(results: list[Result], out_dir) -> None:
     for student, parts in by_student.items():
         (out_dir / "feedback" / f"{student}.md").write_text(_feedback(student, parts), encoding="utf-8")
     with open(out_dir / "results.json", "w", encoding="utf-8") as handle:
-        json.dump([{k: v for k, v in asdict(r).items() if k != "notebook_cells"} for r in results],
-                  handle, indent=1)
+        json.dump([_plain(r) for r in results], handle, indent=1)
+
+
+def _plain(result: Result) -> dict:
+    """A result for results.json: the notebook's file name under 'notebook', not the notebook."""
+    plain = asdict(result)
+    plain.pop("notebook")
+    plain["notebook"] = plain.pop("notebook_name")
+    return plain
 
 
 def _feedback(student: str, results: list[Result]) -> str:
     lines = [f"# Feedback for {student}", ""]
-    for result in sorted(results, key=lambda r: (r.assignment, r.notebook)):
-        lines += [f"## {result.assignment} / {result.notebook}: {result.score:g} of {result.max_score:g} points", ""]
+    for result in sorted(results, key=lambda r: (r.assignment, r.notebook_name)):
+        lines += [f"## {result.assignment} / {result.notebook_name}: {result.score:g} of {result.max_score:g} points", ""]
         if result.status != "ok":
             lines += [f"Status: **{result.status}**. {result.reason}", ""]
         lines += ["| test | points | result |", "|---|---|---|"]
@@ -658,7 +725,7 @@ def _default_source() -> str:
     here = Path("exercises") / "source"
     if here.is_dir():
         return str(here)
-    return str(Path(__file__).resolve().parents[2] / "exercises" / "source")
+    return str(Path(__file__).resolve().parents[3] / "exercises" / "source")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -680,6 +747,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--memory", type=int, default=2048,
                         help="MB of address space for each grading process and its kernel (default 2048)")
     parser.add_argument("--jobs", type=int, default=0, help="submissions graded at once (default: one per CPU)")
+    parser.add_argument("--secret", help="the course secret (hex text) the hidden tests draw their inputs "
+                                         "from (default: course_secret beside the source folder, made "
+                                         "there when missing)")
     parser.add_argument("--unsafe-no-jail", action="store_true",
                         help="grade without the bubblewrap jail, with only the in-process guard (for "
                              "machines where bwrap cannot run; every row of grades.csv says so)")
@@ -700,7 +770,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     cell_timeout = args.cell_timeout or min(60.0, args.timeout / 5)
     settings = Settings(timeout=args.timeout, cell_timeout=cell_timeout, memory_mb=args.memory,
-                        jobs=args.jobs, jail=not args.unsafe_no_jail)
+                        jobs=args.jobs, jail=not args.unsafe_no_jail, secret=args.secret)
     if args.unsafe_no_jail:
         print(f"warning: {UNJAILED}", file=sys.stderr)
     start = time.monotonic()

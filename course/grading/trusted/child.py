@@ -1,4 +1,4 @@
-"""Grade one submission, in a process of its own: ``python -m course.grading.child``.
+"""Grade one submission, in a process of its own: ``python -m course.grading.trusted.child``.
 
 The batch grader (``runner.py``) starts one of these per notebook, in a new process group,
 writes the job as JSON to its standard input and reads its report, one JSON object per line,
@@ -40,6 +40,7 @@ import time
 from queue import Empty
 
 from .assemble import NotebookError, RunCell, merge, read_cells
+from .provenance import findings, given_imports
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -244,7 +245,7 @@ class Kernel:
             "    except ImportError:\n"
             "        pass\n"
             "import ctypes as _ctypes\n"  # ctypes looks up the interpreter's symbols when imported
-            "from course.grading import sandbox as _sandbox\n"
+            "from course.grading.jailed import sandbox as _sandbox\n"
             f"_sandbox.install({self.job['protected']!r}, [{self.work!r}], "
             f"{os.path.join(self.private, 'sandbox.log')!r})\n"
             "del _ctypes, _sandbox, _name\n")
@@ -461,28 +462,49 @@ class TrustedTests:
         self.job = job
         self.answer_names = set(answer_names)
         self.namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__}
+        self.key = bytes.fromhex(job.get("secret") or "")
+        self.student = str(job.get("student", ""))
+        self.notebook = f"{job.get('assignment', '')}/{job.get('notebook_name', '')}"
 
-    def run(self, source: str, timeout: float, filename: str) -> tuple[str, CappedOutputs]:
-        """Execute trusted code (a setup or test cell). Returns (status, outputs) as Kernel.run."""
+    def run(self, source: str, timeout: float, filename: str,
+            grade_id: str | None = None) -> tuple[str, CappedOutputs]:
+        """Execute trusted code (a setup or test cell). Returns (status, outputs) as Kernel.run.
+
+        For a test cell (``grade_id``), ``checks.hidden_rng`` is seeded from the course secret,
+        the student, the notebook and the test; an error raised by a line of its hidden part is
+        reported without its message (``CheckFailed.quiet`` for a check), since that message may
+        hold the hidden inputs, or text the learner's code chose."""
         import contextlib
         import signal
+
+        from .. import checks
+        from .jail import LearnerTimeout
 
         outputs = CappedOutputs(self.job.get("output_limit", 20000))
         stdout, stderr = _OutputStream(outputs, "stdout"), _OutputStream(outputs, "stderr")
         status = "ok"
+        if grade_id is not None:
+            checks._enter_hidden(self.key, self.student, self.notebook, grade_id)
         previous = signal.signal(signal.SIGALRM, _on_alarm)
         signal.setitimer(signal.ITIMER_REAL, timeout)
         try:
             with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
                 code = compile(source, filename, "exec")
                 exec(code, self.namespace)  # noqa: S102 - the instructor's own cells
-        except CellTimeout as error:
+        except (CellTimeout, LearnerTimeout) as error:
             status = "timeout"
             outputs.add_error("TimeoutError", str(error))
         except Exception as error:  # the test failed: its message is the feedback
             status = "error"
-            # the traceback of a hidden test would show its source: keep only name and message
-            outputs.add_error(type(error).__name__, _message_of(error))
+            if grade_id is not None and _raised_in(error, filename, hidden_lines(source)):
+                if isinstance(error, checks.CheckFailed):
+                    outputs.add_error("AssertionError", f"hidden test: {error.quiet}"[:2000])
+                else:
+                    outputs.add_error("Error", "a hidden test failed with an error (its message "
+                                               "is shown for visible tests only)")
+            else:
+                # the traceback of a hidden test would show its source: keep only name and message
+                outputs.add_error(type(error).__name__, _message_of(error))
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
@@ -496,6 +518,32 @@ class TrustedTests:
                 self.namespace[name] = values[name]
             else:
                 self.namespace.pop(name, None)
+
+
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+
+
+def hidden_lines(source: str) -> set[int]:
+    """The line numbers (from 1) of a test cell's hidden part, nbgrader's markers included."""
+    lines, inside = set(), False
+    for number, line in enumerate(source.splitlines(), 1):
+        if line.strip().upper().startswith(HIDDEN_BEGIN):
+            inside = True
+        if inside:
+            lines.add(number)
+        if line.strip().upper().startswith(HIDDEN_END):
+            inside = False
+    return lines
+
+
+def _raised_in(error: BaseException, filename: str, lines: set[int]) -> bool:
+    """Whether the cell's own statement that raised ``error`` is one of ``lines``."""
+    import traceback
+
+    if not lines:
+        return False
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == filename]
+    return not frames or frames[0].lineno in lines
 
 
 def _message_of(error: BaseException) -> str:
@@ -541,6 +589,51 @@ def _jail_outputs(reply: dict, limit: int) -> tuple[str, CappedOutputs]:
     return status, outputs
 
 
+class GradedNotebook:
+    """The notebook as this process graded it, for nbgrader to score: the source's cells in their
+    order, the learner's answers (and added cells) where they ran, and each code cell's outputs
+    as they were kept here. Written to ``graded.ipynb`` in the private folder (never through the
+    report pipe: an answer may hold megabytes)."""
+
+    def __init__(self, template: list[dict], texts: dict):
+        self.template, self.texts = template, texts
+        self.ran: list[tuple[RunCell, list]] = []
+
+    def add(self, cell: RunCell, outputs: list) -> None:
+        self.ran.append((cell, outputs))
+
+    def to_dict(self) -> dict:
+        cells: list[dict] = []
+        shown = 0  # the source's cells before this index are in place
+
+        def upto(index: int) -> None:
+            nonlocal shown
+            for k in range(shown, index):
+                entry = self.template[k]
+                if entry["role"] == "markdown":
+                    cells.append({"cell_type": entry["cell_type"], "metadata": entry.get("metadata") or {},
+                                  "source": self.texts.get(k, entry["visible"])})
+            shown = max(shown, index)
+
+        for cell, outputs in self.ran:
+            if cell.index is not None:
+                upto(cell.index)
+                shown = cell.index + 1
+            metadata = (self.template[cell.index].get("metadata") or {}) if cell.index is not None else {}
+            cells.append({"cell_type": "code", "execution_count": None, "metadata": metadata,
+                          "outputs": outputs, "source": cell.source})
+        upto(len(self.template))
+        for number, cell in enumerate(cells):
+            cell["id"] = f"cell-{number}"
+        return {"nbformat": 4, "nbformat_minor": 5, "cells": cells,
+                "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                            "language": "python"}}}
+
+    def write(self, path: str) -> None:
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(self.to_dict(), handle)
+
+
 def grade_jailed(job: dict, report: Reporter) -> None:
     """Grade one submission with its code in the jail and the tests in this process."""
     from .jail import Jail, JailBroken
@@ -551,9 +644,18 @@ def grade_jailed(job: dict, report: Reporter) -> None:
     except NotebookError as error:
         report("invalid", reason=str(error))
         return
-    to_run, notes = merge(job["template"], cells)
+    texts: dict = {}
+    to_run, notes = merge(job["template"], cells, texts)
+    graded = GradedNotebook(job["template"], texts)
     for text in notes:
         report("note", text=text)
+    given = given_imports(c["source"] for c in job["template"] if c["role"] == "setup")
+    for position, cell in enumerate(to_run):
+        if cell.role in ("solution", "extra"):
+            label = (f"answer cell '{cell.grade_id}'" if cell.role == "solution" and cell.grade_id
+                     else _label(cell, position))
+            for text in findings(cell.source, given, label):
+                report("note", text=text)
     for name in job.get("preload", []):  # the tests' heavy imports, before any time limit
         try:
             __import__(name)
@@ -602,8 +704,10 @@ def grade_jailed(job: dict, report: Reporter) -> None:
                     values = {}
                     report("note", text=f"the learner's values could not be read for {label}: {error}"[:400])
                 tests.bind(values, wanted)
-                status, outputs = tests.run(cell.source, cell_timeout + 2, f"<test {cell.grade_id}>")
+                status, outputs = tests.run(cell.source, cell_timeout + 2, f"<test {cell.grade_id}>",
+                                            cell.grade_id)
                 report("cell", grade_id=cell.grade_id, status=status, outputs=outputs.outputs)
+                graded.add(cell, outputs.outputs)
                 if status == "timeout":
                     report("note", text=f"cell {label} was stopped after {cell_timeout:g} s (an endless loop?)")
                 if not jail.alive():
@@ -611,6 +715,7 @@ def grade_jailed(job: dict, report: Reporter) -> None:
                         break
                 continue
             status, outputs = _jail_outputs(jail.run(cell.source, cell_timeout), limit)
+            graded.add(cell, outputs.outputs)
             if cell.role == "setup":  # the instructor's given cells run on both sides
                 tests.run(cell.source, cell_timeout, f"<setup {cell.grade_id or position + 1}>")
             if outputs.dropped:
@@ -636,6 +741,7 @@ def grade_jailed(job: dict, report: Reporter) -> None:
         report("done")
     finally:
         jail.stop()
+        graded.write(os.path.join(job["private_dir"], "graded.ipynb"))
 
 
 def main() -> None:
