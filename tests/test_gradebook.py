@@ -156,3 +156,15 @@ def test_changed_points_are_regraded_with_a_report(course):
     passed = [s for (s, _), kind in plan.items() if kind in ("right", "late")]
     assert {c["student"] for c in changes} >= set(passed)
     assert all("points available" in c["why"] for c in changes)
+
+
+def test_nbgrader_export_writes_the_same_lms_table(course):
+    course, _ = course
+    (course / "nbgrader_config.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nfrom course.gradebook.config import configure\n"
+        "c = get_config()\nconfigure(c)\n")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    out = subprocess.run([sys.executable, "-m", "nbgrader", "export", "--to", "exported.csv"], cwd=course,
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert (course / "exported.csv").read_text() == (course / "grades" / "grades-lms.csv").read_text()

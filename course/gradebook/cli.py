@@ -12,7 +12,8 @@ Afterwards the derived files are made from the gradebook, each written atomicall
 with the run: ``grades.csv``, ``feedback/<student>.md``, ``results.json`` (as before),
 ``regrade.csv`` (who changed, old -> new score, and why), ``grades-lms.csv`` (one row per
 rostered student), the class report ``report.md`` with ``histogram-<assignment>.png``, and
-``feedback-html/<student>/<assignment>/<notebook>.html``.
+``feedback-html/<student>/<assignment>/<notebook>.html`` (with ``--db`` also in the course's
+``feedback/`` folder, where ``nbgrader release_feedback`` sends it to the learners).
 
 Without ``--db`` the gradebook is a temporary one and only ``--out`` remains.
 A second grader on the same gradebook refuses (or waits, with ``--wait``) and says which.
@@ -245,9 +246,9 @@ def main(argv=None) -> int:
                     say(f"error: no submission found in {args.submissions}: expected "
                         f"{args.submissions}/<student>/<assignment>/<notebook>.ipynb with an assignment "
                         f"of {args.source}")
-                    write_derived(store, out, run)
+                    write_derived(store, out, run, deliver=scratch is None)
                     return 1
-                write_derived(store, out, run)
+                write_derived(store, out, run, deliver=scratch is None)
                 if store.changes:
                     say(f"{len(store.changes)} grade(s) changed: see {out / 'regrade.csv'}")
                     for change in store.changes:

@@ -104,8 +104,11 @@ def _swap(folder: Path, fresh: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def write_derived(store, out, run: str) -> None:
-    """Every derived file of ``out`` from the gradebook of ``store``."""
+def write_derived(store, out, run: str, deliver: bool = False) -> None:
+    """Every derived file of ``out`` from the gradebook of ``store``.
+
+    ``deliver``: also put each feedback page where nbgrader's ``release_feedback`` takes it,
+    ``feedback/<student>/<assignment>/<notebook>.html`` beside the gradebook."""
     import io
 
     from .export import lms_csv
@@ -136,6 +139,11 @@ def write_derived(store, out, run: str) -> None:
     fresh = out / f".feedback-html.{run}"
     feedback_pages(store, fresh, run)
     _swap(out / "feedback-html", fresh)
+    if deliver:
+        for page in (out / "feedback-html").rglob("*.html"):
+            target = store.course_dir / "feedback" / page.relative_to(out / "feedback-html")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _write(target, page.read_text(encoding="utf-8"))
     _write(out / "grades-lms.csv", lms_csv(store.gradebook))
     handle = io.StringIO()
     writer = csv.writer(handle)
