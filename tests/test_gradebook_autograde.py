@@ -27,8 +27,8 @@ ASSIGNMENT = "01_perceptron"
 HIDDEN_WORDS = ("BEGIN HIDDEN", "_reference_train", "default_rng(11)")
 # student -> (score of the tests, the grader's status)
 EXPECTED = {"full_marks": (8, "ok"), "partial": (5, "ok"), "empty": (0, "ok"),
-            "reads_hidden_tests": (0, "ok"), "writes_instructor_files": (8, "ok"),
-            "rebinds_checks": (0, "ok"), "leaks_hidden_tests": (0, "ok"),
+            "reads_hidden_tests": (0, "flagged"), "writes_instructor_files": (8, "ok"),
+            "rebinds_checks": (0, "flagged"), "leaks_hidden_tests": (0, "ok"),
             "kills_its_kernel": (0, "flagged")}
 
 
