@@ -105,8 +105,7 @@ def test_a_written_answer_is_graded_in_formgrader_and_reaches_the_totals(course,
         comments = [c["auto_comment"] for c in json.loads(response.read())]
     assert any((c or "").startswith("Grader: ") for c in comments), comments
     # formgrader's page binds each box to the gradebook once its grades and comments are loaded
-    page.wait_for_function("() => window.formgrader && formgrader.grades && formgrader.grades.loaded"
-                           " && formgrader.comments && formgrader.comments.loaded", timeout=60_000)
+    page.wait_for_load_state("networkidle", timeout=120_000)
     given = max_score - 0.5
     score.fill(f"{given:g}")
     score.press("Tab")
