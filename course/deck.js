@@ -62,7 +62,8 @@
   style.textContent = `
     body[data-jp-deck-mode='presenting'] { --jp-code-font-size: 16px; --jp-widgets-font-size: 15px; }
     body[data-jp-deck-mode='presenting'] .jp-Notebook mjx-container { font-size: 150% !important; }
-    body[data-jp-deck-mode='presenting'] .jp-Notebook .jp-OutputArea-output pre { font-size: 16px; }`;
+    body[data-jp-deck-mode='presenting'] .jp-Notebook .jp-OutputArea-output pre { font-size: 16px; }
+    body[data-jp-deck-mode='presenting'] .jp-Notebook .jp-RenderedHTMLCommon table { font-size: 16px; }`;
   document.head.appendChild(style);
 
   function start(app) {
