@@ -56,13 +56,14 @@
     });
   }
 
-  // The projector's text: code at 16 px and formulas at 150 % (MathJax sets 119 %), their subscripts
+  // The projector's text: code at 16 px, controls' labels at 15 px, formulas at 150 % (MathJax sets 119 %), subscripts
   // at 14 px or more, while presenting only; the notebook as a learner reads it is unchanged.
   const style = document.createElement("style");
   style.textContent = `
-    body[data-jp-deck-mode='presenting'] { --jp-code-font-size: 16px; }
+    body[data-jp-deck-mode='presenting'] { --jp-code-font-size: 16px; --jp-widgets-font-size: 15px; }
     body[data-jp-deck-mode='presenting'] .jp-Notebook mjx-container { font-size: 150% !important; }
-    body[data-jp-deck-mode='presenting'] .jp-Notebook .jp-OutputArea-output pre { font-size: 16px; }`;
+    body[data-jp-deck-mode='presenting'] .jp-Notebook .jp-OutputArea-output pre { font-size: 16px; }
+    body[data-jp-deck-mode='presenting'] .jp-Notebook .jp-RenderedHTMLCommon table { font-size: 16px; }`;
   document.head.appendChild(style);
 
   function start(app) {
