@@ -31,6 +31,7 @@ import os
 import pwd
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -106,6 +107,38 @@ def course_root(member: Member, course_id: str) -> Path:
     return Path(pwd.getpwnam(member.username).pw_dir) / course_id
 
 
+def _closed_folders() -> list[Path]:
+    """The folders on the way to this environment's Python (and to the course) that other users
+    may not pass through: a pyenv under /root, for example."""
+    targets = [Path(sys.executable).resolve(), Path(sys.prefix), HERE]
+    closed = []
+    for target in targets:
+        for folder in reversed(target.parents):
+            if not folder.stat().st_mode & 0o001 and folder not in closed:
+                closed.append(folder)
+    return closed
+
+
+def _grant_passage(members: list[Member], log=print) -> list[Path]:
+    """Let the roster's users (and no one else) pass through the closed folders on the way to
+    this environment: an access-control entry "search only" per user (setfacl, Debian: acl).
+    Nothing in those folders becomes readable; ``remove`` takes the entries away."""
+    closed = _closed_folders()
+    if not closed:
+        return []
+    if not shutil.which("setfacl"):
+        raise PermissionError(
+            f"the roster's users cannot reach this environment's Python ({sys.executable}): "
+            f"{', '.join(map(str, closed))} may not be passed by other users. Install the course in a "
+            f"folder everyone can read (e.g. python3 -m venv /opt/nn-course), or install acl "
+            f"(apt-get install acl) to let the class's users pass")
+    for folder in closed:
+        for member in members:
+            _run("setfacl", "-m", f"u:{member.username}:x", str(folder))
+        log(f"the class's users may pass through {folder} (search only, setfacl) to reach the course's Python")
+    return closed
+
+
 def setup(roster: str | Path, state: str | Path = DEFAULT_STATE, exchange: str | Path = DEFAULT_EXCHANGE,
           course_id: str = DEFAULT_COURSE_ID, log=print) -> list[Member]:
     """Make the roster's users, the exchange, the instructor's private course and the hub's
@@ -137,6 +170,8 @@ def setup(roster: str | Path, state: str | Path = DEFAULT_STATE, exchange: str |
         writer.writerows([m.username, m.role, known[m.username]] for m in members)
     (state / "roster.csv").write_text(Path(roster).read_text())
 
+    _grant_passage(members, log)
+
     teacher = instructor_of(members)
     entry = pwd.getpwnam(teacher.username)
     exchange.mkdir(parents=True, exist_ok=True)
@@ -167,9 +202,12 @@ def remove(roster: str | Path, state: str | Path = DEFAULT_STATE, exchange: str 
     """Remove the roster's users with their homes (the instructor's course too), the exchange
     and the hub's state. For a test or a finished demo: nothing of the class is kept."""
     _require_root("python -m course.hub remove")
-    import shutil
-
-    for member in read_roster(roster):
+    members = read_roster(roster)
+    if shutil.which("setfacl"):
+        for folder in _closed_folders():
+            for member in members:
+                subprocess.run(["setfacl", "-x", f"u:{member.username}", str(folder)], capture_output=True)
+    for member in members:
         if _user_exists(member.username):
             subprocess.run(["pkill", "-KILL", "-u", member.username], capture_output=True)
             subprocess.run(["userdel", "--remove", member.username], capture_output=True)
