@@ -90,15 +90,21 @@ test-gpu: env
 notebooks: env
 	MPLBACKEND=Agg $(BIN)/python -m course._notebooks notebooks/[0-9][0-9]_*.ipynb
 
-# Exercises: regenerate the student versions from exercises/source (instructors).
+# Exercises: regenerate the student versions from COURSE/source (instructors); COURSE is an
+# nbgrader course folder (default: exercises). VENV may be relative or absolute.
+COURSE ?= exercises
 release: env
-	cd exercises && ../$(BIN)/nbgrader generate_assignment '*' --force --no-db
+	cd "$(COURSE)" && "$(abspath $(BIN))/nbgrader" generate_assignment '*' --force --no-db
 
-# Grade a folder of submissions: make grade SUBMISSIONS=path/to/submissions OUT=grades
+# Grade a folder of submissions against the instructor's notebooks (a private course's source):
+#   make grade SUBMISSIONS=path/to/submitted SOURCE=path/to/course/source [DB=course/gradebook.db] [OUT=grades]
 SUBMISSIONS ?= exercises/submitted
+SOURCE ?= exercises/source
 OUT ?= grades
+DB ?=
+JOBS ?= 0
 grade: env
-	$(BIN)/python -m course.grading $(SUBMISSIONS) --out $(OUT)
+	"$(abspath $(BIN))/python" -m course.grading "$(SUBMISSIONS)" --source "$(SOURCE)" --out "$(OUT)" --jobs $(JOBS) $(if $(DB),--db "$(DB)")
 
 # A class on this machine (as root): the roster's members as users of the machine, nbgrader's
 # exchange, the instructor's private course, then JupyterHub on http://127.0.0.1:$(HUB_PORT).

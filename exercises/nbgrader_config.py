@@ -3,9 +3,20 @@
     nbgrader generate_assignment 01_perceptron --force   source/ -> release/ (student version)
     nbgrader autograde 01_perceptron                     grades submitted/<student>/01_perceptron/
 
-The batch grader ``python -m course.grading`` reads the same source notebooks and scores them
-the same way, without a gradebook database.
+``nbgrader autograde`` grades through the course's jail (``course.gradebook.config.configure``):
+the submission's code runs in the jail, the tests outside it, and the grader's verdict reaches
+the gradebook as a comment. The batch grader ``python -m course.grading --db`` grades into the
+same gradebook.
 """
+import os
+import sys
+
+# the course package, for configure() (this file lives in <repository>/exercises/)
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+from course.gradebook.config import configure  # noqa: E402
+
 c = get_config()  # noqa: F821 (nbgrader provides get_config)
 
 c.CourseDirectory.course_id = "how-a-neural-network-learns"
@@ -23,3 +34,6 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 # nbgrader autograde: one cell may run this long before it is stopped.
 c.ExecutePreprocessor.timeout = 60
 c.Execute.timeout = 60
+
+# the jail as nbgrader's executor, hidden tests cleared from feedback, late penalties, export
+configure(c, cell_timeout=60)

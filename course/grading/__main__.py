@@ -1,4 +1,4 @@
-"""``python -m course.grading SUBMISSIONS --out OUT``: see ``course.grading.runner``."""
-from .runner import main
+"""``python -m course.grading SUBMISSIONS (--db GRADEBOOK | --out OUT)``: see ``course.gradebook.cli``."""
+from course.gradebook.cli import main
 
 raise SystemExit(main())

@@ -126,6 +126,13 @@ class Result:
     kernel_start: float | None = None   # seconds from starting the kernel to its first answer
     pending_manual: float = 0.0          # points of written answers a person grades (nbgrader's formgrader)
     manual: list[str] = field(default_factory=list)
+    notebook_cells: dict = field(default_factory=dict, repr=False)  # see executed_notebook
+
+    @property
+    def executed_notebook(self) -> dict:
+        """The test cells as the trusted process ran them, with their outputs (an nbformat dict)."""
+        return {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+                "cells": [dict(cell) for cell in self.notebook_cells.values()]}
 
 
 # -- the source notebooks --------------------------------------------------------------------------
@@ -458,6 +465,7 @@ def score(job: Job, events: list[dict], settings: Settings, killed: bool = False
             failed.append(grade_id)
             continue
         executed = nbformat.from_dict({**cell, "outputs": ran[grade_id].get("outputs") or []})
+        result.notebook_cells[grade_id] = {**cell, "outputs": ran[grade_id].get("outputs") or []}
         points, _ = determine_grade(executed)
         points = float(points or 0.0)
         passed = points >= max_points
@@ -498,8 +506,11 @@ def _cpus() -> list[int]:
 
 
 def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None = None,
-                assignment: str | None = None, progress=None) -> list[Result]:
-    """Grade every submission found in ``submissions_dir``; returns the Results (and writes nothing)."""
+                assignment: str | None = None, progress=None, on_result=None, jobs=None) -> list[Result]:
+    """Grade every submission found in ``submissions_dir``; returns the Results (and writes nothing).
+
+    ``on_result(result)`` is called in this process as each submission finishes. ``jobs`` (a list
+    of Job, from find_jobs) grades those instead of every submission found."""
     settings = settings or Settings()
     submissions_dir, out_dir, source_dir = Path(submissions_dir), Path(out_dir), Path(source_dir)
     if settings.jail:
@@ -513,8 +524,9 @@ def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None 
                 f"grades.csv then says so)")
     if not submissions_dir.is_dir():
         raise FileNotFoundError(f"the submissions folder {submissions_dir} does not exist")
-    templates = load_templates(source_dir)
-    jobs = find_jobs(submissions_dir, templates, assignment)
+    if jobs is None:
+        templates = load_templates(source_dir)
+        jobs = find_jobs(submissions_dir, templates, assignment)
     out_dir.mkdir(parents=True, exist_ok=True)
     batch_root = Path(tempfile.mkdtemp(prefix="course-grading-"))
     protected = _protected_paths(source_dir, submissions_dir, out_dir, batch_root)
@@ -533,6 +545,8 @@ def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None 
                 if job.path is None or job.problem:
                     results[index] = (_missing(job, settings) if job.path is None else score(job, [], settings))
                     _report(progress, results[index], index, len(jobs))
+                    if on_result is not None:
+                        on_result(results[index])
                     continue
                 running[slot] = (index, Grading(job, settings, batch_root / f"{index:04d}", protected,
                                                 cpus[slot % len(cpus)], pythonpath, slot))
@@ -543,6 +557,8 @@ def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None 
                     results[index] = grading.collect()
                     del running[slot]
                     _report(progress, results[index], index, len(jobs))
+                    if on_result is not None:
+                        on_result(results[index])
             time.sleep(0.05)
     finally:
         for _, grading in running.values():
@@ -610,7 +626,8 @@ def write_reports(results: list[Result], out_dir) -> None:
     for student, parts in by_student.items():
         (out_dir / "feedback" / f"{student}.md").write_text(_feedback(student, parts), encoding="utf-8")
     with open(out_dir / "results.json", "w", encoding="utf-8") as handle:
-        json.dump([asdict(r) for r in results], handle, indent=1)
+        json.dump([{k: v for k, v in asdict(r).items() if k != "notebook_cells"} for r in results],
+                  handle, indent=1)
 
 
 def _feedback(student: str, results: list[Result]) -> str:
