@@ -82,7 +82,7 @@ c.Exchange.timezone = {timezone!r}
 # Due dates. nbgrader keeps them in the gradebook and marks late submissions against them.
 # Fill in and run once the assignments exist (or set them in formgrader's "Manage Assignments"):
 {due_dates}
-c.LateSubmissionPlugin.penalty_method = "none"
+# Late work loses points per day late once set (0 by default): c.PointsPerDay.points_per_day = 1
 
 # What a learner finds in place of a solution: the standard nbgrader stub.
 c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}

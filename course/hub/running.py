@@ -68,6 +68,13 @@ class TemporaryClass:
         self.roster.write_text("username,role,password\n" + "\n".join(rows) + "\n")
         setup(self.roster, self.state, self.exchange, self.course_id, log=self.log)
         read_settings(self.state)
+        for attempt in range(3):  # another program may take a port between asking and binding
+            if self._launch(timeout):
+                return self
+            self._terminate()
+        raise RuntimeError(f"JupyterHub could not bind its ports:\n{self.hub_log.read_text()[-3000:]}")
+
+    def _launch(self, timeout: float) -> bool:
         self.port = free_port()
         env = dict(os.environ, COURSE_HUB_STATE=str(self.state), COURSE_HUB_PORT=str(self.port),
                    COURSE_HUB_API_PORT=str(free_port()), COURSE_HUB_PROXY_API_PORT=str(free_port()))
@@ -77,12 +84,14 @@ class TemporaryClass:
                                             start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if "EADDRINUSE" in self.hub_log.read_text(errors="replace"):
+                return False
             if self.process.poll() is not None:
                 raise RuntimeError(f"JupyterHub stopped at start:\n{self.hub_log.read_text()[-3000:]}")
             try:
                 with urllib.request.urlopen(self.url("hub/api/"), timeout=5) as answer:
                     if answer.status == 200:
-                        return self
+                        return True
             except OSError:
                 time.sleep(0.5)
         raise TimeoutError(f"JupyterHub did not answer in {timeout} s:\n{self.hub_log.read_text()[-3000:]}")
@@ -110,24 +119,25 @@ class TemporaryClass:
                 continue
         return ids
 
-    def stop(self) -> None:
-        """Stop the hub, its proxy and every user's server, and remove users, homes and folders."""
-        if self.process is not None and self.process.poll() is None:
+    def _terminate(self) -> None:
+        """Stop the hub and everything in its session (the proxy)."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
             try:
                 os.killpg(self.process.pid, signal.SIGTERM)
                 self.process.wait(timeout=30)
             except (subprocess.TimeoutExpired, ProcessLookupError):
-                try:
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-        if self.process is not None:  # the proxy runs in the hub's session: anything left of it
-            for pid in self.processes():
-                try:
-                    if os.getsid(pid) == self.process.pid:
-                        os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+                pass
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait()
+
+    def stop(self) -> None:
+        """Stop the hub, its proxy and every user's server, and remove users, homes and folders."""
+        self._terminate()
         if self.roster.exists():
             remove(self.roster, self.state, self.exchange, log=self.log)
         shutil.rmtree(self.folder, ignore_errors=True)
