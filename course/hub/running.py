@@ -8,6 +8,7 @@ a running JupyterHub, all removed again on ``stop()`` (the browser round test an
 from __future__ import annotations
 
 import os
+import pwd
 import secrets
 import shutil
 import signal
@@ -47,6 +48,7 @@ class TemporaryClass:
         self.roster = self.folder / "roster.csv"
         self.passwords = {user: secrets.token_urlsafe(12) for user in self.names.values()}
         self.process: subprocess.Popen | None = None
+        self.uids: set[int] = set()
         self.port = 0
         self.hub_log = self.folder / "jupyterhub.log"
 
@@ -68,6 +70,7 @@ class TemporaryClass:
         self.roster.write_text("username,role,password\n" + "\n".join(rows) + "\n")
         setup(self.roster, self.state, self.exchange, self.course_id, log=self.log)
         read_settings(self.state)
+        self.uids = {pwd.getpwnam(user).pw_uid for user in self.names.values()}
         for attempt in range(3):  # another program may take a port between asking and binding
             if self._launch(timeout):
                 return self
@@ -98,15 +101,7 @@ class TemporaryClass:
 
     def processes(self) -> list[int]:
         """The process ids this class started: the hub and its proxy, and every process of its users."""
-        ids = []
-        uids = set()
-        for user in self.names.values():
-            try:
-                import pwd
-
-                uids.add(pwd.getpwnam(user).pw_uid)
-            except KeyError:
-                pass
+        ids, uids = [], set(self.uids)
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
                 continue
