@@ -363,8 +363,8 @@ def run_round(cls, teacher: User, ada: User, alan: User, code: dict[str, str], w
 
     # The walls: from ada's own terminal and notebook, alan's files, the instructor's course and
     # the gradebook are out of reach.
-    ada.page.goto(cls.url(f"user/{ada.user}/lab"))
-    ada.page.wait_for_selector(".jp-LauncherCard", timeout=WAIT)
+    ada.page.goto(cls.url(f"user/{ada.user}/lab?reset"))
+    ada.page.wait_for_selector("#jp-main-dock-panel", timeout=WAIT)
     course = cls.course_root()
     targets = [f"/home/{alan.user}/{ASSIGNMENT}/{NOTEBOOK}.ipynb", str(course / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"),
                str(course / "gradebook.db"), str(course / "course_secret"),
