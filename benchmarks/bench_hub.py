@@ -82,7 +82,6 @@ def measure_class(students: int) -> None:
                 users[0].python("import numpy, matplotlib, course, course.grading.checks; print('ok')")
                 time.sleep(5)
                 busy = memory_of(pwd.getpwnam(users[0].user).pw_uid)
-                teacher = memory_of(pwd.getpwnam(cls.instructor).pw_uid)
             finally:
                 browser.close()
         pss = sorted(m[0] for m in idle)
@@ -91,8 +90,7 @@ def measure_class(students: int) -> None:
               f"PSS {', '.join(f'{m[0] / 2**20:.0f}' for m in idle)} MiB; "
               f"RSS {', '.join(f'{m[1] / 2**20:.0f}' for m in idle)} MiB; {idle[0][2]} processes each")
         print(f"one student with a kernel that imported the course: PSS {busy[0] / 2**20:.0f} MiB, "
-              f"RSS {busy[1] / 2**20:.0f} MiB ({busy[2]} processes); the instructor (idle): "
-              f"{teacher[0] / 2**20:.0f} MiB PSS")
+              f"RSS {busy[1] / 2**20:.0f} MiB ({busy[2]} processes)")
         usable = 24 * GB - 2 * GB  # the system, the hub and the proxy, the instructor's grading
         print(f"one 24 GB machine (2 GB kept for the system, hub and grading): "
               f"{int(usable // median)} idle students, {int(usable // busy[0])} students each with a kernel running")
