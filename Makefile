@@ -15,7 +15,7 @@ export COURSE_DATA_DIR
 # dependency "torch>=2.1" is already satisfied. Elsewhere: TORCH_SPEC="torch" make ...
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: notebooks env lab lecture slides lecture-check vendor figure-sizes lecture-startup test test-fast test-gpu test-browser screenshots release grade benchmarks clean
+.PHONY: notebooks env lab lecture slides lecture-check vendor figure-sizes lecture-startup test test-fast test-gpu test-browser screenshots release grade benchmarks clean hub hub-env
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -113,6 +113,30 @@ DB ?=
 JOBS ?= 0
 grade: env
 	"$(abspath $(BIN))/python" -m course.grading "$(SUBMISSIONS)" --source "$(SOURCE)" --out "$(OUT)" --jobs $(JOBS) $(if $(DB),--db "$(DB)")
+
+# A class on this machine (as root): the roster's members as users of the machine, nbgrader's
+# exchange, the instructor's private course, then JupyterHub on http://127.0.0.1:$(HUB_PORT).
+# ROSTER: a CSV file username,role[,password]; passwords: $(HUB_STATE)/passwords.csv.
+ROSTER ?= course/hub/roster.example.csv
+HUB_STATE ?= /srv/course-hub
+HUB_EXCHANGE ?= /srv/nbgrader/exchange
+HUB_PORT ?= 8000
+HUB_PROXY = build/hub/node_modules/.bin/configurable-http-proxy
+
+$(HUB_PROXY): course/hub/package.json
+	mkdir -p build/hub && cp course/hub/package.json build/hub/
+	cd build/hub && npm install --no-audit --no-fund --omit=dev --loglevel=error
+	touch $@
+
+$(BIN)/.hub-installed: $(BIN)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[test,hub]"
+	touch $@
+
+hub-env: $(BIN)/.hub-installed $(HUB_PROXY)
+
+hub: hub-env
+	$(BIN)/python -m course.hub setup $(ROSTER) --state $(HUB_STATE) --exchange $(HUB_EXCHANGE)
+	$(BIN)/python -m course.hub start --state $(HUB_STATE) --port $(HUB_PORT)
 
 benchmarks: env
 	$(BIN)/python benchmarks/bench_numpy_vs_torch.py
