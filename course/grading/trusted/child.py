@@ -1,8 +1,8 @@
 """Grade one submission, in a process of its own: ``python -m course.grading.trusted.child``.
 
 The batch grader (``runner.py``) starts one of these per notebook, in a new process group,
-writes the job as JSON to its standard input and reads its report, one JSON object per line,
-from its standard output:
+writes the job (``wire/job.py``'s ``GradingJob``, as JSON of its fields) to its standard input
+and reads its report, one JSON object per line, from its standard output:
 
     {"event": "kernel", "pid": ...}           a kernel was started (the grader kills its group on timeout)
     {"event": "ready", "seconds": ...}        the kernel first answered, seconds after it was started
@@ -21,7 +21,9 @@ at a time, and runs each test cell itself (``TrustedTests``), with the learner's
 proxies into the kernel: this is the trusted process, and the only one whose word counts.
 The notebook as it was graded, outputs included, is written to ``graded.ipynb`` beside it.
 
-Each cell has a time limit: a cell that runs too long is interrupted (SIGINT); a kernel that
+Each cell has a time limit (``Jail.deadline_after``): wall time where the submission has a
+cgroup, its own CPU time where it has none (``clock.py``). A cell that runs too long is
+interrupted (SIGINT); a kernel that
 ignores the interrupt, or dies, is restarted, the cells that had worked are run again, and
 grading goes on with the next cell. The text a cell prints is capped.
 """
