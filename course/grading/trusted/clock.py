@@ -64,20 +64,28 @@ class CellClock:
     """A deadline for ``channel``: ``left()`` is the CPU time the cell has left, or the wall
     time left before the backstop, whichever is less."""
 
+    LOOK = 0.1  # seconds of wall time between two readings of /proc (a frame is read in many chunks)
+
     def __init__(self, cpu_seconds: float, wall_seconds: float, root: int | None = None):
         self.cpu_seconds, self.root = cpu_seconds, root
         self.started_cpu = tree_cpu_seconds(root)
         self.wall_end = time.monotonic() + wall_seconds
+        self._used, self._looked = 0.0, time.monotonic()
 
     def used(self) -> float:
-        return tree_cpu_seconds(self.root) - self.started_cpu
+        """CPU seconds the tree has used since the cell began."""
+        self._used, self._looked = tree_cpu_seconds(self.root) - self.started_cpu, time.monotonic()
+        return self._used
 
     def left(self) -> float:
-        return min(self.cpu_seconds - self.used(), self.wall_end - time.monotonic())
+        now = time.monotonic()
+        used = self.used() if now - self._looked >= self.LOOK else self._used
+        return min(self.cpu_seconds - used, self.wall_end - now)
 
     def later(self, seconds: float) -> "CellClock":
         """The same cell's clock with ``seconds`` more of both (a grace for the test itself)."""
         clock = CellClock.__new__(CellClock)
         clock.cpu_seconds, clock.root = self.cpu_seconds + seconds, self.root
         clock.started_cpu, clock.wall_end = self.started_cpu, self.wall_end + seconds
+        clock._used, clock._looked = self._used, self._looked
         return clock
