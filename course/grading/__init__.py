@@ -12,12 +12,15 @@ The package is laid out by side of the wall that the security model depends on:
         child                  the trusted process that grades one submission: it runs the tests
         jail                   the launcher of the submission's kernel, and the stand-ins
                                (proxies) through which the tests call the learner's functions
+        clock                  a cell's limit in the submission's own CPU time (no cgroup)
     course.grading.jailed      what runs inside the jail, with the learner's code: nothing here
                                is believed
         kernel                 the kernel (an IPython shell and a request loop)
     course.grading.wire        plain data and the channel across the wall (never pickle)
         plain                  the values that cross
         channel                requests and replies over the jail's pipes
+        job                    GradingJob: one submission's grading and its limits, one type
+                               in every process, crossing as JSON of its fields
 
 The engine's API, importable from here: ``Settings``, ``load_templates``, ``find_jobs``,
 ``grade_batch``, ``write_reports`` (and ``Result``, ``TestResult``, ``JailUnavailable``).

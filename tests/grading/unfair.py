@@ -38,13 +38,18 @@ CASES: dict[str, tuple[str, str]] = {
 
 # graded in a batch of their own, beside an honest classmate, at two jobs
 RESOURCE_CASES: dict[str, tuple[str, str]] = {
-    "cpu_hog": ("01_perceptron", "right answers, after starting 16 processes that spin for ever"),
+    "cpu_hog": ("01_perceptron", "right answers, after starting 16 processes that spin for ever on every CPU"),
     "forks_memory_hogs": ("01_perceptron", "right answers, after forking 5 children that hold 600 MB each"),
 }
 HOG = """
 import os as _os
+try:  # the grader's pinning is advisory: spread over every CPU of the machine
+    _os.sched_setaffinity(0, range(_os.cpu_count()))
+except OSError:
+    pass
 for _ in range(16):
     if _os.fork() == 0:
+        _os.setsid()  # a session each: the scheduler's autogroups then count 16 users, not one
         while True:
             pass
 """

@@ -31,11 +31,10 @@ import sys
 import warnings
 
 from ..wire.channel import Channel
+from ..wire.job import OUTPUT_LIMIT
 from ..wire.plain import Borrowed, Handles, ProtocolError, decode, encode
 
 __all__ = ["main"]
-
-OUTPUT_LIMIT = 20000
 
 
 class _Capped(io.TextIOBase):

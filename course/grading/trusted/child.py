@@ -1,8 +1,8 @@
 """Grade one submission, in a process of its own: ``python -m course.grading.trusted.child``.
 
 The batch grader (``runner.py``) starts one of these per notebook, in a new process group,
-writes the job as JSON to its standard input and reads its report, one JSON object per line,
-from its standard output:
+writes the job (``wire/job.py``'s ``GradingJob``, as JSON of its fields) to its standard input
+and reads its report, one JSON object per line, from its standard output:
 
     {"event": "kernel", "pid": ...}           a kernel was started (the grader kills its group on timeout)
     {"event": "ready", "seconds": ...}        the kernel first answered, seconds after it was started
@@ -21,7 +21,9 @@ at a time, and runs each test cell itself (``TrustedTests``), with the learner's
 proxies into the kernel: this is the trusted process, and the only one whose word counts.
 The notebook as it was graded, outputs included, is written to ``graded.ipynb`` beside it.
 
-Each cell has a time limit: a cell that runs too long is interrupted (SIGINT); a kernel that
+Each cell has a time limit (``Jail.deadline_after``): wall time where the submission has a
+cgroup, its own CPU time where it has none (``clock.py``). A cell that runs too long is
+interrupted (SIGINT); a kernel that
 ignores the interrupt, or dies, is restarted, the cells that had worked are run again, and
 grading goes on with the next cell. The text a cell prints is capped.
 """
@@ -35,6 +37,7 @@ import stat
 import sys
 import time
 
+from ..wire.job import GradingJob
 from .assemble import NotebookError, RunCell, merge, read_cells
 from .provenance import findings, given_imports
 
@@ -64,15 +67,15 @@ def _limit(size_mb: float, cap: int) -> int:
     return int(size_mb * 1024 * 1024) if size_mb else cap
 
 
-def set_limits(job: dict) -> None:
+def set_limits(job: GradingJob) -> None:
     """Address space, file size, no core dumps, one CPU: inherited by the kernel."""
-    memory = _limit(job["memory_mb"], resource.RLIM_INFINITY)
+    memory = _limit(job.memory_mb, resource.RLIM_INFINITY)
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    size = _limit(job.get("file_size_mb", 256), resource.RLIM_INFINITY)
+    size = _limit(job.file_size_mb, resource.RLIM_INFINITY)
     resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
-    if job.get("cpu") is not None and hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {job["cpu"]})
+    if job.cpu is not None and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {job.cpu})
 
 
 def read_submission(path: str, max_bytes: int) -> bytes:
@@ -200,25 +203,38 @@ class CellTimeout(TimeoutError):
     """The test cell ran past its time limit in the trusted process."""
 
 
-def _on_alarm(signum, frame):
-    raise CellTimeout("the test ran longer than the time limit of a cell")
+def _later(deadline, seconds: float):
+    """``deadline`` (a time.monotonic() moment or a ``clock.CellClock``) made ``seconds`` later."""
+    return deadline + seconds if isinstance(deadline, (int, float)) else deadline.later(seconds)
+
+
+def _alarm_for(deadline):
+    """A SIGALRM handler that stops the cell once ``deadline`` has passed (it looks every POLL s)."""
+    from ..wire.channel import seconds_left
+
+    def on_alarm(signum, frame):
+        if seconds_left(deadline) <= 0:
+            raise CellTimeout("the test ran longer than the time limit of a cell")
+
+    return on_alarm
 
 
 class TrustedTests:
     """Runs the instructor's test cells here, in the trusted process, with the learner's
     functions as ``jail.Proxy`` objects and the learner's values as plain copies."""
 
-    def __init__(self, job: dict, answer_names: list[str]):
+    def __init__(self, job: GradingJob):
         self.job = job
-        self.answer_names = set(answer_names)
+        self.answer_names = set(job.answer_names)
         self.namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__}
-        self.key = bytes.fromhex(job.get("secret") or "")
-        self.student = str(job.get("student", ""))
-        self.notebook = f"{job.get('assignment', '')}/{job.get('notebook_name', '')}"
+        self.key = bytes.fromhex(job.secret)
+        self.student = job.student
+        self.notebook = f"{job.assignment}/{job.notebook_name}"
 
-    def run(self, source: str, timeout: float, filename: str,
+    def run(self, source: str, deadline, filename: str,
             grade_id: str | None = None) -> tuple[str, CappedOutputs]:
-        """Execute trusted code (a setup or test cell). Returns (status, outputs) as Kernel.run.
+        """Execute trusted code (a setup or test cell) until ``deadline`` (a time.monotonic()
+        moment, or a ``clock.CellClock``). Returns (status, outputs) as Kernel.run.
 
         For a test cell (``grade_id``), ``checks.hidden_rng`` is seeded from the course secret,
         the student, the notebook and the test; an error raised by a line of its hidden part is
@@ -228,15 +244,16 @@ class TrustedTests:
         import signal
 
         from .. import checks
+        from ..wire.channel import POLL
         from .jail import LearnerTimeout
 
-        outputs = CappedOutputs(self.job.get("output_limit", 20000))
+        outputs = CappedOutputs(self.job.output_limit)
         stdout, stderr = _OutputStream(outputs, "stdout"), _OutputStream(outputs, "stderr")
         status = "ok"
         if grade_id is not None:
             checks._enter_hidden(self.key, self.student, self.notebook, grade_id)
-        previous = signal.signal(signal.SIGALRM, _on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, timeout)
+        previous = signal.signal(signal.SIGALRM, _alarm_for(deadline))
+        signal.setitimer(signal.ITIMER_REAL, POLL, POLL)
         try:
             with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
                 code = compile(source, filename, "exec")
@@ -384,42 +401,41 @@ class GradedNotebook:
             json.dump(self.to_dict(), handle)
 
 
-def grade_jailed(job: dict, report: Reporter) -> None:
+def grade_jailed(job: GradingJob, report: Reporter) -> None:
     """Grade one submission with its code in the jail and the tests in this process."""
     from .jail import Jail, JailBroken
 
     try:
-        cells, cleared = read_and_clear(job["submission"], job.get("max_file_bytes", 512 * 2**20),
-                                        job.get("max_notebook_bytes", 64 * 2**20))
+        cells, cleared = read_and_clear(job.submission, job.max_file_bytes, job.max_notebook_bytes)
     except NotebookError as error:
         report("invalid", reason=str(error))
         return
     texts: dict = {}
-    to_run, notes = merge(job["template"], cells, texts)
-    graded = GradedNotebook(job["template"], texts)
+    to_run, notes = merge(job.template, cells, texts)
+    graded = GradedNotebook(job.template, texts)
     for text in notes:
         report("note", text=text)
-    given = given_imports(c["source"] for c in job["template"] if c["role"] == "setup")
+    given = given_imports(c["source"] for c in job.template if c["role"] == "setup")
     for position, cell in enumerate(to_run):
         if cell.role in ("solution", "extra"):
             label = (f"answer cell '{cell.grade_id}'" if cell.role == "solution" and cell.grade_id
                      else _label(cell, position))
             for text in findings(cell.source, given, label):
                 report("note", text=text)
-    for name in job.get("preload", []):  # the tests' heavy imports, before any time limit
+    for name in job.preload:  # the tests' heavy imports, before any time limit
         try:
             __import__(name)
         except ImportError:
             pass
-    tests = TrustedTests(job, job.get("answer_names", []))
-    jail = Jail({**job, "notebook": cleared, "notebook_name": job.get("notebook_name", "submission.ipynb")})
-    cell_timeout = job["cell_timeout"]
-    limit = job.get("output_limit", 20000)
+    tests = TrustedTests(job)
+    jail = Jail(job, cleared)
+    cell_timeout = job.cell_timeout
+    limit = job.output_limit
     restarts = 0
     completed: list[str] = []
 
     def start_jail() -> None:
-        seconds = jail.start(job.get("startup_timeout", 60))
+        seconds = jail.start(job.startup_timeout)
         report("kernel", pid=jail.process.pid)
         report("ready", seconds=round(seconds, 3))
 
@@ -427,7 +443,7 @@ def grade_jailed(job: dict, report: Reporter) -> None:
         nonlocal restarts
         restarts += 1
         jail.stop()
-        if restarts > job.get("max_restarts", 3):
+        if restarts > job.max_restarts:
             report("note", text=f"the kernel was restarted {restarts - 1} times; the remaining "
                                 f"cells were not run")
             return False
@@ -447,19 +463,19 @@ def grade_jailed(job: dict, report: Reporter) -> None:
             label = _label(cell, position)
             if cell.role == "test":
                 wanted = names_used(cell.source) & tests.answer_names
-                jail.deadline = time.monotonic() + cell_timeout
+                jail.deadline = jail.deadline_after(cell_timeout)
                 try:
                     values = jail.fetch(sorted(wanted), cell_timeout) if wanted else {}
                 except (JailBroken, TimeoutError) as error:
                     values = {}
                     report("note", text=f"the learner's values could not be read for {label}: {error}"[:400])
                 tests.bind(values, wanted)
-                status, outputs = tests.run(cell.source, cell_timeout + 2, f"<test {cell.grade_id}>",
+                status, outputs = tests.run(cell.source, _later(jail.deadline, 2), f"<test {cell.grade_id}>",
                                             cell.grade_id)
                 report("cell", grade_id=cell.grade_id, status=status, outputs=outputs.outputs)
                 graded.add(cell, outputs.outputs)
                 if status == "timeout":
-                    report("note", text=f"cell {label} was stopped after {cell_timeout:g} s (an endless loop?)")
+                    report("note", text=f"cell {label} was stopped after {jail.limit_text(cell_timeout)} (an endless loop?)")
                 if not jail.alive():
                     if not restart():
                         break
@@ -467,19 +483,19 @@ def grade_jailed(job: dict, report: Reporter) -> None:
             status, outputs = _jail_outputs(jail.run(cell.source, cell_timeout), limit)
             graded.add(cell, outputs.outputs)
             if cell.role == "setup":  # the instructor's given cells run on both sides
-                tests.run(cell.source, cell_timeout, f"<setup {cell.grade_id or position + 1}>")
+                tests.run(cell.source, jail.deadline_after(cell_timeout), f"<setup {cell.grade_id or position + 1}>")
             if outputs.dropped:
                 report("note", text=f"cell {label} printed at least {outputs.kept + outputs.dropped:,} "
                                     f"characters; the first {outputs.kept:,} were kept")
             if status in ("timeout", "stuck"):
-                report("note", text=f"cell {label} was stopped after {cell_timeout:g} s (an endless loop?)")
+                report("note", text=f"cell {label} was stopped after {jail.limit_text(cell_timeout)} (an endless loop?)")
             if status == "died":
                 report("note", text=f"the kernel died while running cell {label} (memory limit "
-                                    f"{job['memory_mb']} MB, or the code ended the process)")
+                                    f"{job.memory_mb} MB, or the code ended the process)")
             if status == "error":
                 error = next(o for o in outputs.outputs if o["output_type"] == "error")
                 if error["ename"] == "MemoryError":
-                    report("note", text=f"cell {label} ran out of memory (the limit is {job['memory_mb']} MB)")
+                    report("note", text=f"cell {label} ran out of memory (the limit is {job.memory_mb} MB)")
                 else:
                     detail = " ".join(error["evalue"].split())[:150]
                     report("error", text=f"cell {label} raised {error['ename']}" + (f": {detail}" if detail else ""))
@@ -491,13 +507,13 @@ def grade_jailed(job: dict, report: Reporter) -> None:
         report("done")
     finally:
         jail.stop()
-        graded.write(os.path.join(job["private_dir"], "graded.ipynb"))
+        graded.write(os.path.join(job.private_dir, "graded.ipynb"))
 
 
 def main() -> None:
-    job = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+    job = GradingJob.from_json(sys.stdin.buffer.read())
     report = Reporter()
-    os.chdir(job["private_dir"])
+    os.chdir(job.private_dir)
     set_limits(job)
     grade_jailed(job, report)
 

@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from ..wire.channel import Channel, ChannelClosed, ChannelTimeout
+from ..wire.job import GradingJob
 from ..wire.plain import Borrowed, Handles, ProtocolError, Unreadable, decode, encode
 
 __all__ = ["Jail", "JailBroken", "Proxy", "probe", "HOME"]
@@ -205,21 +206,35 @@ def _environment() -> dict:
 class Jail:
     """One submission's kernel in its jail, and the requests the trusted process makes of it.
 
-    job: memory_mb, file_size_mb, disk_mb, cpu_seconds, cpu (a CPU to pin to, or None),
-    slot (to choose the jail's uid), private_dir (the trusted process's own folder, outside),
-    notebook (the cleared notebook's bytes, for /home/student), notebook_name.
+    ``job`` (``wire/job.py``) holds its limits; ``notebook`` is the cleared notebook's bytes, for
+    /home/student. A cell's deadline (``deadline_after``) is wall time where the submission has
+    a cgroup, and its own CPU time where it has none (``clock.py``).
     """
 
-    def __init__(self, job: dict):
+    def __init__(self, job: GradingJob, notebook: bytes = b"{}"):
         self.job = job
+        self.notebook = notebook
         self.process: subprocess.Popen | None = None
         self.channel: Channel | None = None
         self.broken = False
         self.deadline: float | None = None       # set by the grader for the cell that runs
         self.lent = Handles()                     # the test's functions the jail may call back
         self.startup_seconds: float | None = None
-        self.log_path = os.path.join(job["private_dir"], "kernel.log")
         self.pid: int | None = None               # bwrap's child (the jail's pid 1), outside numbering
+
+    def deadline_after(self, seconds: float):
+        """The deadline of a cell given ``seconds``: that much wall time where the submission has a
+        cgroup (its CPU share); where it has none, that much of its own CPU time, with a wall-clock
+        backstop of ``cell_wall_factor`` times as long (``clock.CellClock``)."""
+        if self.job.cpu_clock:
+            from .clock import CellClock
+
+            return CellClock(seconds, seconds * self.job.cell_wall_factor)
+        return time.monotonic() + seconds
+
+    def limit_text(self, seconds: float) -> str:
+        """A cell's limit, in words: '6 s', or '6 s of CPU time'."""
+        return f"{seconds:g} s of CPU time" if self.job.cpu_clock else f"{seconds:g} s"
 
     # -- starting and stopping ---------------------------------------------------------------------
     def start(self, timeout: float = 60.0) -> float:
@@ -229,16 +244,15 @@ class Jail:
         to_kernel_r, to_kernel_w = os.pipe()
         from_kernel_r, from_kernel_w = os.pipe()
         info_r, info_w = os.pipe()
-        notebook_path = os.path.join(job["private_dir"], "notebook-for-jail.ipynb")
+        notebook_path = os.path.join(job.private_dir, "notebook-for-jail.ipynb")
         with open(notebook_path, "wb") as handle:
-            handle.write(job.get("notebook", b"{}"))
+            handle.write(self.notebook)
         notebook_fd = os.open(notebook_path, os.O_RDONLY)
         root = os.geteuid() == 0
-        uid = JAIL_UID_BASE + int(job.get("slot", 0)) % 100_000
+        uid = JAIL_UID_BASE + job.slot % 100_000
         kernel = [sys.executable, "-s", "-m", "course.grading.jailed.kernel", str(to_kernel_r), str(from_kernel_w)]
-        if job.get("jail", True):
-            command = _bwrap_args(job.get("disk_mb", 256), job.get("disk_mb", 256), notebook_fd,
-                                  job.get("notebook_name", "submission.ipynb"), info_w) + kernel
+        if job.jail:
+            command = _bwrap_args(job.disk_mb, job.disk_mb, notebook_fd, job.notebook_name, info_w) + kernel
             env, cwd = _environment(), None
         else:  # the second launcher: a plain process, no namespaces (--unsafe-no-jail)
             command, cwd = kernel, self._plain_home(job, uid if root else None)
@@ -248,8 +262,8 @@ class Jail:
         if root:
             command += ["--drop-to", str(uid)]
         limits = self._limits(root)
-        cpu = job.get("cpu")
-        cgroup = list(job.get("cgroup") or [])
+        cpu = job.cpu
+        cgroup = list(job.cgroup)
 
         def prepare():  # in the forked child, before bwrap starts: inherited by the jail
             if cgroup:  # the whole jail's CPU share, memory and processes (cgroups.py)
@@ -262,17 +276,17 @@ class Jail:
                 os.sched_setaffinity(0, {cpu})
 
         # what the jail writes on its stdout and stderr: only the last words are kept, in memory
-        self.log = LogTail(int(job.get("log_limit", 64 * 1024)))
+        self.log = LogTail(job.log_limit)
         self.process = subprocess.Popen(
             command, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=self.log.fd, stderr=self.log.fd,
             pass_fds=(to_kernel_r, from_kernel_w, notebook_fd, info_w), preexec_fn=prepare,
-            start_new_session=not job.get("jail", True))
+            start_new_session=not job.jail)
         self.log.start()
         for fd in (to_kernel_r, from_kernel_w, notebook_fd, info_w):
             os.close(fd)
         self._info_fd = info_r
         self.channel = Channel(from_kernel_r, to_kernel_w, handler=self._serve,
-                               max_bytes=job.get("max_message_mb", 256) * 2**20, nonblocking_writes=True)
+                               max_bytes=job.max_message_mb * 2**20, nonblocking_writes=True)
         self.broken = False
         try:
             message, _ = self.channel.receive(time.monotonic() + timeout)
@@ -283,19 +297,18 @@ class Jail:
         if message.get("event") != "ready":
             self.stop()
             raise JailBroken("the jailed kernel did not say it was ready")
-        self.pid = self._read_info() if job.get("jail", True) else None
+        self.pid = self._read_info() if job.jail else None
         self.startup_seconds = time.monotonic() - started
         return self.startup_seconds
 
     def _limits(self, root: bool) -> list:
         job = self.job
-        memory = int(job.get("memory_mb", 2048)) * 2**20
-        limits = [(resource.RLIMIT_AS, memory), (resource.RLIMIT_CORE, 0),
-                  (resource.RLIMIT_NOFILE, int(job.get("open_files", 256))),
-                  (resource.RLIMIT_FSIZE, int(job.get("file_size_mb", 256)) * 2**20),
-                  (resource.RLIMIT_CPU, int(job.get("cpu_seconds", 600)))]
+        limits = [(resource.RLIMIT_AS, job.memory_mb * 2**20), (resource.RLIMIT_CORE, 0),
+                  (resource.RLIMIT_NOFILE, job.open_files),
+                  (resource.RLIMIT_FSIZE, job.file_size_mb * 2**20),
+                  (resource.RLIMIT_CPU, job.cpu_seconds)]
         if root:  # the jail's own uid: the limit counts its processes and threads only
-            limits.append((resource.RLIMIT_NPROC, int(job.get("processes", 64))))
+            limits.append((resource.RLIMIT_NPROC, job.processes))
         return limits
 
     def _read_info(self) -> int | None:
@@ -313,15 +326,15 @@ class Jail:
         except (ValueError, KeyError, TypeError):
             return None
 
-    def _plain_home(self, job: dict, uid: int | None) -> str:
+    def _plain_home(self, job: GradingJob, uid: int | None) -> str:
         """The kernel's own folder when it runs without namespaces: the notebook, and room to write."""
         import tempfile
 
         # outside the private folder, which the kernel's user must not read
         home = self.plain_home = tempfile.mkdtemp(prefix="course-grading-home-")
         os.makedirs(os.path.join(home, ".tmp"), exist_ok=True)
-        with open(os.path.join(home, job.get("notebook_name", "submission.ipynb")), "wb") as handle:
-            handle.write(job.get("notebook", b"{}"))
+        with open(os.path.join(home, job.notebook_name), "wb") as handle:
+            handle.write(self.notebook)
         if uid is not None:  # the kernel drops to this uid: the folder is its own, the one above it passable
             for folder, _, files in os.walk(home):
                 os.chown(folder, uid, uid)
@@ -332,7 +345,7 @@ class Jail:
     def kernel_pid(self) -> int | None:
         """The kernel's pid outside the jail: the child of the jail's pid 1 (without namespaces,
         the launched process itself)."""
-        if not self.job.get("jail", True):
+        if not self.job.jail:
             return self.process.pid if self.process is not None else None
         if self.pid is None:
             return None
@@ -355,7 +368,7 @@ class Jail:
         """Kill the jail: bwrap, and with it (die-with-parent, PID namespace) all it holds.
         Without namespaces, the kernel's session (process group) is killed instead."""
         self.broken = True
-        if self.process is not None and not self.job.get("jail", True):
+        if self.process is not None and not self.job.jail:
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
@@ -409,7 +422,7 @@ class Jail:
     def _recover(self) -> None:
         """After a timeout: interrupt, and keep the kernel if it answers within the grace time."""
         self.interrupt()
-        grace = time.monotonic() + float(self.job.get("interrupt_grace", 3))
+        grace = time.monotonic() + self.job.interrupt_grace
         try:
             reply, _ = self.channel.request({"op": "ping"}, [], grace)
         except Exception:  # noqa: BLE001 - any failure here means the kernel is lost
@@ -425,12 +438,12 @@ class Jail:
             # the code crosses as bytes beside the header: a cell of any size (20 MB of pasted
             # data) is graded, within the channel's limit on one message
             reply, _ = self.request({"op": "run", "code": 0, "silent": silent,
-                                     "limit": int(self.job.get("output_limit", 20000))}, [code.encode("utf-8")],
-                                    time.monotonic() + timeout)
+                                     "limit": self.job.output_limit}, [code.encode("utf-8")],
+                                    self.deadline_after(timeout))
         except ChannelTimeout:
             status = "timeout" if self.alive() else "stuck"
             return {"status": status, "ename": "TimeoutError",
-                    "evalue": f"the cell ran longer than {timeout:g} s and "
+                    "evalue": f"the cell ran longer than {self.limit_text(timeout)} and "
                               + ("was interrupted" if status == "timeout" else "did not stop when interrupted")}
         except JailBroken as error:
             return {"status": "died", "ename": "DeadKernelError", "evalue": str(error)}
@@ -442,7 +455,7 @@ class Jail:
 
     def fetch(self, names: list[str], timeout: float = 30.0) -> dict:
         """The current values of ``names`` in the submission, as plain data and Proxies."""
-        reply, blobs = self.request({"op": "get", "names": list(names)}, [], time.monotonic() + timeout)
+        reply, blobs = self.request({"op": "get", "names": list(names)}, [], self.deadline_after(timeout))
         values = reply.get("values")
         if not isinstance(values, dict):
             self.stop()
@@ -527,7 +540,7 @@ class Proxy(Borrowed):
         self.jail, self.number = jail, number
         self.__name__ = self.__qualname__ = name
         self.changed_in_place: list[str] = []
-        names = (jail.job.get("signatures") or {}).get(name)
+        names = jail.job.signatures.get(name)
         if isinstance(names, list):
             import inspect
 

@@ -60,6 +60,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..wire.job import GradingJob
 from .inert import code_block, csv_cell, markdown_text, plain_text, safe_filename
 
 __all__ = ["Settings", "Template", "TestResult", "Result", "load_templates", "find_jobs",
@@ -71,21 +72,23 @@ PRELOAD = ("torch",)
 
 @dataclass
 class Settings:
-    """Limits for one submission (one notebook)."""
+    """Limits for one submission (one notebook). Those the job carries take their defaults from
+    ``GradingJob`` (``wire/job.py``), and ``make_job`` passes each one on."""
 
     timeout: float = 300.0        # seconds for the whole notebook, then its processes are killed
-    cell_timeout: float = 60.0    # seconds for one cell, then it is interrupted
-    memory_mb: int = 2048         # address space of the grading process and of its kernel
+    cell_timeout: float = GradingJob.cell_timeout  # seconds for one cell, then it is interrupted
+    memory_mb: int = GradingJob.memory_mb  # address space of each process (the cgroup's total)
     jobs: int = 0                 # submissions graded at once; 0: one per CPU
-    output_limit: int = 20000     # characters of output kept per cell
-    file_size_mb: int = 256       # largest file a submission may write
-    max_notebook_mb: int = 64     # largest notebook, once its outputs are cleared
-    max_file_mb: int = 512        # largest notebook file read (outputs included)
-    disk_mb: int = 256            # size of each of the jail's writable folders (home and /tmp)
-    jail: bool = True             # False: --unsafe-no-jail, the kernel as a plain process (no namespaces)
+    output_limit: int = GradingJob.output_limit  # characters of output kept per cell
+    file_size_mb: int = GradingJob.file_size_mb  # largest file a submission may write
+    max_notebook_mb: int = GradingJob.max_notebook_bytes // 2**20  # largest notebook, outputs cleared
+    max_file_mb: int = GradingJob.max_file_bytes // 2**20  # largest notebook file read (outputs included)
+    disk_mb: int = GradingJob.disk_mb  # size of each of the jail's writable folders (home and /tmp)
+    jail: bool = GradingJob.jail  # False: --unsafe-no-jail, the kernel as a plain process (no namespaces)
     secret: str | None = None     # the course secret's file; None: course_secret beside the source folder
-    processes: int = 64           # processes and threads of one submission, all together
-    cgroups: bool = True          # a cgroup per submission where one can be made (False: rlimits only)
+    processes: int = GradingJob.processes  # processes and threads of one submission, all together
+    cgroups: bool = True          # a cgroup per submission where one can be made (False: none; cell
+                                  # limits are then measured in the jail's CPU time)
 
 
 @dataclass
@@ -319,6 +322,23 @@ def _kill_group(pgid: int, sig: int) -> None:
         pass
 
 
+def make_job(settings: Settings, job: Job, private: Path, protected: list[str] = (), cpu: int | None = None,
+             pythonpath: str = "", slot: int = 0, secret: bytes = b"", box=None) -> GradingJob:
+    """The job of one submission, for its trusted process: every setting reaches it here."""
+    return GradingJob(
+        submission=str(job.path), notebook_name=job.template.notebook, template=job.template.cells,
+        answer_names=list(job.template.answer_names), signatures=dict(job.template.signatures),
+        preload=list(job.template.preload), student=job.student, assignment=job.template.assignment,
+        secret=secret.hex(), private_dir=str(private), work_dir=str(Path(private) / "work"),
+        protected=list(protected), pythonpath=pythonpath, jail=settings.jail, slot=slot, cpu=cpu,
+        cgroup=list(box.paths) if box is not None else [], cell_timeout=float(settings.cell_timeout),
+        cpu_seconds=int(settings.timeout * 2 + 30), memory_mb=int(settings.memory_mb),
+        processes=int(settings.processes), file_size_mb=int(settings.file_size_mb),
+        disk_mb=int(settings.disk_mb), output_limit=int(settings.output_limit),
+        max_notebook_bytes=int(settings.max_notebook_mb * 2**20),
+        max_file_bytes=int(settings.max_file_mb * 2**20))
+
+
 class Grading:
     """The grading process of one job: started, watched, killed when its time is up."""
 
@@ -333,20 +353,7 @@ class Grading:
         private.mkdir(mode=0o700)
         work = private / "work"
         work.mkdir(mode=0o700)
-        payload = {
-            "submission": str(job.path), "template": job.template.cells,
-            "private_dir": str(private), "work_dir": str(work), "protected": protected,
-            "memory_mb": settings.memory_mb, "cell_timeout": settings.cell_timeout,
-            "output_limit": settings.output_limit, "file_size_mb": settings.file_size_mb,
-            "max_notebook_bytes": settings.max_notebook_mb * 2**20, "cpu": cpu,
-            "pythonpath": pythonpath, "preload": job.template.preload,
-            "jail": settings.jail, "answer_names": job.template.answer_names, "slot": slot,
-            "max_file_bytes": settings.max_file_mb * 2**20, "disk_mb": settings.disk_mb,
-            "notebook_name": job.template.notebook, "cpu_seconds": int(settings.timeout * 2 + 30),
-            "signatures": job.template.signatures, "secret": secret.hex(), "student": job.student,
-            "assignment": job.template.assignment, "cgroup": box.paths if box is not None else [],
-            "processes": settings.processes,
-        }
+        job_for_child = make_job(settings, job, private, protected, cpu, pythonpath, slot, secret, box)
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
                "PYTHONPATH": pythonpath, "PYTHONDONTWRITEBYTECODE": "1"}
         if os.environ.get("COURSE_DATA_DIR"):
@@ -357,7 +364,7 @@ class Grading:
                 [sys.executable, "-m", "course.grading.trusted.child"], stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, stderr=stderr, cwd=private, env=env, start_new_session=True)
         self.started = time.monotonic()
-        self._payload = json.dumps(payload).encode("utf-8")
+        self._payload = job_for_child.to_json()
         self._reader = threading.Thread(target=self._pump, daemon=True)
         self._reader.start()
 
@@ -424,8 +431,10 @@ def graded_in(settings: Settings, box=None) -> str:
     """Where a submission ran and which limits applied, for grades.csv."""
     where = "jail (bubblewrap)" if settings.jail else "no jail (--unsafe-no-jail)"
     if box is not None:
-        return f"{where}; {box.description}"
-    return f"{where}; limits per process ({settings.memory_mb} MB of address space each), no CPU share"
+        return f"{where}; {box.description}; cell limit in wall time"
+    return (f"{where}; no cgroup: limits per process ({settings.memory_mb} MB of address space each), "
+            f"no CPU share; cell limit in CPU time (the submission's own, {settings.cell_timeout:g} s, "
+            f"and at most {settings.cell_timeout * GradingJob.cell_wall_factor:g} s of wall time)")
 
 
 def _graded_notebook(path: Path) -> dict | None:
@@ -571,13 +580,10 @@ def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None 
                 f"submissions are graded in a jail, and none can be made here: {why}. To grade "
                 f"anyway, with the kernel as a plain process (no namespaces: weaker containment, "
                 f"the tests still trusted), pass --unsafe-no-jail (every row of grades.csv says so)")
-    elif os.geteuid() == 0:
-        blocked = _not_readable_by_others()
-        if blocked:
-            raise JailUnavailable(
-                f"without the jail the kernel runs as a user of its own, which cannot read {blocked} "
-                f"(the Python installation or the course package, behind a folder only root may "
-                f"enter): install Python where every user can read it, or grade in the jail")
+    else:
+        why = plain_launcher_refusal()
+        if why:
+            raise JailUnavailable(why)
     if not submissions_dir.is_dir():
         raise FileNotFoundError(f"the submissions folder {submissions_dir} does not exist")
     if jobs is None:
@@ -684,6 +690,29 @@ def _not_readable_by_others() -> str:
             except OSError:
                 return str(folder)
     return ""
+
+
+def plain_launcher_refusal() -> str:
+    """Why the plain launcher (--unsafe-no-jail) cannot run here, and what to do; '' when it can.
+
+    Run by root, it starts the kernel as a uid of its own (never as root), and that uid must
+    read the Python installation and the course package."""
+    if os.geteuid() != 0:
+        return ""
+    blocked = _not_readable_by_others()
+    if not blocked:
+        return ""
+    try:
+        mode = f"mode {os.stat(blocked).st_mode & 0o777:o}"
+    except OSError:
+        mode = "not readable"
+    from .jail import JAIL_UID_BASE
+
+    return (f"--unsafe-no-jail runs the kernel as a uid of its own ({JAIL_UID_BASE} and up), never as "
+            f"root, and that uid cannot read the Python installation ({sys.base_prefix}) or the "
+            f"course package: {blocked} ({mode}) lets no other user in. Grade as an ordinary user (the kernel then runs as that user), or "
+            f"install Python where every user can read it (e.g. /usr/local or /opt, or "
+            f"`chmod o+x` each folder on the way to it), or grade in the jail (bubblewrap)")
 
 
 class JailUnavailable(RuntimeError):

@@ -31,8 +31,30 @@ class ChannelClosed(EOFError):
     """The other side has gone (its process ended)."""
 
 
+POLL = 0.2  # seconds between two looks at a deadline that is not a moment of the clock
+
+
+def seconds_left(deadline) -> float:
+    """What is left before ``deadline``: a time.monotonic() moment, or an object whose ``left()``
+    says it (a cell's allowance of CPU time, ``trusted/clock.py``)."""
+    if isinstance(deadline, (int, float)):
+        return deadline - time.monotonic()
+    return deadline.left()
+
+
+def _wait(deadline, readers: list, writers: list, why: str) -> None:
+    """Wait until a descriptor is ready, or raise ChannelTimeout once the deadline has passed."""
+    while True:
+        left = seconds_left(deadline)
+        if left <= 0:
+            raise ChannelTimeout(why)
+        ready = select.select(readers, writers, [], min(left, POLL))
+        if ready[0] or ready[1]:
+            return
+
+
 class _Reader:
-    """``read(n)`` on a file descriptor, with an optional deadline (time.monotonic())."""
+    """``read(n)`` on a file descriptor, with an optional deadline (``seconds_left``)."""
 
     def __init__(self, fd: int):
         self.fd = fd
@@ -42,9 +64,7 @@ class _Reader:
     def read(self, size: int) -> bytes:
         while len(self._buffer) < size:
             if self.deadline is not None:
-                left = self.deadline - time.monotonic()
-                if left <= 0 or not select.select([self.fd], [], [], left)[0]:
-                    raise ChannelTimeout("no answer in time")
+                _wait(self.deadline, [self.fd], [], "no answer in time")
             try:
                 chunk = os.read(self.fd, max(size - len(self._buffer), 1 << 16))
             except InterruptedError:  # pragma: no cover - PEP 475 retries for us
@@ -68,9 +88,7 @@ class _Writer:
         view = memoryview(data)
         while view:
             if self.deadline is not None:
-                left = self.deadline - time.monotonic()
-                if left <= 0 or not select.select([], [self.fd], [], left)[1]:
-                    raise ChannelTimeout("the other side stopped reading")
+                _wait(self.deadline, [], [self.fd], "the other side stopped reading")
             try:
                 written = os.write(self.fd, view[:1 << 16])
             except BrokenPipeError:
