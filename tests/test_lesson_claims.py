@@ -222,17 +222,20 @@ def _toy_accuracy_of(learning_rate):
 
 
 def _layer_ratios(**settings):
-    """The update-to-weight ratios the training dashboard of lesson 5 shows after training."""
+    """The update-to-weight ratios the training dashboard of lesson 5 shows after training, and
+    the training loss per epoch."""
     from course.widgets.training import training_dashboard
 
     dash = training_dashboard(redraw_every=1000, **settings).wait()
     line, = [line for line in dash.figure.axes[3].get_lines() if line.get_label() == "update / weight"]
-    return np.asarray(line.get_ydata(), dtype=float)
+    return np.asarray(line.get_ydata(), dtype=float), np.array(dash.state.history["loss"])
 
 
 @pytest.mark.slow
 def test_the_layer_panel_thing_to_try_of_lesson_5():
-    calm, wild = _layer_ratios(learning_rate=0.001), _layer_ratios(learning_rate=1.0)
+    (calm, steady), (wild, jumpy) = _layer_ratios(learning_rate=0.001), _layer_ratios(learning_rate=1.0)
+    assert np.all(np.diff(steady) < 0), "0.001: the loss falls at every epoch"
+    assert np.diff(jumpy).max() > 0.1, "1: the loss jumps up between epochs"
     assert np.all((0.0008 <= calm) & (calm <= 0.001)), calm
     assert round(wild[-1], 2) == 0.13 and wild[-1] > 100 * 1e-3, wild
     assert np.all(np.abs(wild[:2] - 0.015) < 0.004), "the hidden layers' ratios grow less"
