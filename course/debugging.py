@@ -9,7 +9,9 @@
     layer_health        per layer, for one batch: the spread of the outputs, the share of dead ReLU
                         units, the gradient's size and the update-to-weight ratio
                         lr * ||dkernel|| / ||kernel|| (about 1e-3 is healthy; 1e-1 or more moves
-                        the weights wholesale at every step; 1e-5 or less barely moves them)
+                        the weights wholesale at every step; 1e-5 or less barely moves them), or,
+                        given the last step each kernel took, ||step|| / ||kernel before it||
+                        (what any optimizer did, Adam's rescaled steps included)
     BROKEN, check_fix   a network with three planted faults, and the self-check of a learner's fix
 
 Every function takes a seed; the training uses the course's own ``Sequential`` and ``SGD``.
@@ -126,19 +128,34 @@ class LayerHealth(NamedTuple):
     output_std: float
     dead_fraction: float     # ReLU units that output 0 for every example of the batch
     gradient_std: float      # of dkernel
-    update_ratio: float      # lr * ||dkernel|| / ||kernel|| (inf where the kernel is all zero)
+    update_ratio: float      # the step over the kernel: lr * ||dkernel|| / ||kernel||, or the step
+                             # taken (see layer_health); inf where the kernel is all zero
 
 
-def layer_health(model, x, y) -> list[LayerHealth]:
-    """Per-layer statistics of one forward and backward pass (nothing is updated)."""
+def layer_health(model, x, y, kernels_before=None) -> list[LayerHealth]:
+    """Per-layer statistics of one forward and backward pass (nothing is updated).
+
+    kernels_before: each layer's kernel before the last update (a list, one per layer). With
+    them the update-to-weight ratio is the step the optimizer took, ||kernel - before|| /
+    ||before||; without them it is plain SGD's step, lr * ||dkernel|| / ||kernel||, which is
+    not the step of an optimizer that rescales the gradient (Adam moves each weight by about lr).
+    """
     from .analysis import backprop_trace
 
     lr = float(model.optimizer.lr)
+    if kernels_before is not None and len(kernels_before) != len(model.layers):
+        raise ValueError(f"kernels_before holds {len(kernels_before)} kernels; the model has "
+                         f"{len(model.layers)} layers: pass one kernel per layer, in order.")
     rows = []
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for layer in backprop_trace(model, x, y).layers:
-            weight_norm = float(np.linalg.norm(layer.kernel))
-            step_norm = lr * float(np.linalg.norm(layer.dkernel))
+        for k, layer in enumerate(backprop_trace(model, x, y).layers):
+            if kernels_before is None:
+                weight_norm = float(np.linalg.norm(layer.kernel))
+                step_norm = lr * float(np.linalg.norm(layer.dkernel))
+            else:
+                before = np.asarray(kernels_before[k])
+                weight_norm = float(np.linalg.norm(before))
+                step_norm = float(np.linalg.norm(layer.kernel - before))
             ratio = step_norm / weight_norm if weight_norm > 0 else (math.inf if step_norm > 0 else 0.0)
             dead = float(np.mean(np.all(layer.out <= 0, axis=0))) if layer.activation == "relu" else 0.0
             rows.append(LayerHealth(layer.name, float(np.std(layer.out)), dead, float(np.std(layer.dkernel)), ratio))

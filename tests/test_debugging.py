@@ -40,6 +40,29 @@ def test_layer_health_of_the_healthy_and_the_broken_network(data):
     assert broken[0].gradient_std == 0 and broken[0].dead_fraction == 1.0, "zero kernels: ReLU gets nothing"
 
 
+def test_layer_health_measures_the_step_the_optimizer_took(data):
+    from course.optimizers import Adam
+
+    x, y = data.x_train[:32], data.y_train[:32]
+    model = debugging.build(debugging.HEALTHY)
+    before = [layer.kernel.copy() for layer in model.layers]
+    estimated = debugging.layer_health(model, x, y)            # plain SGD's step, lr * ||dK|| / ||K||
+    model.train_on_batch(x, y)                                  # SGD: the step is exactly lr * dK
+    measured = debugging.layer_health(model, x, y, kernels_before=before)
+    np.testing.assert_allclose([h.update_ratio for h in measured], [h.update_ratio for h in estimated], rtol=1e-4)
+    # Adam moves every weight by about lr at its first step, whatever the gradient's size
+    model = debugging.build(debugging.HEALTHY)
+    model.compile(loss="categorical_crossentropy", optimizer=Adam(lr=0.001))
+    before = [layer.kernel.copy() for layer in model.layers]
+    model.train_on_batch(x, y)
+    for row, layer, kernel in zip(debugging.layer_health(model, x, y, kernels_before=before), model.layers, before):
+        moved = np.count_nonzero(layer.kernel != kernel)
+        adam_step = 0.001 * np.sqrt(moved) / np.linalg.norm(kernel)     # lr for each weight that moved
+        assert 0.5 * adam_step < row.update_ratio <= 1.001 * adam_step, (row, adam_step)
+    with pytest.raises(ValueError, match="one kernel per layer"):
+        debugging.layer_health(model, x, y, kernels_before=before[:1])
+
+
 @pytest.mark.parametrize("change, names", [
     ({}, ["inputs reach 255", "starts the same", "learning rate moves the weights"]),
     ({"scale_inputs": True}, ["starts the same", "learning rate moves the weights"]),

@@ -213,3 +213,31 @@ def test_lesson_5_stops_early_where_keras_would():
     assert stopped == best + 5, "patience 5: Keras stops when 5 epochs in a row have not improved"
     stops, keeps = map(int, re.search(r"patience=3\) stops after epoch (\d+); .* epoch (\d+)\.", printed).groups())
     assert stops == keeps + 3
+
+
+def _toy_accuracy_of(learning_rate):
+    from course.widgets.training import training_dashboard
+
+    return training_dashboard(redraw_every=1000, learning_rate=learning_rate).wait().state.history["val_accuracy"][-1]
+
+
+def _layer_ratios(**settings):
+    """The update-to-weight ratios the training dashboard of lesson 5 shows after training, and
+    the training loss per epoch."""
+    from course.widgets.training import training_dashboard
+
+    dash = training_dashboard(redraw_every=1000, **settings).wait()
+    line, = [line for line in dash.figure.axes[3].get_lines() if line.get_label() == "update / weight"]
+    return np.asarray(line.get_ydata(), dtype=float), np.array(dash.state.history["loss"])
+
+
+@pytest.mark.slow
+def test_the_layer_panel_thing_to_try_of_lesson_5():
+    (calm, steady), (wild, jumpy) = _layer_ratios(learning_rate=0.001), _layer_ratios(learning_rate=1.0)
+    assert np.all(np.diff(steady) < 0), "0.001: the loss falls at every epoch"
+    assert np.diff(jumpy).max() > 0.1, "1: the loss jumps up between epochs"
+    assert np.all((0.0008 <= calm) & (calm <= 0.001)), calm
+    assert round(wild[-1], 2) == 0.13 and wild[-1] > 100 * 1e-3, wild
+    assert np.all(np.abs(wild[:2] - 0.015) < 0.004), "the hidden layers' ratios grow less"
+    worse, better = (_toy_accuracy_of(lr) for lr in (1.0, 0.03))
+    assert worse < better

@@ -210,3 +210,58 @@ def test_training_dashboard_refuses_unknown_choices():
         training_dashboard(dataset="iris")
     with pytest.raises(ValueError, match="batch_size"):
         training_dashboard(batch_size=7)
+
+
+# -- the training dashboard's layer panel ------------------------------------------------------------------
+def _layer_panel(dash, label):
+    """The values the layer panel shows for ``label``, one per layer (hidden 1, hidden 2, output)."""
+    ax = dash.figure.axes[3]
+    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel() and ax.get_legend() is not None
+    line, = [line for line in ax.get_lines() if line.get_label() == label]
+    return np.asarray(line.get_ydata(), dtype=float)
+
+
+def _sgd_ratios_before_the_last_step(learning_rate, epochs):
+    """The dashboard's network (4 tanh units per layer, whole-batch SGD), trained by hand to just
+    before its last step: plain SGD on the whole training set steps by lr * dkernel, so each
+    layer's update-to-weight ratio is lr * ||dkernel|| / ||kernel|| there."""
+    from course.builders import mlp
+    from course.widgets.training import DATASETS
+
+    x, y = DATASETS["moons"](0)
+    model = mlp((4, 4), activation="tanh", n_inputs=2, n_outputs=1, output_activation="sigmoid", seed=0)
+    model.compile(loss="binary_crossentropy", optimizer=SGD(lr=learning_rate))
+    model.fit(x, y.reshape(-1, 1), epochs=epochs - 1, batch_size=200, verbose=0, seed=0)
+    model.compute_gradients(x, y.reshape(-1, 1))
+    return [learning_rate * np.linalg.norm(layer.gradients[0]) / np.linalg.norm(layer.kernel)
+            for layer in model.layers]
+
+
+@pytest.mark.slow
+def test_the_layer_panel_shows_each_layers_step_of_the_current_training():
+    from course.widgets.training import DATASETS
+
+    dash = _small_trainer(optimizer="SGD", learning_rate=0.1, batch_size=200, epochs=3)
+    np.testing.assert_allclose(_layer_panel(dash, "update / weight"), _sgd_ratios_before_the_last_step(0.1, 3),
+                               rtol=1e-3)
+    x = DATASETS["moons"](0)[0]
+    np.testing.assert_allclose(_layer_panel(dash, "outputs' std")[-1], np.std(dash.state.model.predict(x)), rtol=1e-5)
+    assert np.all(_layer_panel(dash, "gradient's std") > 0)
+    dash.set(learning_rate=0.01)                        # another training: its own steps
+    dash.wait()
+    np.testing.assert_allclose(_layer_panel(dash, "update / weight"), _sgd_ratios_before_the_last_step(0.01, 3),
+                               rtol=1e-3)
+
+
+def test_the_layer_panel_shows_no_step_before_training():
+    dash = training_dashboard(hidden_units=4, auto_train=False)
+    assert np.isnan(_layer_panel(dash, "update / weight")).all(), "no step taken, no ratio"
+    assert np.isfinite(_layer_panel(dash, "outputs' std")).all()
+
+
+@pytest.mark.slow
+def test_a_too_large_learning_rate_shows_a_ratio_far_above_one_in_a_thousand():
+    calm = _small_trainer(learning_rate=0.001)
+    wild = _small_trainer(learning_rate=1.0)
+    calm_ratio, wild_ratio = _layer_panel(calm, "update / weight"), _layer_panel(wild, "update / weight")
+    assert np.nanmax(wild_ratio) > 30 * 1e-3 and np.nanmax(calm_ratio) < 1e-2, (calm_ratio, wild_ratio)

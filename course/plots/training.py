@@ -3,7 +3,8 @@
     plot_history          training and validation loss and accuracy per epoch (overfitting)
     plot_histories        one metric per panel, one line per run (e.g. per optimizer)
     plot_decision_boundary the regions a 2-D classifier assigns to each class, with the data
-    plot_training         what the training dashboard shows: boundary, loss, accuracy
+    plot_training         what the training dashboard shows: boundary, loss, accuracy, and each
+                          layer's outputs, gradients and update-to-weight ratio
     plot_batch_size_sweep time per epoch against batch size, per backend
     plot_book_comparison  the book's MNIST claims next to the measured accuracies
 """
@@ -121,19 +122,30 @@ def _regions(ax, predict, lo, hi, resolution: int):
     return artists
 
 
+#: The layer panel's range (log scale): outputs' and gradients' spreads, and update-to-weight ratios.
+HEALTH_LIMITS = (1e-6, 1e1)
+#: The update-to-weight ratio of a healthy training, drawn as a reference line.
+HEALTHY_RATIO = 1e-3
+
+
 class TrainingFigure:
-    """The training dashboard's picture: decision boundary, loss and accuracy curves so far.
+    """The training dashboard's picture: decision boundary, loss and accuracy curves so far, and
+    the layers' health.
 
     Built once and updated after each redraw: the boundary is recomputed, the curves are moved,
     the axes stay (and the points, until ``set_data`` shows another data set).
-    ``update(predict, history, epochs, title)``: predict maps points (n, 2) to the probability
-    of class 1; history holds 'loss', 'accuracy' (and 'val_loss', 'val_accuracy') per finished
-    epoch; the curves' x axis spans ``epochs`` so the learner sees how much of the training is done.
+    ``update(predict, history, epochs, title, health)``: predict maps points (n, 2) to the
+    probability of class 1; history holds 'loss', 'accuracy' (and 'val_loss', 'val_accuracy') per
+    finished epoch; the curves' x axis spans ``epochs`` so the learner sees how much of the
+    training is done. health: ``course.debugging.LayerHealth`` rows, one per layer (hidden
+    layers, then the output): the spread of each layer's outputs and of its kernel's gradient,
+    and its update-to-weight ratio, against the healthy 1e-3 (a NaN ratio is not drawn: no step
+    taken yet).
     """
 
-    def __init__(self, x, y, width: float = 3.2, height: float = 2.8, resolution: int = 60):
+    def __init__(self, x, y, width: float = 3.0, height: float = 2.8, resolution: int = 60, layers: int = 3):
         self.resolution = resolution
-        self.fig, (self.boundary, loss_ax, acc_ax) = light_figure(ncols=3, width=width, height=height)
+        self.fig, (self.boundary, loss_ax, acc_ax, health_ax) = light_figure(ncols=4, width=width, height=height)
         self.points = []
         for k, (c, marker) in enumerate(((COLORS["blue"], "o"), (COLORS["orange"], "^"))):
             self.points.append(self.boundary.scatter(np.zeros((0,)), np.zeros((0,)), s=12, c=c, marker=marker,
@@ -161,12 +173,34 @@ class TrainingFigure:
             legends.append(ax.legend(fontsize=fs(7), loc="upper right" if key == "loss" else "lower right"))
         self.loss_ax, self.acc_ax = loss_ax, acc_ax
         acc_ax.set_ylim(0.0, 1.02)
+        # the layers, one column each: three markers per layer, on one log scale
+        self.health_ax, self.layers = health_ax, layers
+        positions = np.arange(1, layers + 1)
+        self.health = {}
+        for k, (field, what, marker) in enumerate((("output_std", "outputs' std", "o"),
+                                                   ("gradient_std", "gradient's std", "s"),
+                                                   ("update_ratio", "update / weight", "^"))):
+            self.health[field], = health_ax.plot(positions + 0.2 * (k - 1), np.full(layers, np.nan), linestyle="none",
+                                                 marker=marker, markersize=7, color=color(k), label=what)
+        health_ax.axhline(HEALTHY_RATIO, color=COLORS["black"], linestyle=":", linewidth=lw(1.2),
+                          label="healthy ratio 1e-3")
+        health_ax.set_yscale("log")
+        health_ax.set_ylim(*HEALTH_LIMITS)
+        health_ax.set_xlim(0.5, layers + 0.5)
+        health_ax.set_xticks(positions, [f"hidden {k}" for k in positions[:-1]] + ["output"])
+        health_ax.set_xlabel("layer")
+        health_ax.set_ylabel("size (log scale)")
+        health_ax.set_title("Layers: outputs, gradients, steps")
+        health_legend = health_ax.legend(fontsize=fs(7), loc="lower left")
         # What changes from one redraw to the next is "animated": the axes, ticks and labels are
         # drawn once and kept until a limit changes (course.plots.render).
         # The curves change only while training runs (a few redraws an epoch at most): they stay
         # in the background, drawn again when they change, under their legends.
+        # The layers' statistics change with every control, like the boundary: they move, and
+        # their legend is drawn over them.
         # The figure's title names every setting: it changes with every control.
-        self.title = moving(self.fig, self.regions, self.boundary_line, *self.points, title="", fontsize=fs(10))
+        self.title = moving(self.fig, self.regions, self.boundary_line, *self.points, *self.health.values(),
+                            health_legend, title="", fontsize=fs(10))
         self.set_data(x, y)
 
     def set_data(self, x, y) -> None:
@@ -179,8 +213,9 @@ class TrainingFigure:
         self.boundary.set_xlim(self.lo[0], self.hi[0])
         self.boundary.set_ylim(self.lo[1], self.hi[1])
 
-    def update(self, predict, history: dict, epochs: int, title: str):
-        """Redraw the boundary of ``predict`` and the curves of ``history``; returns the Figure."""
+    def update(self, predict, history: dict, epochs: int, title: str, health=None):
+        """Redraw the boundary of ``predict``, the curves of ``history`` and the layers' ``health``
+        (None: leave that panel empty); returns the Figure."""
         gx, gy, p = _probabilities(predict, self.lo, self.hi, self.resolution)
         self.regions.set_data(p)
         crossing = p.min() < 0.5 < p.max()
@@ -194,15 +229,27 @@ class TrainingFigure:
         set_limits(self.acc_ax, (0, max(epochs, 1) + 0.5))
         losses = [v for v in history.get("loss", []) + history.get("val_loss", []) if np.isfinite(v)]
         set_limits(self.loss_ax, ylim=(0.0, max(losses) * 1.1 if losses else 1.0))
+        self._show_health(health)
         self.title.set_text(title)
         return self.fig
 
+    def _show_health(self, health) -> None:
+        if health is not None and len(health) != self.layers:
+            raise ValueError(f"the layer panel shows {self.layers} layers; got statistics of {len(health)}.")
+        for field, line in self.health.items():
+            values = np.full(self.layers, np.nan) if health is None else np.array(
+                [getattr(row, field) for row in health], dtype=float)
+            values[~np.isfinite(values) | (values <= 0)] = np.nan       # log scale: nothing to draw
+            if not np.array_equal(line.get_ydata(), values, equal_nan=True):
+                line.set_ydata(values)
 
 
-def plot_training(predict, x, y, history: dict, epochs: int, title: str,
-                  width: float = 3.2, height: float = 2.8):
+
+def plot_training(predict, x, y, history: dict, epochs: int, title: str, health=None,
+                  width: float = 3.0, height: float = 2.8):
     """The training dashboard's picture for one moment of training (a new ``TrainingFigure``)."""
-    return TrainingFigure(x, y, width, height).update(predict, history, epochs, title)
+    layers = 3 if health is None else len(health)
+    return TrainingFigure(x, y, width, height, layers=layers).update(predict, history, epochs, title, health)
 
 
 def plot_batch_size_sweep(sweep, title: str = "Time per epoch against batch size"):

@@ -26,6 +26,11 @@ How it behaves, and why:
 The network: 2 inputs -> two hidden Dense layers of ``hidden units`` each -> one sigmoid unit,
 trained with binary cross-entropy on 200 points, validated on 200 others from the same
 distribution.
+
+The fourth panel looks inside: for each layer, on the 200 training points, the spread of its
+outputs and of its kernel's gradient, and the update-to-weight ratio of the last step the
+optimizer took, ||step|| / ||kernel|| (``course.debugging.layer_health``; about 1e-3 is
+healthy). Before training there is no step yet, so no ratio.
 """
 from __future__ import annotations
 
@@ -40,6 +45,7 @@ from .. import optimizers as optimizers_module
 from ..builders import fresh_optimizer, mlp, scaled_normal
 from ..callbacks import Callback
 from ..datasets import toy
+from ..debugging import layer_health
 from ..plots.training import TrainingFigure
 from .dashboard import Dashboard
 
@@ -75,6 +81,7 @@ class TrainingState(NamedTuple):
     epochs: int               # epochs asked for
     batch_size: int
     values: dict              # the controls' values this network was built from
+    kernels_before: list      # each layer's kernel before the latest update (empty before training)
 
 
 class _Superseded(Exception):
@@ -88,6 +95,10 @@ class _Progress(Callback):
     def __init__(self, dashboard, state, stop_flag):
         super().__init__()
         self.dashboard, self.state, self.stop_flag = dashboard, state, stop_flag
+
+    def on_batch_begin(self, batch, logs=None):
+        # the kernels before this batch's update: the layer panel measures the step against them
+        self.state.kernels_before[:] = [layer.kernel.copy() for layer in self.model.layers]
 
     def on_batch_end(self, batch, logs=None):
         if self.dashboard.state is not self.state:
@@ -296,7 +307,7 @@ def training_dashboard(dataset: str = "moons", hidden_units: int = 8, activation
         opt = fresh_optimizer({"class_name": values["optimizer"], "config": {"lr": values["learning_rate"]}})
         model.compile(loss="binary_crossentropy", optimizer=opt, metrics=["accuracy"])
         return TrainingState(model, data_cache[key], model.get_weights(), {}, values["epochs"],
-                             values["batch_size"], dict(values))
+                             values["batch_size"], dict(values), [])
 
     def draw(state, values):
         x, y = state.data[0], state.data[1]
@@ -310,7 +321,10 @@ def training_dashboard(dataset: str = "moons", hidden_units: int = 8, activation
             shown["figure"].set_data(x, y)
         shown["x"] = x
         with np.errstate(over="ignore", invalid="ignore"):
-            return shown["figure"].update(state.model.predict, state.history, state.epochs, title)
+            health = layer_health(state.model, x, y.reshape(-1, 1), state.kernels_before or None)
+            if not state.kernels_before:                    # no step taken yet: no ratio to show
+                health = [row._replace(update_ratio=float("nan")) for row in health]
+            return shown["figure"].update(state.model.predict, state.history, state.epochs, title, health)
 
     dash = TrainingDashboard(controls, compute, draw, title="Train a small network on a toy problem",
                              redraw_every=redraw_every, auto_train=auto_train)
