@@ -6,6 +6,10 @@ students who handed in two days late. ``GrantExtensions`` then nbgrader's ``Assi
 moves that student's due date for that assignment and nobody else's.
 """
 import datetime as dt
+import os
+import shutil
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -15,16 +19,20 @@ from traitlets.config import Config  # noqa: E402
 
 from course.gradebook.late import GrantExtensions, PointsPerDay, extension_hours, penalty  # noqa: E402
 
+pytestmark = pytest.mark.filterwarnings("ignore:.*not in session.*")   # nbgrader's add_submission
+
 DUE = dt.datetime(2026, 10, 1, 23, 59)
 ASSIGNMENT, NOTEBOOK = "01_perceptron", "perceptron"
 
 
-@pytest.fixture
-def db(tmp_path):
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    """The gradebook, made once (nbgrader runs `alembic` to make one, which takes seconds)."""
     from nbgrader.api import Gradebook
 
-    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
-    with Gradebook(url) as gradebook:
+    path = tmp_path_factory.mktemp("gradebook") / "gradebook.db"
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    with Gradebook(f"sqlite:///{path}") as gradebook:
         gradebook.add_assignment(ASSIGNMENT, duedate=DUE)
         gradebook.add_notebook(NOTEBOOK, ASSIGNMENT)
         gradebook.add_grade_cell("q1", NOTEBOOK, ASSIGNMENT, max_score=4, cell_type="code")
@@ -34,7 +42,13 @@ def db(tmp_path):
             gradebook.add_submission(ASSIGNMENT, student, timestamp=DUE + dt.timedelta(days=2))
             gradebook.find_grade("q1", NOTEBOOK, ASSIGNMENT, student).auto_score = 4
         gradebook.db.commit()
-    return url
+    return path
+
+
+@pytest.fixture
+def db(made, tmp_path):
+    shutil.copy(made, tmp_path / "gradebook.db")
+    return f"sqlite:///{tmp_path / 'gradebook.db'}"
 
 
 def late_penalties(db: str, extensions: dict) -> dict:

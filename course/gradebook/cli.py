@@ -169,7 +169,7 @@ def _extension(item: str) -> tuple[str, str, float]:
     except ValueError:
         raise ValueError(f"--extension {item!r}: HOURS must be a number, e.g. {example}") from None
     if not value >= 0:
-        raise ValueError(f"--extension {item!r}: HOURS must be 0 (no extension) or more, got {hours}")
+        raise ValueError(f"--extension {item!r}: HOURS must be 0 (no extension) or more, e.g. {example}")
     return student, assignment, value
 
 
