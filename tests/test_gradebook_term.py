@@ -1,7 +1,8 @@
 """A term as an instructor grades it: 40 students x 5 assignments into one gradebook.
 
 The class is generated from the source solutions with deliberate mistakes
-(``course.gradebook.classgen``) and graded once for the session at 2 jobs: the grader is
+(``course.gradebook.classgen``, with one test kept after each answer: every answer tested,
+in a fraction of the time) and graded once for the session at 2 jobs: the grader is
 killed (SIGKILL, with the processes it started) once half the notebooks are committed, and run
 again; the rerun grades exactly what was not committed. The LMS table is checked row by row
 against the roster and the gradebook, and every feedback page for hidden-test text. Then one
@@ -25,7 +26,9 @@ from course.gradebook import classgen  # noqa: E402
 from course.grading.trusted.jail import probe  # noqa: E402
 from support import own_descendants  # noqa: E402
 
-pytestmark = pytest.mark.skipif(probe() is not None, reason=f"no jail on this machine: {probe()}")
+# minutes of jailed grading: `make test` runs it, `make test-fast` leaves it out
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(probe() is not None, reason=f"no jail on this machine: {probe()}")]
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDENTS = 40
@@ -51,7 +54,7 @@ def committed(course: Path) -> dict[tuple, str]:
 @pytest.fixture(scope="session")
 def term(tmp_path_factory):
     course = tmp_path_factory.mktemp("term") / "course"
-    plan = classgen.make_class(course, students=STUDENTS, seed=7)
+    plan = classgen.make_class(course, students=STUDENTS, seed=7, one_test_per_answer=True)
     total = len(plan)
     process = subprocess.Popen(command(course), cwd=ROOT, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
