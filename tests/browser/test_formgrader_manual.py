@@ -91,9 +91,17 @@ def open_grading_page(page, server, notebook_id: str) -> None:
     The page asks a CDN for MathJax; with no network that request is refused at once, so the
     page's load event (which binds each box to the gradebook) does not wait on it."""
     page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda route: route.abort())
+    # the page's own requests (grades, comments, saves) carry the server's token, as the page does
+    page.set_extra_http_headers({"Authorization": f"token {server.token}"})
+    answers = []
+    page.on("response", lambda r: answers.append(f"{r.request.method} {r.url.split('?')[0]} {r.status}")
+            if "/formgrader/api/" in r.url else None)
     page.goto(server.url(f"formgrader/submissions/{notebook_id}/?index=0"))
-    page.wait_for_function("() => window.formgrader && formgrader.grades && formgrader.grades.loaded "
-                           "&& formgrader.comments && formgrader.comments.loaded", timeout=120_000)
+    try:
+        page.wait_for_function("() => window.formgrader && formgrader.grades && formgrader.grades.loaded "
+                               "&& formgrader.comments && formgrader.comments.loaded", timeout=120_000)
+    except Exception as error:  # noqa: BLE001 - say what the page asked and got
+        raise AssertionError(f"formgrader's page did not load its grades: {answers}") from error
 
 
 def type_and_leave(page, box, text: str, api: str) -> dict:
