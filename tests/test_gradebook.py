@@ -4,9 +4,11 @@ A small generated class of the perceptron assignment: graded into a gradebook wi
 due date and a late penalty; the gradebook, grades.csv, the LMS table and the feedback pages
 checked against what each student was given to do; a rerun grades nothing; a second grader is
 refused and told who holds the gradebook; one student regraded leaves the others alone; points
-changed in the source are regraded with a report of who changed and why.
+changed in the source are regraded with a report of who changed and why; an extension given
+after grading moves those students' due dates and lifts their late penalty without a regrade.
 """
 import csv
+import datetime as dt
 import fcntl
 import json
 import os
@@ -168,3 +170,26 @@ def test_nbgrader_export_writes_the_same_lms_table(course):
                          env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert (course / "exported.csv").read_text() == (course / "grades" / "grades-lms.csv").read_text()
+
+
+def test_an_extension_given_after_grading_lifts_the_late_penalty_without_a_regrade(course):
+    from nbgrader.api import Gradebook
+
+    course, plan = course
+    late = sorted(s for (s, _), kind in plan.items() if kind == "late")
+    on_time = sorted(s for (s, _), kind in plan.items() if kind == "right")
+    extended = late + on_time[:1]
+    out = grade(course, *(f"--extension={s}/{ASSIGNMENT}=72" for s in extended))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "graded 0 notebook(s)" in out.stderr
+    lms = {row["student_id"]: row for row in rows(course / "grades" / "grades-lms.csv")}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for (student, _), kind in plan.items():
+            if kind == "missing":
+                continue
+            submission = gradebook.find_submission(ASSIGNMENT, student)
+            moved = classgen.DUE + dt.timedelta(hours=72)
+            assert submission.duedate == (moved if student in extended else classgen.DUE), student
+            penalty = 2.0 if kind == "late" and student not in extended else 0.0
+            assert (submission.late_submission_penalty or 0.0) == pytest.approx(penalty), student
+            assert float(lms[student][ASSIGNMENT]) == pytest.approx(max(0.0, submission.score - penalty)), student

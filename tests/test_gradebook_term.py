@@ -1,13 +1,16 @@
 """A term as an instructor grades it: 40 students x 5 assignments into one gradebook.
 
 The class is generated from the source solutions with deliberate mistakes
-(``course.gradebook.classgen``) and graded once for the session at 2 jobs: the grader is
+(``course.gradebook.classgen``, with one test kept after each answer: every answer tested,
+in a fraction of the time) and graded once for the session at 2 jobs: the grader is
 killed (SIGKILL, with the processes it started) once half the notebooks are committed, and run
-again; the rerun grades exactly what was not committed. Then one student is regraded alone,
-the LMS table is checked row by row against the roster and the gradebook, and every feedback
-page is checked for hidden-test text and for the learner's own words escaped.
+again; the rerun grades exactly what was not committed. The LMS table is checked row by row
+against the roster and the gradebook, and every feedback page for hidden-test text. Then one
+student is regraded alone, and a test's points are changed: that notebook of every student is
+regraded, and the change report says who moved and why.
 """
 import csv
+import json
 import os
 import signal
 import sqlite3
@@ -23,7 +26,9 @@ from course.gradebook import classgen  # noqa: E402
 from course.grading.trusted.jail import probe  # noqa: E402
 from support import own_descendants  # noqa: E402
 
-pytestmark = pytest.mark.skipif(probe() is not None, reason=f"no jail on this machine: {probe()}")
+# minutes of jailed grading: `make test` runs it, `make test-fast` leaves it out
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(probe() is not None, reason=f"no jail on this machine: {probe()}")]
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDENTS = 40
@@ -49,7 +54,7 @@ def committed(course: Path) -> dict[tuple, str]:
 @pytest.fixture(scope="session")
 def term(tmp_path_factory):
     course = tmp_path_factory.mktemp("term") / "course"
-    plan = classgen.make_class(course, students=STUDENTS, seed=7)
+    plan = classgen.make_class(course, students=STUDENTS, seed=7, one_test_per_answer=True)
     total = len(plan)
     process = subprocess.Popen(command(course), cwd=ROOT, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
@@ -165,3 +170,27 @@ def test_one_student_regraded_alone(term):
         assert (run != runs[key]) == (key[0] == student), key
     for key, row in after.items():
         assert {k: v for k, v in row.items() if k != "run"} == {k: v for k, v in before[key].items() if k != "run"}
+
+
+def test_changed_points_regrade_that_assignment_with_a_change_report(term):
+    course, plan = term["course"], term["plan"]
+    assignment = sorted(os.listdir(course / "source"))[0]
+    path = next((course / "source" / assignment).glob("*.ipynb"))
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    test = next(c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("grade")
+                and not c["metadata"]["nbgrader"].get("solution"))
+    test["metadata"]["nbgrader"]["points"] += 1
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    runs = committed(course)
+    out = subprocess.run(command(course), cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    assert out.returncode == 0, out.stderr[-2000:]
+    for key, run in committed(course).items():   # that notebook of every student, nothing else
+        assert (run != runs[key]) == (key[1] == assignment and key[2] == path.name), key
+    changes = rows(course / "grades" / "regrade.csv")
+    full = {s for (s, a), kind in plan.items() if a == assignment and kind in ("right", "late")}
+    assert full and {c["student"] for c in changes} >= full
+    assert {c["assignment"] for c in changes} == {assignment}
+    for change in changes:
+        assert "points available" in change["why"], change
+        if change["student"] in full:
+            assert float(change["new_score"]) == float(change["old_score"]) + 1, change

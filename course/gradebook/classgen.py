@@ -12,6 +12,11 @@ exercises, ``submitted/<student>/<assignment>/<notebook>.ipynb`` with nbgrader's
     missing   no folder for the assignment
     late      right, but submitted two days after ``DUE``
 
+``one_test_per_answer=True`` keeps, in the class's ``source/`` and ``release/``, only the first
+test after each answer (an answer's tests follow it in every exercise): every answer is still
+tested, a stub still fails, and a notebook grades in a fraction of the time (the later tests
+train networks). The tests of the grading pipeline use it; the benchmark grades the real thing.
+
 Seeded: the same ``seed`` gives the same class. Used by the tests and ``benchmarks/bench_term.py``.
 """
 from __future__ import annotations
@@ -54,12 +59,40 @@ def _notebook(kind: str, source: dict, release: dict, rng: random.Random, studen
     return notebook
 
 
-def make_class(course, students: int = 40, seed: int = 0, assignments=None) -> dict:
+def later_tests(source: dict) -> set[str]:
+    """The grade ids of the test cells after the first test of each answer, in notebook order."""
+    later, tested = set(), True
+    for cell in source["cells"]:
+        meta = _meta(cell)
+        if meta.get("solution"):
+            tested = False
+        elif meta.get("grade"):
+            if tested:
+                later.add(meta["grade_id"])
+            tested = True
+    return later
+
+
+def _drop_later_tests(course: Path) -> None:
+    for path in sorted((course / "source").glob("*/*.ipynb")):
+        drop = later_tests(json.loads(path.read_text(encoding="utf-8")))
+        for copy in (path, course / "release" / path.parent.name / path.name):
+            notebook = json.loads(copy.read_text(encoding="utf-8"))
+            notebook["cells"] = [c for c in notebook["cells"] if _meta(c).get("grade_id") not in drop]
+            copy.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+
+
+def make_class(course, students: int = 40, seed: int = 0, assignments=None,
+               one_test_per_answer: bool = False) -> dict:
     """Write the class; returns {(student, assignment): kind}."""
     course = Path(course)
+    copied = False
     for folder in ("source", "release"):
         if not (course / folder).exists():
             shutil.copytree(EXERCISES / folder, course / folder)
+            copied = True
+    if one_test_per_answer and copied:
+        _drop_later_tests(course)
     names = assignments or sorted(p.name for p in (course / "source").iterdir() if p.is_dir())
     rng = random.Random(seed)
     plan = {}

@@ -3,6 +3,7 @@
     python -m course.grading SUBMISSIONS (--db COURSE/gradebook.db | --out OUT) [--out OUT]
            [--source exercises/source] [--assignment NAME] [--student ID ...] [--force]
            [--roster roster.csv] [--due ASSIGNMENT=2026-10-01T23:59] [--late-points-per-day P]
+           [--extension STUDENT/ASSIGNMENT=HOURS ...]
            [--jobs N] [--timeout 300] [--cell-timeout 60] [--memory 2048] [--wait]
 
 Each submission is graded in its own process (``course.grading.grade_batch``) and committed to
@@ -14,6 +15,10 @@ with the run: ``grades.csv``, ``feedback/<student>.md``, ``results.json`` (as be
 rostered student), the class report ``report.md`` with ``histogram-<assignment>.png``, and
 ``feedback-html/<student>/<assignment>/<notebook>.html`` (with ``--db`` also in the course's
 ``feedback/`` folder, where ``nbgrader release_feedback`` sends it to the learners).
+
+An extension moves one student's due date for one assignment by HOURS (0 takes it away); it is
+written into the gradebook (nbgrader's ``extension``) and the late penalty counts from it, also
+for a notebook graded before, which is not graded again.
 
 Without ``--db`` the gradebook is a temporary one and only ``--out`` remains.
 A second grader on the same gradebook refuses (or waits, with ``--wait``) and says which.
@@ -102,6 +107,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="due date (ISO, UTC), e.g. 01_perceptron=2026-10-01T23:59 (repeatable)")
     parser.add_argument("--late-points-per-day", type=float, default=None,
                         help="points off per day late (nbgrader's late-submission plugin; default 0)")
+    parser.add_argument("--extension", action="append", default=[], metavar="STUDENT/ASSIGNMENT=HOURS",
+                        help="move STUDENT's due date for ASSIGNMENT by HOURS, e.g. s007/01_perceptron=48 "
+                             "(0 takes an extension away; repeatable)")
     parser.add_argument("--wait", action="store_true",
                         help="wait for a grader already working on this gradebook instead of refusing")
     parser.add_argument("--timeout", type=float, default=300.0,
@@ -130,6 +138,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f"--memory {args.memory} MB is too little for a Python kernel with NumPy; give 512 or more")
     try:
         args.due = dict(_due(item) for item in args.due)
+        extensions: dict[str, dict[str, float]] = {}
+        for item in args.extension:
+            student, assignment, hours = _extension(item)
+            extensions.setdefault(student, {})[assignment] = hours
+        args.extension = extensions
     except ValueError as error:
         parser.error(str(error))
     return args
@@ -143,6 +156,21 @@ def _due(item: str):
         return name, dt.datetime.fromisoformat(when).replace(tzinfo=None)
     except ValueError:
         raise ValueError(f"--due {item!r}: the date must be ISO, e.g. 2026-10-01T23:59") from None
+
+
+def _extension(item: str) -> tuple[str, str, float]:
+    example = "s007/01_perceptron=48"
+    who, sep, hours = item.partition("=")
+    student, slash, assignment = who.partition("/")
+    if not (sep and slash and student and assignment):
+        raise ValueError(f"--extension takes STUDENT/ASSIGNMENT=HOURS, e.g. {example}; got {item!r}")
+    try:
+        value = float(hours)
+    except ValueError:
+        raise ValueError(f"--extension {item!r}: HOURS must be a number, e.g. {example}") from None
+    if not value >= 0:
+        raise ValueError(f"--extension {item!r}: HOURS must be 0 (no extension) or more, e.g. {example}")
+    return student, assignment, value
 
 
 def read_roster(path) -> list[dict]:
@@ -207,6 +235,8 @@ def main(argv=None) -> int:
             config.AssignLatePenalties.plugin_class = "course.gradebook.late.PointsPerDay"
             if args.late_points_per_day is not None:
                 config.PointsPerDay.points_per_day = args.late_points_per_day
+            if args.extension:
+                config.PointsPerDay.extensions = args.extension
             store = Store(db_path, args.source, templates, config, run)
             try:
                 jobs = find_jobs(args.submissions, templates, args.assignment)
@@ -214,6 +244,9 @@ def main(argv=None) -> int:
                 unknown = sorted(set(args.due) - set(templates))
                 if unknown:
                     raise ValueError(f"--due names {', '.join(unknown)}, not an assignment of {args.source}")
+                unknown = sorted({a for given in args.extension.values() for a in given} - set(templates))
+                if unknown:
+                    raise ValueError(f"--extension names {', '.join(unknown)}, not an assignment of {args.source}")
                 assignments = [args.assignment] if args.assignment else sorted(
                     {a for _, a in graded} | set(args.due))
                 store.add_assignments(assignments, args.due)
@@ -231,6 +264,10 @@ def main(argv=None) -> int:
                     prints[id(job)] = fingerprint(job, args.source)
                     if args.force or known.get(key) != prints[id(job)]:
                         todo.append(job)
+                graded_now = {id(job) for job in todo}
+                for job in jobs:   # an extension given after grading: the late penalty again, no regrade
+                    if id(job) not in graded_now and job.template.assignment in args.extension.get(job.student, {}):
+                        store.apply_late_penalty(job)
                 skipped = len(jobs) - len(todo)
                 if skipped:
                     say(f"{skipped} notebook(s) graded before and unchanged: kept (--force grades them again)")

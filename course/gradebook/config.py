@@ -9,7 +9,9 @@
   as a comment and a flag (``SaveCourseComments``);
 - ``nbgrader generate_feedback`` clears hidden tests from the feedback (``ClearHiddenTests``);
 - late work is penalised by ``course.gradebook.late.PointsPerDay`` (nbgrader's late-submission
-  plugin; set ``c.PointsPerDay.points_per_day``, 0 by default);
+  plugin; set ``c.PointsPerDay.points_per_day``, 0 by default), counted from each student's due
+  date: ``c.PointsPerDay.extensions = {"s007": {"01_perceptron": 48}}`` gives s007 48 hours more
+  (``GrantExtensions`` writes it into the gradebook before ``AssignLatePenalties``);
 - ``nbgrader export`` writes the LMS table (``course.gradebook.export.LmsExport``).
 """
 from __future__ import annotations
@@ -23,10 +25,11 @@ def configure(c, timeout: float = 300.0, cell_timeout: float = 60.0, memory_mb: 
                                         GetGrades, IgnorePattern, LimitOutput, SaveAutoGrades)
 
     from .executor import JailedExecute, SaveCourseComments
+    from .late import GrantExtensions
 
     c.Autograde.autograde_preprocessors = [JailedExecute, IgnorePattern, ClearMetadataPreprocessor,
                                            LimitOutput, SaveAutoGrades, SaveCourseComments,
-                                           AssignLatePenalties, CheckCellMetadata]
+                                           GrantExtensions, AssignLatePenalties, CheckCellMetadata]
     c.JailedExecute.timeout = timeout
     c.JailedExecute.cell_timeout = cell_timeout
     c.JailedExecute.memory_mb = memory_mb

@@ -170,7 +170,7 @@ class Store:
 
     def _score(self, job, result, notebook: str) -> None:
         import nbformat
-        from nbgrader.preprocessors import AssignLatePenalties, SaveAutoGrades
+        from nbgrader.preprocessors import SaveAutoGrades
 
         from .executor import fill_notebook, store_verdict
 
@@ -182,14 +182,38 @@ class Store:
         store_verdict(self.gradebook, nb, result.student, result.assignment, notebook,
                       result.status, result.reason, result.jailed)
         self.gradebook.db.expire_all()
-        AssignLatePenalties(config=self.config).preprocess(nb, resources) if self.config is not None \
-            else AssignLatePenalties().preprocess(nb, resources)
-        self.gradebook.db.expire_all()
+        self._late(nb, resources)
         target = self.course_dir / "autograded" / result.student / result.assignment / result.notebook_name
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.partial")
         nbformat.write(nb, str(partial))
         os.replace(partial, target)
+
+    def _late(self, nb, resources) -> None:
+        """The student's extension into the gradebook, then nbgrader's late penalty."""
+        from nbgrader.preprocessors import AssignLatePenalties
+
+        from .late import GrantExtensions
+
+        kwargs = {"config": self.config} if self.config is not None else {}
+        GrantExtensions(**kwargs).preprocess(nb, resources)
+        AssignLatePenalties(**kwargs).preprocess(nb, resources)
+        self.gradebook.db.expire_all()
+
+    def apply_late_penalty(self, job) -> None:
+        """Apply the student's extension and the late penalty again to a notebook graded before
+        (its score kept): an extension granted after grading needs no regrade."""
+        import nbformat
+        from nbgrader.api import MissingEntry
+
+        notebook = Path(job.template.notebook).stem
+        try:
+            self.gradebook.find_submission_notebook(notebook, job.template.assignment, job.student)
+        except MissingEntry:
+            return
+        resources = {"nbgrader": {"student": job.student, "assignment": job.template.assignment,
+                                  "notebook": notebook, "db_url": self.db_url}}
+        self._late(nbformat.v4.new_notebook(), resources)
 
     def assembled(self, job):
         """The notebook nbgrader scores: the source's cells (student version, with checksums) in
