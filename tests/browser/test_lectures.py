@@ -70,7 +70,7 @@ def test_the_lesson_presents_live_slide_by_slide(name, lecture_lab, screen, scre
     lesson = Notebook(page, lecture_lab, f"notebooks/{name}").open(timeout=300)
     assert page.evaluate("document.body.dataset.jpDeckMode") == "presenting", "the lesson does not open presenting"
     assert page.evaluate("() => getComputedStyle(document.body).getPropertyValue('--jp-content-font-size1').trim()") \
-        == "16px", "the deck's helper (course/deck.js) is not on the page: the projector's text sizes are missing"
+        == "15px", "the deck's helper (course/deck.js) is not on the page: the projector's text sizes are missing"
     # the lesson runs itself as the deck opens (course/deck.js), as in `make lecture`
     page.wait_for_function(f"() => window.courseDeck && window.courseDeck.ran[{json.dumps('notebooks/' + name)}] === 'done'",
                            timeout=300000)
