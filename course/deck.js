@@ -65,8 +65,8 @@
     body[data-jp-deck-mode='presenting'] { --jp-content-font-size1: 15px; --jp-code-font-size: 16px;
                                            --jp-widgets-font-size: 15px; --jp-content-line-height: 1.4; }
     body[data-jp-deck-mode='presenting'] .jp-Notebook mjx-container { font-size: 150% !important; }
-    body[data-jp-deck-mode='presenting'] .jp-Notebook mjx-container [size="ss"] { font-size: 62% !important; }
-    body[data-jp-deck-mode='presenting'] .jp-Notebook mjx-container [size="s"] [size="s"] { font-size: 88% !important; }
+    body[data-jp-deck-mode='presenting'] .jp-Notebook mjx-container [size="ss"] { font-size: 64% !important; }
+    body[data-jp-deck-mode='presenting'] .jp-Notebook mjx-container [size="s"] [size="s"] { font-size: 90% !important; }
     body[data-jp-deck-mode='presenting'] .jp-Notebook .jp-OutputArea-output pre { font-size: 16px; }
     body[data-jp-deck-mode='presenting'] .jp-Notebook .jp-RenderedHTMLCommon table { font-size: 16px; }`;
   document.head.appendChild(style);
