@@ -3,7 +3,8 @@
 #   make test   run every test
 #   make lecture LESSON=04   present a copy of lesson 4 in JupyterLab (the deck is on, the lesson runs,
 #                            figures for a projector; a presenter view with the notes)
-#   make slides              static HTML decks of the five lessons in build/slides (no network needed)
+#   make slides              static HTML decks of the five lessons in build/slides (no network needed;
+#                            each lesson runs once to draw its figures for a projector)
 # Each creates the virtual environment .venv on first use.
 PYTHON ?= python3
 VENV   ?= .venv

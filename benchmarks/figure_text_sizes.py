@@ -118,6 +118,15 @@ def measure(path: Path, mode: str, timeout: int = 900) -> list[dict]:
 
 SMALLEST_TEXT = """() => {
   const out = [];
+  // The scale an element is drawn at: its box's width over its layout width. offsetWidth is a whole number of
+  // pixels, which would put a short word's scale off by a few per cent (a 14 px word read as 13.8 px): take the
+  // ratio on the nearest ancestor at least 200 px wide (the text's paragraph, the cell), which any zoom or
+  // transform of the slide also scales.
+  const scaleOf = (el, cell) => {
+    let e = el;
+    while (e !== cell && e.parentElement && e.offsetWidth < 200) e = e.parentElement;
+    return e.offsetWidth ? e.getBoundingClientRect().width / e.offsetWidth : 1;
+  };
   const cells = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell.jp-deck-mod-onscreen')]
     .filter(c => getComputedStyle(c).visibility !== 'hidden');
   for (const cell of cells) {
@@ -130,7 +139,7 @@ SMALLEST_TEXT = """() => {
       if (style.visibility === 'hidden' || style.display === 'none') continue;
       const box = el.getBoundingClientRect();
       if (box.width === 0 || box.height === 0 || box.bottom < 0 || box.top > innerHeight) continue;
-      const scale = el.offsetWidth ? box.width / el.offsetWidth : 1;
+      const scale = scaleOf(el, cell);
       out.push({px: parseFloat(style.fontSize) * scale, text: text.slice(0, 40), tag: el.tagName.toLowerCase(),
                 cls: String(el.className || '').slice(0, 40)});
     }
@@ -138,7 +147,7 @@ SMALLEST_TEXT = """() => {
     for (const glyph of cell.querySelectorAll('mjx-container mjx-c')) {
       const box = glyph.getBoundingClientRect();
       if (box.width === 0 || box.height === 0) continue;
-      const scale = glyph.offsetWidth ? box.width / glyph.offsetWidth : 1;
+      const scale = scaleOf(glyph, cell);
       out.push({px: parseFloat(getComputedStyle(glyph).fontSize) * scale, text: 'a formula character',
                 tag: 'mjx-c', cls: String(glyph.className || '').slice(0, 40)});
     }

@@ -56,12 +56,17 @@
     });
   }
 
-  // The projector's text: code at 16 px, controls' labels at 15 px, formulas at 150 % (MathJax sets 119 %), subscripts
-  // at 14 px or more, while presenting only; the notebook as a learner reads it is unchanged.
+  // The projector's text: prose at 15 px and code at 16 px (JupyterLab: 14 and 13; the prose's lines a little closer, so
+  // that a slide still fits the screen), controls' labels at 15 px, formulas at 150 % (MathJax sets 119 %), their
+  // scripts, and the scripts of scripts (MathJax: 50 %, 12 px), at 14 px or more, while presenting only; the notebook
+  // as a learner reads it is unchanged.
   const style = document.createElement("style");
   style.textContent = `
-    body[data-jp-deck-mode='presenting'] { --jp-code-font-size: 16px; --jp-widgets-font-size: 15px; }
+    body[data-jp-deck-mode='presenting'] { --jp-content-font-size1: 15px; --jp-code-font-size: 16px;
+                                           --jp-widgets-font-size: 15px; --jp-content-line-height: 1.4; }
     body[data-jp-deck-mode='presenting'] .jp-Notebook mjx-container { font-size: 150% !important; }
+    body[data-jp-deck-mode='presenting'] .jp-Notebook mjx-container [size="ss"] { font-size: 64% !important; }
+    body[data-jp-deck-mode='presenting'] .jp-Notebook mjx-container [size="s"] [size="s"] { font-size: 90% !important; }
     body[data-jp-deck-mode='presenting'] .jp-Notebook .jp-OutputArea-output pre { font-size: 16px; }
     body[data-jp-deck-mode='presenting'] .jp-Notebook .jp-RenderedHTMLCommon table { font-size: 16px; }`;
   document.head.appendChild(style);

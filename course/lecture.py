@@ -20,6 +20,7 @@ height less its controls.
     python -m course.lecture notes notebooks/04_optimizers.ipynb   # the notes, slide by slide
     python -m course.lecture style notebooks/*.ipynb      # add the presenting styles below
     python -m course.lecture slides notebooks/*.ipynb --out build/slides   # static decks
+    python -m course.lecture slides --stored notebooks/*.ipynb   # ... without running the lessons
     python -m course.lecture lab notebooks/04_optimizers.ipynb     # JupyterLab, presenting
 
 Rules (``check``): a lesson opens with a title slide; every ``##`` section, wherever it is in a
@@ -431,10 +432,71 @@ def notes_text(nb, name: str = "") -> str:
 
 
 # --- static decks --------------------------------------------------------------------------------
-def build_slides(paths: list[Path], out: Path) -> list[Path]:
+#: The look the static decks' pictures are drawn in, recorded in each executed copy's metadata.
+DECK_KEY = "course_deck"
+
+
+def _deck_key(path: Path) -> str:
+    """What a deck's pictures depend on: the lesson and the library that draws them."""
+    import hashlib
+
+    digest = hashlib.sha256(Path(path).read_bytes())
+    for source in sorted((ROOT / "course").rglob("*.py")):
+        digest.update(source.relative_to(ROOT).as_posix().encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
+
+
+def projector_copy(path: Path, cache: Path, timeout: int = 900):
+    """``path`` executed top to bottom with the projector look (COURSE_PRESENTATION=1), as an
+    nbformat notebook: the pictures a room sees, not the learner-size ones stored in the lesson.
+    The lesson itself is not written; the executed copy is kept in ``cache`` and used again while
+    neither the lesson nor the library changes."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from course._notebooks import clean
+
+    key = _deck_key(path)
+    cached = cache / Path(path).name
+    if cached.exists():
+        nb = nbformat.read(cached, as_version=4)
+        if nb.metadata.get(DECK_KEY, {}).get("key") == key:
+            return nb
+    nb = nbformat.read(path, as_version=4)
+    before = os.environ.get("COURSE_PRESENTATION")
+    os.environ["COURSE_PRESENTATION"] = "1"      # the kernel inherits it: figures in the projector look
+    try:
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                       resources={"metadata": {"path": str(Path(path).resolve().parent)}}).execute()
+    except Exception as error:  # noqa: BLE001 - said with the lesson's name and the way out
+        last = (str(error).strip().splitlines() or [""])[-1]
+        raise RuntimeError(f"{Path(path).name}: running the lesson with the projector look failed "
+                           f"({type(error).__name__}: {last}). Fix what failed (COURSE_DATA_DIR for "
+                           "MNIST?), or build the decks from the pictures stored in the lessons "
+                           "(a learner's size): python -m course.lecture slides --stored ...") from error
+    finally:
+        if before is None:
+            os.environ.pop("COURSE_PRESENTATION", None)
+        else:
+            os.environ["COURSE_PRESENTATION"] = before
+    from course.plots.style import PROJECTOR_RC
+
+    clean(nb)
+    nb.metadata[DECK_KEY] = {"look": "projector", "dpi": PROJECTOR_RC["figure.dpi"], "key": key}
+    cache.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, cached)
+    return nb
+
+
+def build_slides(paths: list[Path], out: Path, projector: bool = True) -> list[Path]:
     """One reveal.js deck per lesson in ``out``, loading everything from ``out/vendor`` (copied
     from lectures/vendor): no request leaves the folder. Plumbing code is removed (its figure
-    stays), dashboards appear as their stored pictures, notes go to the speaker view (key s)."""
+    stays), dashboards appear as their pictures, notes go to the speaker view (key s).
+
+    ``projector`` (the default): the pictures are drawn for the room, as ``make lecture`` draws
+    them (each lesson runs once with COURSE_PRESENTATION=1; the run is kept in ``out/projector``
+    and reused until the lesson or the library changes). Otherwise the decks show the pictures
+    stored in the lessons, drawn for a learner's screen."""
     from nbconvert import SlidesExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
     from traitlets.config import Config
@@ -465,7 +527,7 @@ def build_slides(paths: list[Path], out: Path) -> list[Path]:
     for path in paths:
         import nbformat
 
-        nb = nbformat.read(path, as_version=4)
+        nb = projector_copy(path, out / "projector") if projector else nbformat.read(path, as_version=4)
         for cell in nb.cells:
             if has_nbval_mark(cell):
                 cell.source = NBVAL_MARK.sub("", cell.source)
@@ -474,7 +536,8 @@ def build_slides(paths: list[Path], out: Path) -> list[Path]:
         body = re.sub(r'<script type="module">\s*import mermaid from [^<]*</script>', "", body)
         # MathJax 3 (the template is written for MathJax 2): its settings go before it loads
         body = body.replace(f'<script src="{MATHJAX}">', MATHJAX_CONFIG + f'<script src="{MATHJAX}">', 1)
-        body = body.replace("</head>", DECK_CSS + "</head>", 1)
+        look = "projector" if projector else "learner"
+        body = body.replace("</head>", f'<meta name="course-figures" content="{look}">\n' + DECK_CSS + "</head>", 1)
         target = out / f"{path.stem}.slides.html"
         target.write_text(body, encoding="utf-8")
         written.append(target)
@@ -497,9 +560,10 @@ MATHJAX_CONFIG = """<script>window.MathJax = {
 };</script>
 """
 
-#: Fit a figure in the slide's height.
+#: Fit a figure in the slide's height: at most 620 px, the height the projector look is drawn for
+#: (benchmarks/figure_text_sizes.py, SLIDE_HEIGHT).
 DECK_CSS = """<style>
-.reveal .jp-OutputArea-output img { max-height: 560px; width: auto; max-width: 100%; }
+.reveal .jp-OutputArea-output img { max-height: 620px; width: auto; max-width: 100%; }
 .reveal .jp-RenderedImage { text-align: center; }
 .reveal section { font-size: 0.72em; }
 </style>
@@ -638,6 +702,9 @@ def main(argv=None) -> int:
     p = sub.add_parser("slides")
     p.add_argument("notebooks", nargs="+", type=Path)
     p.add_argument("--out", type=Path, default=ROOT / "build" / "slides")
+    p.add_argument("--stored", action="store_true",
+                   help="show the pictures stored in the lessons (a learner's size) instead of running each "
+                        "lesson once with the projector look")
     p = sub.add_parser("lab")
     p.add_argument("notebook", type=Path)
     p.add_argument("--no-browser", action="store_true")
@@ -674,7 +741,12 @@ def main(argv=None) -> int:
             print(f"{path.name}: {changed} cell(s) styled")
         return 0
     if args.command == "slides":
-        for target in build_slides(args.notebooks, args.out):
+        try:
+            written = build_slides(args.notebooks, args.out, projector=not args.stored)
+        except RuntimeError as error:
+            print(error, file=sys.stderr)
+            return 1
+        for target in written:
             print(f"{target}: {target.stat().st_size // 1024} KB")
         return 0
     if args.command == "lab":

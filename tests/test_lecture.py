@@ -200,3 +200,56 @@ def test_the_presenter_view_has_every_slide_and_its_notes():
     assert all("Say:" in s["notes"] for s in deck)
     page = server.presenter_page("notebooks/x.ipynb", nb)
     assert "BroadcastChannel" in page and "</script" not in page.split("<script>")[1].split("</script>")[0]
+
+
+def _pictures(deck_html: str) -> list[tuple[int, int, float]]:
+    """(width, height, dots per inch) of every PNG picture in a static deck's HTML."""
+    import base64
+    import re
+    import struct
+
+    found = []
+    for data in re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=\s]+)"', deck_html):
+        png = base64.b64decode(data)
+        width, height = struct.unpack(">II", png[16:24])
+        dpi, at = None, 8
+        while at < len(png):
+            length, kind = struct.unpack(">I4s", png[at:at + 8])
+            if kind == b"pHYs":
+                per_metre, _, unit = struct.unpack(">IIB", png[at + 8:at + 17])
+                dpi = per_metre * 0.0254 if unit == 1 else None
+                break
+            if kind == b"IDAT":
+                break
+            at += 12 + length
+        found.append((width, height, dpi))
+    return found
+
+
+@pytest.mark.slow
+def test_the_static_deck_shows_the_projectors_pictures(tmp_path):
+    """make slides: the pictures are drawn as the room sees them (COURSE_PRESENTATION=1, 110 dpi,
+    text of at least 14 pt), not the learner-size ones stored in the lesson (100 dpi); the lesson
+    is not written, and the run is reused while nothing changes."""
+    from course.plots.style import DEFAULT_RC, PROJECTOR_RC
+
+    lesson = LESSONS[0]
+    before = lesson.read_bytes()
+    out = tmp_path / "slides"
+    deck = lecture.build_slides([lesson], out)[0]
+    html = deck.read_text(encoding="utf-8")
+    assert '<meta name="course-figures" content="projector">' in html
+    pictures = _pictures(html)
+    assert len(pictures) >= 3, f"{deck.name}: {len(pictures)} pictures"
+    projector_dpi, learner_dpi = PROJECTOR_RC["figure.dpi"], DEFAULT_RC["figure.dpi"]
+    wrong = [p for p in pictures if p[2] is None or round(p[2]) != projector_dpi]
+    assert not wrong, f"{deck.name}: pictures not drawn at the projector's {projector_dpi} dpi: {wrong[:5]}"
+    assert lesson.read_bytes() == before, "building the deck wrote the lesson"
+    run = out / "projector" / lesson.name
+    assert load_notebook(run)["metadata"][lecture.DECK_KEY]["look"] == "projector"
+    stamp = run.stat().st_mtime_ns
+    lecture.build_slides([lesson], out)                      # nothing changed: the run is reused
+    assert run.stat().st_mtime_ns == stamp
+    # the stored, learner-size pictures, on request (--stored): drawn at 100 dpi
+    stored = _pictures(lecture.build_slides([lesson], tmp_path / "stored", projector=False)[0].read_text())
+    assert stored and all(p[2] and round(p[2]) == learner_dpi for p in stored)

@@ -30,10 +30,14 @@ ACTIVE = "() => window.jupyterapp.shell.currentWidget.content.activeCellIndex"
 
 @pytest.fixture(scope="module")
 def lecture_lab(tmp_path_factory):
+    """JupyterLab as `make lecture` starts it (course.lecture.lab): the deck on, the projector look,
+    the learner's configuration and the deck's helper (course/deck.js: the projector's text sizes,
+    the lesson's own run as it opens)."""
     work = tmp_path_factory.mktemp("lecture")
     settings = lecture.prepare_settings(work / "settings")
     server = start_lab(work, {"notebooks": ROOT / "notebooks"},
-                       env_extra={"JUPYTERLAB_SETTINGS_DIR": str(settings), "COURSE_PRESENTATION": "1"})
+                       env_extra={"JUPYTERLAB_SETTINGS_DIR": str(settings), **lecture.learner_environment({}),
+                                  "COURSE_PRESENTATION": "1", "COURSE_LECTURE": "1"})
     yield server
     server.stop()
 
@@ -63,9 +67,14 @@ def test_the_lesson_presents_live_slide_by_slide(name, lecture_lab, screen, scre
     of its slide, so a step is told by the active cell, not by what is on screen."""
     nb, deck = _kinds(name)
     page = screen
-    lesson = Notebook(page, lecture_lab, f"notebooks/{name}").open()
+    lesson = Notebook(page, lecture_lab, f"notebooks/{name}").open(timeout=300)
     assert page.evaluate("document.body.dataset.jpDeckMode") == "presenting", "the lesson does not open presenting"
-    lesson.run_all(timeout=240)
+    assert page.evaluate("() => getComputedStyle(document.body).getPropertyValue('--jp-content-font-size1').trim()") \
+        == "15px", "the deck's helper (course/deck.js) is not on the page: the projector's text sizes are missing"
+    # the lesson runs itself as the deck opens (course/deck.js), as in `make lecture`
+    page.wait_for_function(f"() => window.courseDeck && window.courseDeck.ran[{json.dumps('notebooks/' + name)}] === 'done'",
+                           timeout=300000)
+    lesson.wait_idle(240)
     lesson.assert_no_errors()
     lesson.command("deck:stop")
     page.evaluate("() => window.jupyterapp.shell.currentWidget.content.activeCellIndex = 0")
