@@ -24,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .optimizers import SGD
+from .utils import SelfCheck
 
 __all__ = ["build", "overfit_one_batch", "OverfitBatch", "lr_range_test", "RangeTest", "layer_health",
            "LayerHealth", "BROKEN", "HEALTHY", "check_fix", "FixCheck"]
@@ -162,17 +163,7 @@ def layer_health(model, x, y, kernels_before=None) -> list[LayerHealth]:
     return rows
 
 
-class FixCheck(NamedTuple):
-    """The result of ``check_fix``: passed or not, and what the checks found."""
-
-    passed: bool
-    message: str
-
-    def __repr__(self) -> str:
-        return self.message
-
-    def _repr_markdown_(self) -> str:
-        return ("✅ " if self.passed else "❌ ") + self.message
+FixCheck = SelfCheck   # passed or not, and what to look at (course.utils.SelfCheck)
 
 
 def check_fix(settings: dict, data, seed: int = 0) -> FixCheck:

@@ -29,7 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import activations
-from .utils import check_int, check_real, get_rng
+from .utils import SelfCheck, check_int, check_real, get_rng
 
 __all__ = [
     "RuleCheck", "RULE_CASES", "check_update_rule",
@@ -251,17 +251,7 @@ def _check_learning_rate(learning_rate) -> float:
 
 
 # -- the learner's own rule, checked at once ------------------------------------------------------
-class RuleCheck(NamedTuple):
-    """The result of ``check_update_rule``: passed or not, and what to look at."""
-
-    passed: bool
-    message: str
-
-    def __repr__(self) -> str:
-        return self.message
-
-    def _repr_markdown_(self) -> str:
-        return ("✔ " if self.passed else "✘ ") + self.message   # in DejaVu Sans: no emoji font needed
+RuleCheck = SelfCheck   # passed or not, and what to look at (course.utils.SelfCheck)
 
 
 #: (x, y, weights, bias, learning rate): a right answer, two kinds of mistake, a zero sum, lr 0.5

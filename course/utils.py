@@ -16,6 +16,7 @@ import numbers
 import os
 import sys
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 
@@ -23,6 +24,23 @@ __all__ = ["set_seed", "get_rng", "to_categorical", "check_finite", "check_int",
            "check_bool", "check_choice", "ArgumentTypeError", "check_type", "check_batch_size", "warn_outside_course"]
 
 _rng = np.random.default_rng()
+
+
+class SelfCheck(NamedTuple):
+    """What a lesson's self-check returns: passed or not, and what to look at.
+
+    Shown in Jupyter as one line of Markdown that starts with ✔ or ✘ (both in DejaVu Sans, so no
+    emoji font is needed); ``repr`` is the message alone.
+    """
+
+    passed: bool
+    message: str
+
+    def __repr__(self) -> str:
+        return self.message
+
+    def _repr_markdown_(self) -> str:
+        return ("✔ " if self.passed else "✘ ") + self.message
 
 
 def set_seed(seed: int) -> None:

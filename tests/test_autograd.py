@@ -58,7 +58,7 @@ def test_the_221_network_matches_torch_autograd():
 def test_check_value_accepts_the_reference():
     result = check_value(Value)
     assert result.passed and "all 9 gradients match" in result.message, result.message
-    assert result._repr_markdown_().startswith("✅")
+    assert result._repr_markdown_().startswith("✔")
 
 
 def _learner_class(fill):

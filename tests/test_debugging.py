@@ -78,7 +78,7 @@ def test_check_fix_names_exactly_the_faults_that_remain(change, names, data):
 
 def test_check_fix_passes_the_fixed_network_and_rejects_a_rate_too_small_to_learn(data):
     fixed = debugging.check_fix(debugging.HEALTHY, data)
-    assert fixed.passed and fixed._repr_markdown_().startswith("✅"), fixed.message
+    assert fixed.passed and fixed._repr_markdown_().startswith("✔"), fixed.message
     slow = debugging.check_fix(dict(debugging.HEALTHY, learning_rate=0.001), data)
     assert not slow.passed and "cannot memorise one batch" in slow.message
     assert "do not build a network" in debugging.check_fix({"learning_rate": 0.1, "dropout": 0.5}, data).message
