@@ -27,10 +27,10 @@ def test_a_failed_check_is_a_few_lines_in_ipython():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    assert result["failed"] and result["name"] == "AssertionError"
+    assert result["failed"] and result["name"] == "CheckFailed"   # the checks' AssertionError
     lines = "\n".join(result["check"]).splitlines()
     assert len(lines) <= 6, lines
-    assert "sigmoid(0)" in lines[0] and "AssertionError" in lines[0]
+    assert "sigmoid(0)" in lines[0] and "CheckFailed" in lines[0]
     assert lines[-1] == "(the self-check in line 3 of the cell)"
     assert not any("checks.py" in line for line in lines)
     assert result["other"] > 1          # an error of the learner's own code keeps its traceback
