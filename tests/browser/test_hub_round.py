@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from .lab import CHROMIUM, CHROMIUM_ARGS
+from .lab import CHROMIUM
 
 ROOT = Path(__file__).resolve().parents[2]
 PROXY = ROOT / "build" / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
@@ -299,27 +299,24 @@ def temporary_class():
         assert not cls.processes(), "processes of the class were left running"
 
 
-def test_a_whole_round_on_the_hub(temporary_class):
-    from playwright.sync_api import sync_playwright
-
+def test_a_whole_round_on_the_hub(temporary_class, browser):
+    """``browser``: the session's Chromium (a second Playwright cannot start beside it)."""
     cls = temporary_class
     code, written = solutions()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            teacher, ada, alan = (User(browser, cls, name) for name in ("teacher", "ada", "alan"))
+    teacher, ada, alan = (User(browser, cls, name) for name in ("teacher", "ada", "alan"))
+    try:
+        run_round(cls, teacher, ada, alan, code, written)
+    except BaseException:
+        for user in (teacher, ada, alan):
             try:
-                run_round(cls, teacher, ada, alan, code, written)
-            except BaseException:
-                for user in (teacher, ada, alan):
-                    try:
-                        user.shot("failure")
-                    except Exception:  # noqa: BLE001
-                        pass
-                print(cls.hub_log.read_text()[-4000:])
-                raise
-        finally:
-            browser.close()
+                user.shot("failure")
+            except Exception:  # noqa: BLE001
+                pass
+        print(cls.hub_log.read_text()[-4000:])
+        raise
+    finally:
+        for user in (teacher, ada, alan):
+            user.context.close()
 
 
 def run_round(cls, teacher: User, ada: User, alan: User, code: dict[str, str], written: str) -> None:
