@@ -99,18 +99,22 @@ def start_lab(workdir: Path, sources: dict[str, Path], env_extra: dict | None = 
          *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
          "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
         cwd=root, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
-    server = LabServer(process, port, token, root, log)
+    return answering(LabServer(process, port, token, root, log), timeout, "JupyterLab")
+
+
+def answering(server: LabServer, timeout: float, what: str) -> LabServer:
+    """``server`` once its REST API answers; its log's end in the error if it exits or stays silent."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"JupyterLab exited at start:\n{log.read_text()[-3000:]}")
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{what} exited at start:\n{server.log.read_text()[-3000:]}")
         try:
             server.api("status")
             return server
         except Exception:  # noqa: BLE001 - not up yet
             time.sleep(0.5)
     server.stop()
-    raise RuntimeError(f"JupyterLab did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
+    raise RuntimeError(f"{what} did not answer within {timeout} s:\n{server.log.read_text()[-3000:]}")
 
 
 # --- in the page ---------------------------------------------------------------------------------

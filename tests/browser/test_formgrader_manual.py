@@ -15,13 +15,12 @@ import re
 import secrets
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from .lab import LabServer, free_port
+from .lab import LabServer, answering, free_port
 
 pytest.importorskip("nbgrader")
 from course.gradebook import classgen  # noqa: E402
@@ -59,18 +58,7 @@ def start_formgrader(course: Path, workdir: Path, timeout: float = 120) -> LabSe
          "--ServerApp.allow_remote_access=False",
          *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])],
         cwd=course, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
-    server = LabServer(process, port, token, course, log)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited at start:\n{log.read_text()[-3000:]}")
-        try:
-            server.api("status")
-            return server
-        except Exception:  # noqa: BLE001 - not up yet
-            time.sleep(0.5)
-    server.stop()
-    raise RuntimeError(f"the server did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
+    return answering(LabServer(process, port, token, course, log), timeout, "the server")
 
 
 @pytest.fixture(scope="module")
