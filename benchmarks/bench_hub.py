@@ -1,8 +1,11 @@
 """The course's JupyterHub on this machine, measured (root: it makes users of the machine).
 
-    sudo .venv/bin/python benchmarks/bench_hub.py [--students 3] [--no-round]
+    sudo .venv/bin/python benchmarks/bench_hub.py [--students 3] [--no-round] [--no-make]
 
 Prints
+- seconds from ``make hub`` (the Makefile target as an instructor types it, with a roster of
+  throw-away users, a state folder and an exchange in a temporary folder and a free port) to a
+  logged-in student's JupyterLab in Chromium; the users are removed afterwards;
 - seconds from starting the hub (setup of the users, exchange and private course included) to a
   logged-in student's JupyterLab in Chromium;
 - the browser round (tests/browser/test_hub_round.py) run in its own process: wall time, the CPU
@@ -18,6 +21,11 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import secrets
+import shutil
+import signal
+import tempfile
+import urllib.request
 import subprocess
 import sys
 import time
@@ -26,7 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from course.hub.running import TemporaryClass  # noqa: E402
+from course.hub import remove  # noqa: E402
+from course.hub.running import TemporaryClass, free_port  # noqa: E402
 from tests.browser.lab import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.browser.test_hub_round import User  # noqa: E402
 
@@ -51,6 +60,74 @@ def memory_of(uid: int) -> tuple[int, int, int]:
         except (OSError, ValueError):
             continue
     return pss, rss, count
+
+
+class MadeClass:
+    """The class ``make hub`` started, as the browser round's ``User`` sees a class."""
+
+    def __init__(self, prefix: str, names: list[str], port: int):
+        self.names = {name: f"{prefix}{name}" for name in names}
+        self.passwords = {name: secrets.token_urlsafe(12) for name in names}
+        self.port = port
+
+    def user(self, name: str) -> str:
+        return self.names[name]
+
+    def password(self, name: str) -> str:
+        return self.passwords[name]
+
+    def url(self, path: str = "") -> str:
+        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
+
+
+def measure_make(timeout: float = 600) -> None:
+    """``make hub`` as typed, to a student's JupyterLab; then the hub stopped and the users removed."""
+    from playwright.sync_api import sync_playwright
+
+    folder = Path(tempfile.mkdtemp(prefix="course-hub-make-"))
+    folder.chmod(0o755)
+    cls = MadeClass("m" + secrets.token_hex(3), ["teacher", "s0"], free_port())
+    roster, state, exchange = folder / "roster.csv", folder / "state", folder / "exchange"
+    roster.write_text("username,role,password\n" + "".join(
+        f"{cls.user(n)},{'instructor' if n == 'teacher' else 'student'},{cls.password(n)}\n" for n in cls.names))
+    env = dict(os.environ, COURSE_HUB_API_PORT=str(free_port()), COURSE_HUB_PROXY_API_PORT=str(free_port()))
+    log = folder / "make-hub.log"
+    started = time.perf_counter()
+    make = subprocess.Popen(["make", "--no-print-directory", "hub", f"ROSTER={roster}", f"HUB_STATE={state}",
+                             f"HUB_EXCHANGE={exchange}", f"HUB_PORT={cls.port}"],
+                            cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        while True:
+            if make.poll() is not None:
+                raise SystemExit(f"make hub stopped ({make.returncode}):\n{log.read_text()[-3000:]}")
+            if time.perf_counter() - started > timeout:
+                raise SystemExit(f"make hub did not answer in {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(cls.url("hub/api/"), timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        answering = time.perf_counter() - started
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            try:
+                User(browser, cls, "s0").login()
+                to_lab = time.perf_counter() - started
+            finally:
+                browser.close()
+        print(f"make hub (setup of the users, exchange and private course, then JupyterHub) to answering: "
+              f"{answering:.1f} s")
+        print(f"make hub to a logged-in student's JupyterLab (Chromium): {to_lab:.1f} s")
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(make.pid, sig)
+                make.wait(timeout=30)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+        remove(roster, state, exchange, log=lambda *a: None)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def measure_class(students: int) -> None:
@@ -119,11 +196,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=3)
     parser.add_argument("--no-round", action="store_true", help="skip the browser round")
+    parser.add_argument("--no-make", action="store_true", help="skip the time from `make hub`")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("bench_hub.py makes users of the machine: run it as root", file=sys.stderr)
         return 2
     print(f"machine: {os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if not args.no_make:
+        measure_make()
     measure_class(args.students)
     if not args.no_round:
         measure_round()
