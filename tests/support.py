@@ -137,10 +137,13 @@ EXERCISES = ROOT / "exercises"
 
 def course_folder(root: Path, assignments=("01_perceptron",), secret: str = "5e" * 32) -> Path:
     """An instructor's course folder ``root/course``: ``source/`` and ``release/`` of the
-    assignments, copied from the exercises, and a course secret (``course_secret``, hex)."""
+    assignments (None: every exercise), copied from the exercises, and a course secret
+    (``course_secret``, hex)."""
     import shutil
 
     course = Path(root) / "course"
+    if assignments is None:
+        assignments = sorted(p.name for p in (EXERCISES / "source").iterdir() if p.is_dir())
     for version in ("source", "release"):
         for assignment in assignments:
             shutil.copytree(EXERCISES / version / assignment, course / version / assignment)

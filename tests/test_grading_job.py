@@ -5,8 +5,6 @@ processes cannot push a correct cell past it.
 """
 import dataclasses
 import json
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -166,18 +164,13 @@ def without_cgroups(tmp_path_factory):
     pytest.importorskip("nbgrader")
     from course.grading.trusted.jail import probe
     from grading import unfair
+    from support import hog_class
 
     if probe() is not None:
         pytest.skip(f"no jail on this machine: {probe()}")
     root = tmp_path_factory.mktemp("cpu-clock")
-    course = root / "course"
-    for version in ("source", "release"):
-        shutil.copytree(ROOT / "exercises" / version / "01_perceptron", course / version / "01_perceptron")
-    (course / "course_secret").write_text("c3" * 32)
-    subs = root / "subs"
-    # graded first, at the same time as the hog (students are graded in the order of their names)
-    unfair.write_case("honest", subs, ROOT / "exercises", student="a_victim")
-    unfair.write_case("cpu_hog", subs, ROOT / "exercises")
+    # the victim is graded first, at the same time as the hog (students go in the order of their names)
+    course, subs = hog_class(root, ["cpu_hog"], victim="a_victim")
     path = unfair.write_case("honest", subs, ROOT / "exercises", student="spins_when_tested")
     notebook = json.loads(path.read_text(encoding="utf-8"))
     cell = unfair._answer_defining(notebook, "predict")

@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("nbgrader")
 from course.grading.trusted import runner  # noqa: E402
 from grading import adversarial  # noqa: E402
-from support import file_hashes, own_descendants  # noqa: E402
+from support import course_folder, file_hashes, grade_with_cli, own_descendants  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "01_perceptron"
@@ -60,10 +60,8 @@ def _grading_processes() -> list[str]:
 def _write_cases(root: Path, cases) -> tuple[Path, Path]:
     course = root / "course"
     if not course.exists():
-        shutil.copytree(ROOT / "exercises" / "source", course / "source")
-        shutil.copytree(ROOT / "exercises" / "release", course / "release")
+        course_folder(root, assignments=None, secret="c3" * 32)
         (course / "gradebook.db").write_bytes(b"the gradebook")
-        (course / "course_secret").write_text("c3" * 32)
     source = course / "source" / ASSIGNMENT / NOTEBOOK
     release = course / "release" / ASSIGNMENT / NOTEBOOK
     submitted = root / "submitted"
@@ -80,9 +78,9 @@ def batch(tmp_path_factory):
     course, submitted = _write_cases(root, EXPECTED)
     before = file_hashes(course, submitted)
     start = time.monotonic()
-    results = runner.grade_batch(submitted.parent, root / "out", course / "source", SETTINGS)
+    code, results = grade_with_cli(submitted, root / "out", course / "source", SETTINGS)
     seconds = time.monotonic() - start
-    runner.write_reports(results, root / "out")
+    assert code == 0
     after = file_hashes(course, submitted)
     alone = {}
     for case in ("full_marks", "partial"):
