@@ -185,3 +185,14 @@ def grade_with_cli(submissions: Path, out: Path, source: Path, settings, *extra:
     except FileNotFoundError:
         records = []
     return code, [result_of(record) for record in records]
+
+
+def assert_outcome(result, score: float, status: str, *words: str, max_score: float | None = None) -> None:
+    """A graded notebook got ``score`` (of ``max_score``, where given) with ``status``, and its
+    reason holds each of ``words``; a failure shows the reason."""
+    got, want = (result.score, result.status), (score, status)
+    if max_score is not None:
+        got, want = (*got, result.max_score), (*want, max_score)
+    assert got == want, result.reason
+    for word in words:
+        assert word in result.reason, (word, result.reason)

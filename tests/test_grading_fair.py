@@ -14,7 +14,7 @@ pytest.importorskip("nbgrader")
 from course.grading.trusted import runner  # noqa: E402
 from course.grading.trusted.jail import probe  # noqa: E402
 from grading import unfair  # noqa: E402
-from support import course_folder, grade_with_cli, hog_class  # noqa: E402
+from support import assert_outcome, course_folder, grade_with_cli, hog_class  # noqa: E402
 
 pytestmark = pytest.mark.skipif(probe() is not None, reason=f"no jail on this machine: {probe()}")
 
@@ -43,8 +43,7 @@ def _feedback(batch, student: str) -> str:
 
 
 def test_the_honest_submission_gets_full_marks(batch):
-    result = batch["results"]["honest"]
-    assert (result.score, result.max_score, result.status) == (8, 8, "ok"), result.reason
+    assert_outcome(batch["results"]["honest"], 8, "ok", max_score=8)
 
 
 @pytest.mark.parametrize("case", ["imports_the_reference", "imports_the_reference_dynamically"])
@@ -92,8 +91,7 @@ def test_every_result_reached_on_result_once(batch):
 
 @pytest.mark.parametrize("case", ["huge_answer_cell", "non_ascii_answer_cell"])
 def test_an_honest_notebook_with_a_large_answer_cell_is_graded(batch, case):
-    result = batch["results"][case]
-    assert (result.score, result.status) == (8, "ok"), result.reason
+    assert_outcome(batch["results"][case], 8, "ok")
 
 
 def test_a_forged_error_message_is_inert_in_grades_csv_and_the_feedback(batch):
@@ -152,7 +150,7 @@ def resources(tmp_path_factory):
 
 def test_a_correct_submission_beside_a_cpu_hog_gets_full_marks(resources):
     victim = resources["victim"]
-    assert (victim.score, victim.status) == (8, "ok"), victim.reason
+    assert_outcome(victim, 8, "ok")
     assert "cgroup" in victim.graded_in and "1 CPU" in victim.graded_in
 
 

@@ -23,7 +23,7 @@ from course.gradebook import cli  # noqa: E402
 from course.grading.trusted import runner  # noqa: E402
 from grading import attacks  # noqa: E402
 from course.grading.trusted.jail import probe  # noqa: E402
-from support import adopt_orphans, course_folder, file_hashes, grade_with_cli, own_descendants  # noqa: E402
+from support import adopt_orphans, assert_outcome, course_folder, file_hashes, grade_with_cli, own_descendants  # noqa: E402
 
 pytestmark = pytest.mark.skipif(probe() is not None, reason=f"no jail on this machine: {probe()}")
 
@@ -134,9 +134,7 @@ def batch(tmp_path_factory):
 @pytest.mark.parametrize("attack", EXPECTED)
 def test_each_attack_gets_the_fair_score_and_a_reason(batch, attack):
     score, status, words = EXPECTED[attack]
-    result = batch["results"][attack]
-    assert (result.score, result.max_score, result.status) == (score, 8, status), result.reason
-    assert words in result.reason
+    assert_outcome(batch["results"][attack], score, status, words, max_score=8)
 
 
 def test_no_file_outside_the_output_folder_changes(batch):
@@ -237,6 +235,18 @@ def test_an_empty_batch_is_an_error_not_an_empty_success(tmp_path, capsys):
                         "--source", str(ROOT / "exercises" / "source")])
     assert code == 1
     assert "no submission found" in capsys.readouterr().err
+
+
+def test_a_secret_file_that_does_not_exist_is_an_error_before_anything_is_graded(tmp_path, capsys):
+    subs = tmp_path / "subs" / "someone" / ASSIGNMENT
+    subs.mkdir(parents=True)
+    shutil.copy(ROOT / "exercises" / "release" / ASSIGNMENT / NOTEBOOK, subs / NOTEBOOK)
+    code = cli.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--secret", str(tmp_path / "nope"),
+                     "--source", str(ROOT / "exercises" / "source")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"the course secret {tmp_path / 'nope'} does not exist" in err and "--secret" in err
+    assert not (tmp_path / "nope").exists() and not (tmp_path / "out" / "grades.csv").exists()
 
 
 def test_unsafe_no_jail_says_so_on_every_row(tmp_path):

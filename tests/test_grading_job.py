@@ -15,6 +15,7 @@ import pytest
 from course.grading.trusted import runner
 from course.grading.trusted.clock import CellClock, tree_cpu_seconds
 from course.grading.wire.job import GradingJob, JobError
+from support import assert_outcome
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -150,13 +151,6 @@ def test_the_plain_launchers_refusal_as_root_says_why_and_what_to_do(monkeypatch
 
 
 CELL_SECONDS = 2  # a correct cell of this notebook uses a fraction of it; a hog makes its wall time many times more
-SPINS_WHEN_TESTED = """
-_right_predict = predict
-def predict(x, weights, bias):
-    while len(x) == 50:  # the hidden test's 50 rows
-        pass
-    return _right_predict(x, weights, bias)
-"""
 
 
 @pytest.fixture(scope="module")
@@ -173,8 +167,7 @@ def without_cgroups(tmp_path_factory):
     course, subs = hog_class(root, ["cpu_hog"], victim="a_victim")
     path = unfair.write_case("honest", subs, ROOT / "exercises", student="spins_when_tested")
     notebook = json.loads(path.read_text(encoding="utf-8"))
-    cell = unfair._answer_defining(notebook, "predict")
-    cell["source"] = unfair._text(cell) + SPINS_WHEN_TESTED
+    unfair.wrap_predict(notebook, 50, "while True: pass")   # spins on the hidden test's 50 rows
     path.write_text(json.dumps(notebook), encoding="utf-8")
     settings = runner.Settings(timeout=240, cell_timeout=CELL_SECONDS, memory_mb=2048, jobs=2, cgroups=False)
     return {r.student: r for r in runner.grade_batch(subs, root / "out", course / "source", settings)}
@@ -182,11 +175,10 @@ def without_cgroups(tmp_path_factory):
 
 def test_without_a_cgroup_a_correct_submission_beside_a_cpu_hog_gets_full_marks(without_cgroups):
     victim = without_cgroups["a_victim"]
-    assert (victim.score, victim.status) == (8, "ok"), victim.reason
+    assert_outcome(victim, 8, "ok")
     assert "no cgroup" in victim.graded_in and "cell limit in CPU time" in victim.graded_in
 
 
 def test_without_a_cgroup_a_cell_that_spins_is_stopped_by_its_cpu_time(without_cgroups):
-    result = without_cgroups["spins_when_tested"]
-    assert (result.score, result.status) == (7, "flagged"), result.reason
-    assert f"'test_predict_by_hand' was stopped after {CELL_SECONDS} s of CPU time" in result.reason
+    assert_outcome(without_cgroups["spins_when_tested"], 7, "flagged",
+                   f"'test_predict_by_hand' was stopped after {CELL_SECONDS} s of CPU time")

@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("nbgrader")
 from course.grading.trusted import runner  # noqa: E402
 from grading import adversarial  # noqa: E402
-from support import course_folder, file_hashes, grade_with_cli, own_descendants  # noqa: E402
+from support import assert_outcome, course_folder, file_hashes, grade_with_cli, own_descendants  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "01_perceptron"
@@ -94,9 +94,7 @@ def batch(tmp_path_factory):
 @pytest.mark.parametrize("case", EXPECTED)
 def test_each_case_gets_the_points_of_what_works_and_a_reason(batch, case):
     score, status, words = EXPECTED[case]
-    result = batch["results"][case]
-    assert (result.score, result.max_score, result.status) == (score, 8, status), result.reason
-    assert words in result.reason
+    assert_outcome(batch["results"][case], score, status, words, max_score=8)
 
 
 def test_every_case_is_in_grades_csv_with_a_reason_unless_it_got_full_marks(batch):

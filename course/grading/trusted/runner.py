@@ -588,10 +588,14 @@ def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None 
     if jobs is None:
         templates = load_templates(source_dir)
         jobs = find_jobs(submissions_dir, templates, assignment)
+    secret = course_secret(source_dir, settings.secret, progress)
     out_dir.mkdir(parents=True, exist_ok=True)
     batch_root = Path(tempfile.mkdtemp(prefix="course-grading-"))
-    protected = _protected_paths(source_dir, submissions_dir, out_dir, batch_root)
-    secret = course_secret(source_dir, settings.secret, progress)
+    try:
+        protected = _protected_paths(source_dir, submissions_dir, out_dir, batch_root)
+    except ValueError:
+        shutil.rmtree(batch_root, ignore_errors=True)
+        raise
     groups = None
     if settings.cgroups:
         from . import cgroups
