@@ -9,12 +9,14 @@ the notebook as handed out, a late or a missing submission). It prints
 - the batch time into a gradebook (``python -m course.grading --db``, one writer, N jobs);
 - the time to resume after the grader is killed (SIGKILL) once half the notebooks are
   committed, and checks that the rerun grades only what was not committed;
-- the same batch with the batch grader's ``--out`` alone and no gradebook (the goal: the
-  gradebook costs at most 1.2x this);
+- the same jobs graded by the engine alone (``find_jobs`` and ``grade_batch``, same settings,
+  in a process of its own, writing nothing: no gradebook, no reports); the goal: the gradebook
+  costs at most 1.2x this;
 - ``nbgrader autograde`` with nbgrader's own executor (the tests in the learner's kernel, one
   notebook after the other) on the same class, for reference.
 
-Its last line: ``term: N notebooks in S s into the gradebook (resume after a kill: K s),
+Its last two lines: the gradebook's batch against the engine alone (the ratio), then
+``term: N notebooks in S s into the gradebook (resume after a kill: K s),
 nbgrader autograde T s``. Timings on a busy machine are noisy: run it on a quiet one.
 """
 from __future__ import annotations
@@ -36,19 +38,39 @@ sys.path.insert(0, str(ROOT))
 from course.gradebook import classgen  # noqa: E402
 
 
-def grader(course: Path, db: Path | None, out: Path, jobs: int, legacy: bool = False) -> list[str]:
-    if legacy:
-        code = ("import sys; from course.grading.trusted.runner import main; "
-                "raise SystemExit(main(sys.argv[1:]))")
-        command = [sys.executable, "-c", code]
-    else:
-        command = [sys.executable, "-m", "course.grading"]
-    command += [str(course / "submitted"), "--source", str(course / "source"), "--out", str(out),
-                "--jobs", str(jobs)]
+TIMEOUT = 300.0       # python -m course.grading's defaults, given to the engine alone as well
+CELL_TIMEOUT = 60.0
+MEMORY_MB = 2048
+
+
+def grader(course: Path, db: Path | None, out: Path, jobs: int) -> list[str]:
+    command = [sys.executable, "-m", "course.grading", str(course / "submitted"), "--source",
+               str(course / "source"), "--out", str(out), "--jobs", str(jobs), "--timeout", f"{TIMEOUT:g}",
+               "--cell-timeout", f"{CELL_TIMEOUT:g}", "--memory", str(MEMORY_MB)]
     if db is not None:
         command += ["--db", str(db), "--roster", str(course / "roster.csv"),
                     *[f"--due={a}={classgen.DUE.isoformat()}" for a in sorted(os.listdir(course / "source"))]]
     return command
+
+
+def engine_alone(course: Path, scratch: Path, jobs: int) -> None:
+    """The jobs of ``grader(..., db)`` graded by the engine alone: the submissions found, and the
+    rostered students' missing notebooks; the same settings; nothing written. Run in a process
+    of its own: ``python benchmarks/bench_term.py --engine-alone COURSE SCRATCH JOBS``."""
+    import csv
+
+    from course.grading import Job, Settings, find_jobs, grade_batch, load_templates
+
+    templates = load_templates(course / "source")
+    found = find_jobs(course / "submitted", templates)
+    graded = {(j.student, j.template.assignment) for j in found}
+    with open(course / "roster.csv", newline="", encoding="utf-8") as handle:
+        roster = sorted(row["id"] for row in csv.DictReader(handle))
+    missing = [Job(student, template, None) for student in roster for assignment in sorted(templates)
+               if (student, assignment) not in graded for template in templates[assignment]]
+    settings = Settings(timeout=TIMEOUT, cell_timeout=CELL_TIMEOUT, memory_mb=MEMORY_MB, jobs=jobs)
+    results = grade_batch(course / "submitted", scratch, course / "source", settings, jobs=found + missing)
+    print(f"engine alone: {len(results)} notebooks", file=sys.stderr)
 
 
 def timed(command, **kwargs) -> tuple[float, subprocess.CompletedProcess]:
@@ -104,7 +126,14 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-nbgrader", action="store_true", help="leave out nbgrader autograde")
+    parser.add_argument("--engine-alone", nargs=3, metavar=("COURSE", "SCRATCH", "JOBS"),
+                        help="grade COURSE's class with the engine alone and exit (the benchmark runs "
+                             "this in a process of its own)")
     args = parser.parse_args()
+    if args.engine_alone:
+        course, scratch, jobs = args.engine_alone
+        engine_alone(Path(course), Path(scratch), int(jobs))
+        return
     with tempfile.TemporaryDirectory(prefix="bench-term-") as scratch:
         course = Path(scratch) / "course"
         plan = classgen.make_class(course, students=args.students, seed=args.seed)
@@ -116,8 +145,8 @@ def main() -> None:
         seconds, _ = timed(grader(course, Path(scratch) / "a" / "gradebook.db", Path(scratch) / "a-out", args.jobs))
         print(f"into the gradebook: {seconds:.1f} s")
 
-        legacy, _ = timed(grader(course, None, Path(scratch) / "legacy-out", args.jobs, legacy=True))
-        print(f"today's --out (no gradebook): {legacy:.1f} s; the gradebook costs {seconds / legacy:.2f}x")
+        alone, _ = timed([sys.executable, __file__, "--engine-alone", str(course),
+                          str(Path(scratch) / "alone-out"), str(args.jobs)])
 
         db = Path(scratch) / "b" / "gradebook.db"
         db.parent.mkdir()
@@ -132,6 +161,8 @@ def main() -> None:
         else:
             autograde = nbgrader_autograde(course, 2048)
             print(f"nbgrader autograde (its own executor, one notebook at a time): {autograde:.1f} s")
+    print(f"the engine alone (the same jobs and settings, no gradebook, no reports): {alone:.1f} s; "
+          f"the gradebook costs {seconds / alone:.2f}x")
     print(f"term: {notebooks} notebooks in {seconds:.1f} s into the gradebook (resume after a kill: "
           f"{resume:.1f} s), nbgrader autograde {autograde:.1f} s")
 

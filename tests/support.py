@@ -128,3 +128,71 @@ def assert_readable(fig) -> None:
         if len(labels) > 1:
             assert labels <= named, f"axes {ax.get_title()!r}: lines {sorted(labels - named)} are in no legend"
     fig.savefig(io.BytesIO(), format="png", dpi=40)   # it draws without error
+
+
+# -- the grader's tests: a course folder, a class, a batch through the command line ---------------
+ROOT = Path(__file__).resolve().parents[1]
+EXERCISES = ROOT / "exercises"
+
+
+def course_folder(root: Path, assignments=("01_perceptron",), secret: str = "5e" * 32) -> Path:
+    """An instructor's course folder ``root/course``: ``source/`` and ``release/`` of the
+    assignments (None: every exercise), copied from the exercises, and a course secret
+    (``course_secret``, hex)."""
+    import shutil
+
+    course = Path(root) / "course"
+    if assignments is None:
+        assignments = sorted(p.name for p in (EXERCISES / "source").iterdir() if p.is_dir())
+    for version in ("source", "release"):
+        for assignment in assignments:
+            shutil.copytree(EXERCISES / version / assignment, course / version / assignment)
+    (course / "course_secret").write_text(secret)
+    return course
+
+
+def hog_class(root: Path, cases=("cpu_hog",), victim: str = "victim") -> tuple[Path, Path]:
+    """The perceptron course folder and a class: an honest ``victim`` (the solutions: 8 of 8)
+    beside submissions of ``grading.unfair`` (``cpu_hog`` starts 16 busy processes).
+    Returns (course folder, submissions folder)."""
+    from grading import unfair
+
+    course = course_folder(root, secret="b2" * 32)
+    subs = Path(root) / "subs"
+    unfair.write_case("honest", subs, EXERCISES, student=victim)
+    for name in cases:
+        unfair.write_case(name, subs, EXERCISES)
+    return course, subs
+
+
+def grade_with_cli(submissions: Path, out: Path, source: Path, settings, *extra: str) -> tuple[int, list]:
+    """Grade as an instructor does, ``python -m course.grading SUBMISSIONS --out OUT`` (in this
+    process, a temporary gradebook), with the limits of ``settings`` (``course.grading.Settings``).
+    Returns the exit code and a Result per notebook, read back from ``OUT/results.json``."""
+    import json
+
+    from course.gradebook.cli import main
+    from course.gradebook.reports import result_of
+
+    argv = [str(submissions), "--out", str(out), "--source", str(source),
+            "--timeout", f"{settings.timeout:g}", "--cell-timeout", f"{settings.cell_timeout:g}",
+            "--memory", str(settings.memory_mb), "--jobs", str(settings.jobs), *extra]
+    if not settings.jail:
+        argv.append("--unsafe-no-jail")
+    code = main(argv)
+    try:
+        records = json.loads((Path(out) / "results.json").read_text(encoding="utf-8"))["results"]
+    except FileNotFoundError:
+        records = []
+    return code, [result_of(record) for record in records]
+
+
+def assert_outcome(result, score: float, status: str, *words: str, max_score: float | None = None) -> None:
+    """A graded notebook got ``score`` (of ``max_score``, where given) with ``status``, and its
+    reason holds each of ``words``; a failure shows the reason."""
+    got, want = (result.score, result.status), (score, status)
+    if max_score is not None:
+        got, want = (*got, result.max_score), (*want, max_score)
+    assert got == want, result.reason
+    for word in words:
+        assert word in result.reason, (word, result.reason)

@@ -276,13 +276,17 @@ def test_the_course_package_may_not_sit_inside_a_protected_folder(tmp_path):
     (["subs", "--out", "o", "--jobs", "-1"], "--jobs must be 0"),
 ])
 def test_command_line_rejects_bad_arguments_with_a_reason(argv, says, capsys):
+    from course.gradebook import cli
+
     with pytest.raises(SystemExit):
-        runner.parse_args(argv)
+        cli.parse_args(argv)
     assert says in capsys.readouterr().err
 
 
 def test_command_line_reports_a_missing_source_folder(tmp_path, capsys):
-    assert runner.main([str(tmp_path), "--out", str(tmp_path / "out"), "--source", str(tmp_path / "nope")]) == 2
+    from course.gradebook import cli
+
+    assert cli.main([str(tmp_path), "--out", str(tmp_path / "out"), "--source", str(tmp_path / "nope")]) == 2
     assert "the source folder" in capsys.readouterr().err
 
 
@@ -382,55 +386,87 @@ def test_merge_grades_an_answer_cell_turned_into_markdown_as_code():
 
 
 def test_answer_names_are_what_the_answers_define_and_the_setup_does_not():
-    from course.grading.trusted.runner import load_template
-
-    template = load_template(ROOT / "exercises" / "source" / "03_backpropagation" / "backpropagation.ipynb",
+    template = runner.load_template(ROOT / "exercises" / "source" / "03_backpropagation" / "backpropagation.ipynb",
                              "03_backpropagation")
     assert "dense_backward" in template.answer_names and "numerical_gradient" in template.answer_names
     assert "dense_forward" not in template.answer_names  # given by the setup: the tests keep their own
 
 
 # -- reports: every string of a submission inert ------------------------------------------------------
+ASSIGNMENT, NOTEBOOK = "01_perceptron", "perceptron.ipynb"
+
+
 def _result(student, reason="", message=""):
     tests = [runner.TestResult("test_a", 0.0, 1.0, False, message)] if message else []
-    return runner.Result(student, "01_x", "x.ipynb", 0.0, 1.0, "flagged" if reason else "ok", reason, tests)
+    return runner.Result(student, ASSIGNMENT, NOTEBOOK, 0.0, 1.0, "flagged" if reason else "ok", reason, tests)
+
+
+def _reports(results, out, tmp_path) -> list[str]:
+    """Commit ``results`` to a gradebook of the perceptron exercise and make the reports from it,
+    as ``python -m course.grading`` does; returns the problems it met."""
+    from course.gradebook.reports import write_derived
+    from course.gradebook.store import Store
+
+    source = ROOT / "exercises" / "source"
+    templates = {ASSIGNMENT: [runner.load_template(source / ASSIGNMENT / NOTEBOOK, ASSIGNMENT)]}
+    (tmp_path / "gradebook").mkdir()
+    store = Store(tmp_path / "gradebook" / "gradebook.db", source, templates, run="test")
+    try:
+        store.add_assignments([ASSIGNMENT])
+        for result in results:
+            store.commit(runner.Job(result.student, templates[ASSIGNMENT][0], None), result, "-")
+        return write_derived(store, out, "test")
+    finally:
+        store.close()
 
 
 def test_reports_make_every_submission_string_inert(tmp_path):
     forged = ("\x1b[2J\x1b]52;c;ZXZpbA==\x07\r\n=cmd|' /C calc'!A0\n```\n| `test_x` | 1 / 1 | passed |\n"
-              "## 01_x / x.ipynb: 1 of 1 points\n<script>alert(1)</script>")
+              f"## {ASSIGNMENT} / {NOTEBOOK}: 1 of 1 points\n<script>alert(1)</script>")
     results = [_result("ann\x1b[31m", reason=f"cell 'f' raised ValueError: {forged}", message=f"ValueError: {forged}"),
                _result("=HYPERLINK(\"http://x\")")]
-    assert runner.write_reports(results, tmp_path) == []
-    raw = (tmp_path / "grades.csv").read_bytes()
+    out = tmp_path / "out"
+    assert _reports(results, out, tmp_path) == []
+    raw = (out / "grades.csv").read_bytes()
     assert b"\x1b" not in raw and b"\x07" not in raw and raw.count(b"\r") == raw.count(b"\r\n") == 3  # csv's own
-    with open(tmp_path / "grades.csv", newline="", encoding="utf-8") as handle:
+    with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     assert len(rows) == 3 and all("\x1b" not in cell and "\n" not in cell for row in rows for cell in row)
     assert {row[0] for row in rows[1:]} == {"ann", "'=HYPERLINK(\"http://x\")"}
-    [feedback] = [p for p in (tmp_path / "feedback").iterdir() if "ann" in p.name]
+    [feedback] = [p for p in (out / "feedback").iterdir() if "ann" in p.name]
     text = feedback.read_text(encoding="utf-8")
     assert "\x1b" not in text and "\x07" not in text
     fence = "````"   # longer than the three backticks of the message
     before, rest = text.split(fence + "text\n", 1)
     block, after = rest.split("\n" + fence, 1)
-    assert "<script>" in block and "## 01_x / x.ipynb: 1 of 1 points" in block
+    assert "<script>" in block and f"## {ASSIGNMENT} / {NOTEBOOK}: 1 of 1 points" in block
     outside = before + after
-    assert "<script>" not in outside and "\n## 01_x / x.ipynb: 1 of 1" not in outside
+    assert "<script>" not in outside and f"\n## {ASSIGNMENT} / {NOTEBOOK}: 1 of 1" not in outside
     assert "| `test_x` | 1 / 1 | passed |" not in outside
+    for page in (out / "feedback-html").rglob("*.html"):
+        assert "<script>" not in page.read_text(encoding="utf-8"), page
 
 
-def test_an_id_that_cannot_be_a_file_name_gets_a_safe_one_and_one_failure_costs_no_one_else(tmp_path):
+def test_an_id_that_cannot_be_a_file_name_gets_a_safe_one_and_one_failure_costs_no_one_else(tmp_path, monkeypatch):
+    from course.gradebook import feedback
     from course.grading.trusted.inert import safe_filename
 
+    def fails_for_bob(student, results, _write=feedback.markdown_feedback):
+        if student == "bob":
+            raise OSError("the disk refused bob's file")
+        return _write(student, results)
+
+    monkeypatch.setattr(feedback, "markdown_feedback", fails_for_bob)   # bob's feedback cannot be written
     long_id, slashed = "s" * 253, "../../etc/passwd"
     results = [_result(long_id), _result(slashed), _result("bob"), _result("cy")]
-    (tmp_path / "feedback" / "bob.md").mkdir(parents=True)   # bob's feedback cannot be written
-    problems = runner.write_reports(results, tmp_path)
+    out = tmp_path / "out"
+    problems = _reports(results, out, tmp_path)
     assert len(problems) == 1 and "'bob'" in problems[0]
-    names = {p.name for p in (tmp_path / "feedback").iterdir()}
+    names = {p.name for p in (out / "feedback").iterdir()}
     assert {safe_filename(long_id, ".md"), safe_filename(slashed, ".md"), "cy.md"} <= names
     assert all(len(name.encode()) < 200 and "/" not in name for name in names)
-    assert long_id in (tmp_path / "feedback" / safe_filename(long_id, ".md")).read_text(encoding="utf-8")
-    assert not (tmp_path.parent / "etc").exists()
-    assert len(json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))) == 4
+    assert long_id in (out / "feedback" / safe_filename(long_id, ".md")).read_text(encoding="utf-8")
+    pages = {p.relative_to(out / "feedback-html").parts[0] for p in (out / "feedback-html").rglob("*.html")}
+    assert pages == {safe_filename(long_id), safe_filename(slashed), "bob", "cy"}
+    assert not (tmp_path / "etc").exists() and not (out.parent / "etc").exists()
+    assert len(json.loads((out / "results.json").read_text(encoding="utf-8"))["results"]) == 4

@@ -6,7 +6,6 @@ One batch grades every case, in the jail, at two jobs.
 """
 import csv
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ pytest.importorskip("nbgrader")
 from course.grading.trusted import runner  # noqa: E402
 from course.grading.trusted.jail import probe  # noqa: E402
 from grading import unfair  # noqa: E402
+from support import assert_outcome, course_folder, grade_with_cli, hog_class  # noqa: E402
 
 pytestmark = pytest.mark.skipif(probe() is not None, reason=f"no jail on this machine: {probe()}")
 
@@ -25,22 +25,17 @@ SETTINGS = runner.Settings(timeout=240, cell_timeout=30, memory_mb=2048, jobs=2)
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     root = tmp_path_factory.mktemp("fair")
-    course = root / "course"
-    for version in ("source", "release"):
-        for assignment in unfair.NOTEBOOKS:
-            shutil.copytree(ROOT / "exercises" / version / assignment, course / version / assignment)
-    (course / "course_secret").write_text("a1" * 32)
+    course = course_folder(root, unfair.NOTEBOOKS, secret="a1" * 32)
     subs = root / "subs"
     for name in unfair.CASES:
         unfair.write_case(name, subs, ROOT / "exercises")
-    seen = []
-    results = runner.grade_batch(subs, root / "out", course / "source", SETTINGS, on_result=seen.append)
-    runner.write_reports(results, root / "out")
+    code, results = grade_with_cli(subs, root / "out", course / "source", SETTINGS)
+    assert code == 0
     graded = {}
     for result in results:  # each case is graded on the assignment it submitted
         if result.assignment == unfair.CASES[result.student][0]:
             graded[result.student] = result
-    return {"results": graded, "out": root / "out", "seen": seen, "course": course}
+    return {"results": graded, "out": root / "out", "seen": results, "course": course}
 
 
 def _feedback(batch, student: str) -> str:
@@ -48,8 +43,7 @@ def _feedback(batch, student: str) -> str:
 
 
 def test_the_honest_submission_gets_full_marks(batch):
-    result = batch["results"]["honest"]
-    assert (result.score, result.max_score, result.status) == (8, 8, "ok"), result.reason
+    assert_outcome(batch["results"]["honest"], 8, "ok", max_score=8)
 
 
 @pytest.mark.parametrize("case", ["imports_the_reference", "imports_the_reference_dynamically"])
@@ -97,8 +91,7 @@ def test_every_result_reached_on_result_once(batch):
 
 @pytest.mark.parametrize("case", ["huge_answer_cell", "non_ascii_answer_cell"])
 def test_an_honest_notebook_with_a_large_answer_cell_is_graded(batch, case):
-    result = batch["results"][case]
-    assert (result.score, result.status) == (8, "ok"), result.reason
+    assert_outcome(batch["results"][case], 8, "ok")
 
 
 def test_a_forged_error_message_is_inert_in_grades_csv_and_the_feedback(batch):
@@ -149,14 +142,7 @@ def resources(tmp_path_factory):
     if why:
         pytest.skip(f"no cgroup can be made here: {why}")
     root = tmp_path_factory.mktemp("resources")
-    course = root / "course"
-    for version in ("source", "release"):
-        shutil.copytree(ROOT / "exercises" / version / "01_perceptron", course / version / "01_perceptron")
-    (course / "course_secret").write_text("b2" * 32)
-    subs = root / "subs"
-    unfair.write_case("honest", subs, ROOT / "exercises", student="victim")
-    for name in unfair.RESOURCE_CASES:
-        unfair.write_case(name, subs, ROOT / "exercises")
+    course, subs = hog_class(root, unfair.RESOURCE_CASES)
     settings = runner.Settings(timeout=180, cell_timeout=6, memory_mb=2048, jobs=2)
     results = runner.grade_batch(subs, root / "out", course / "source", settings)
     return {r.student: r for r in results}
@@ -164,7 +150,7 @@ def resources(tmp_path_factory):
 
 def test_a_correct_submission_beside_a_cpu_hog_gets_full_marks(resources):
     victim = resources["victim"]
-    assert (victim.score, victim.status) == (8, "ok"), victim.reason
+    assert_outcome(victim, 8, "ok")
     assert "cgroup" in victim.graded_in and "1 CPU" in victim.graded_in
 
 

@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("nbgrader")
+from course.gradebook import cli  # noqa: E402
 from course.grading.trusted import runner  # noqa: E402
 from grading import attacks  # noqa: E402
 from course.grading.trusted.jail import probe  # noqa: E402
-from support import adopt_orphans, file_hashes, own_descendants  # noqa: E402
+from support import adopt_orphans, assert_outcome, course_folder, file_hashes, grade_with_cli, own_descendants  # noqa: E402
 
 pytestmark = pytest.mark.skipif(probe() is not None, reason=f"no jail on this machine: {probe()}")
 
@@ -97,11 +98,8 @@ class Listener:
 def batch(tmp_path_factory):
     adopt_orphans()
     root = tmp_path_factory.mktemp("jail")
-    course = root / "course"
-    shutil.copytree(ROOT / "exercises" / "source", course / "source")
-    shutil.copytree(ROOT / "exercises" / "release", course / "release")
+    course = course_folder(root, assignments=None)
     (course / "gradebook.db").write_bytes(b"the gradebook")
-    (course / "course_secret").write_text("5e" * 32)
     source = course / "source" / ASSIGNMENT / NOTEBOOK
     release = course / "release" / ASSIGNMENT / NOTEBOOK
     submitted = root / "submitted"
@@ -120,9 +118,9 @@ def batch(tmp_path_factory):
     os.environ[SECRET] = SECRET_VALUE
     try:
         start = time.monotonic()
-        results = runner.grade_batch(root, root / "out", course / "source", SETTINGS)
+        code, results = grade_with_cli(submitted, root / "out", course / "source", SETTINGS)
         seconds = time.monotonic() - start
-        runner.write_reports(results, root / "out")
+        assert code == 0
     finally:
         os.environ.pop(SECRET, None)
     time.sleep(1.0)
@@ -136,9 +134,7 @@ def batch(tmp_path_factory):
 @pytest.mark.parametrize("attack", EXPECTED)
 def test_each_attack_gets_the_fair_score_and_a_reason(batch, attack):
     score, status, words = EXPECTED[attack]
-    result = batch["results"][attack]
-    assert (result.score, result.max_score, result.status) == (score, 8, status), result.reason
-    assert words in result.reason
+    assert_outcome(batch["results"][attack], score, status, words, max_score=8)
 
 
 def test_no_file_outside_the_output_folder_changes(batch):
@@ -199,7 +195,7 @@ def folders(tmp_path_factory):
     (subs / "linked_assignment").mkdir()
     os.symlink(source_dir / ASSIGNMENT, subs / "linked_assignment" / ASSIGNMENT)
     out = root / "out"
-    code = runner.main([str(subs), "--out", str(out), "--source", str(source_dir), "--jobs", "2",
+    code = cli.main([str(subs), "--out", str(out), "--source", str(source_dir), "--jobs", "2",
                         "--timeout", "120"])
     with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
         rows = {row["student"]: row for row in csv.DictReader(handle)}
@@ -235,10 +231,22 @@ def test_ids_a_spreadsheet_would_run_are_written_as_text(folders):
 
 def test_an_empty_batch_is_an_error_not_an_empty_success(tmp_path, capsys):
     (tmp_path / "subs" / "someone" / "not_an_assignment").mkdir(parents=True)
-    code = runner.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out"),
+    code = cli.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out"),
                         "--source", str(ROOT / "exercises" / "source")])
     assert code == 1
     assert "no submission found" in capsys.readouterr().err
+
+
+def test_a_secret_file_that_does_not_exist_is_an_error_before_anything_is_graded(tmp_path, capsys):
+    subs = tmp_path / "subs" / "someone" / ASSIGNMENT
+    subs.mkdir(parents=True)
+    shutil.copy(ROOT / "exercises" / "release" / ASSIGNMENT / NOTEBOOK, subs / NOTEBOOK)
+    code = cli.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--secret", str(tmp_path / "nope"),
+                     "--source", str(ROOT / "exercises" / "source")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"the course secret {tmp_path / 'nope'} does not exist" in err and "--secret" in err
+    assert not (tmp_path / "nope").exists() and not (tmp_path / "out" / "grades.csv").exists()
 
 
 def test_unsafe_no_jail_says_so_on_every_row(tmp_path):
@@ -247,7 +255,7 @@ def test_unsafe_no_jail_says_so_on_every_row(tmp_path):
     subs = tmp_path / "subs" / "someone" / ASSIGNMENT
     subs.mkdir(parents=True)
     shutil.copy(ROOT / "exercises" / "source" / ASSIGNMENT / NOTEBOOK, subs / NOTEBOOK)
-    code = runner.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--unsafe-no-jail",
+    code = cli.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--unsafe-no-jail",
                         "--source", str(ROOT / "exercises" / "source"), "--timeout", "120"])
     assert code == 0
     with open(tmp_path / "out" / "grades.csv", newline="", encoding="utf-8") as handle:
@@ -261,7 +269,7 @@ def test_without_a_jail_the_grader_refuses_and_says_what_to_do(tmp_path, capsys,
 
     monkeypatch.setattr(jail, "probe", lambda: "bubblewrap is not installed: apt-get install bubblewrap")
     (tmp_path / "subs").mkdir()
-    code = runner.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out"),
+    code = cli.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out"),
                         "--source", str(ROOT / "exercises" / "source")])
     err = capsys.readouterr().err
     assert code == 2
@@ -287,7 +295,7 @@ def test_written_answers_are_pending_manual_grading_not_failed(tmp_path):
     subs = tmp_path / "subs" / "ann" / ASSIGNMENT
     subs.mkdir(parents=True)
     shutil.copy(path, subs / NOTEBOOK)
-    code = runner.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--source", str(source_dir),
+    code = cli.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--source", str(source_dir),
                         "--timeout", "120"])
     assert code == 0
     with open(tmp_path / "out" / "grades.csv", newline="", encoding="utf-8") as handle:
@@ -330,7 +338,7 @@ def test_unsafe_no_jail_as_root_refuses_a_python_other_users_cannot_read(tmp_pat
         pytest.skip("only root drops the kernel to a user of its own")
     monkeypatch.setattr(runner, "_not_readable_by_others", lambda: "/root")
     (tmp_path / "subs").mkdir()
-    code = runner.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--unsafe-no-jail",
+    code = cli.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--unsafe-no-jail",
                         "--source", str(ROOT / "exercises" / "source")])
     err = capsys.readouterr().err
     assert code == 2 and "cannot read the Python installation" in err and "/root (mode" in err

@@ -5,8 +5,6 @@ processes cannot push a correct cell past it.
 """
 import dataclasses
 import json
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -17,6 +15,7 @@ import pytest
 from course.grading.trusted import runner
 from course.grading.trusted.clock import CellClock, tree_cpu_seconds
 from course.grading.wire.job import GradingJob, JobError
+from support import assert_outcome
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -152,13 +151,6 @@ def test_the_plain_launchers_refusal_as_root_says_why_and_what_to_do(monkeypatch
 
 
 CELL_SECONDS = 2  # a correct cell of this notebook uses a fraction of it; a hog makes its wall time many times more
-SPINS_WHEN_TESTED = """
-_right_predict = predict
-def predict(x, weights, bias):
-    while len(x) == 50:  # the hidden test's 50 rows
-        pass
-    return _right_predict(x, weights, bias)
-"""
 
 
 @pytest.fixture(scope="module")
@@ -166,22 +158,16 @@ def without_cgroups(tmp_path_factory):
     pytest.importorskip("nbgrader")
     from course.grading.trusted.jail import probe
     from grading import unfair
+    from support import hog_class
 
     if probe() is not None:
         pytest.skip(f"no jail on this machine: {probe()}")
     root = tmp_path_factory.mktemp("cpu-clock")
-    course = root / "course"
-    for version in ("source", "release"):
-        shutil.copytree(ROOT / "exercises" / version / "01_perceptron", course / version / "01_perceptron")
-    (course / "course_secret").write_text("c3" * 32)
-    subs = root / "subs"
-    # graded first, at the same time as the hog (students are graded in the order of their names)
-    unfair.write_case("honest", subs, ROOT / "exercises", student="a_victim")
-    unfair.write_case("cpu_hog", subs, ROOT / "exercises")
+    # the victim is graded first, at the same time as the hog (students go in the order of their names)
+    course, subs = hog_class(root, ["cpu_hog"], victim="a_victim")
     path = unfair.write_case("honest", subs, ROOT / "exercises", student="spins_when_tested")
     notebook = json.loads(path.read_text(encoding="utf-8"))
-    cell = unfair._answer_defining(notebook, "predict")
-    cell["source"] = unfair._text(cell) + SPINS_WHEN_TESTED
+    unfair.wrap_predict(notebook, 50, "while True: pass")   # spins on the hidden test's 50 rows
     path.write_text(json.dumps(notebook), encoding="utf-8")
     settings = runner.Settings(timeout=240, cell_timeout=CELL_SECONDS, memory_mb=2048, jobs=2, cgroups=False)
     return {r.student: r for r in runner.grade_batch(subs, root / "out", course / "source", settings)}
@@ -189,11 +175,10 @@ def without_cgroups(tmp_path_factory):
 
 def test_without_a_cgroup_a_correct_submission_beside_a_cpu_hog_gets_full_marks(without_cgroups):
     victim = without_cgroups["a_victim"]
-    assert (victim.score, victim.status) == (8, "ok"), victim.reason
+    assert_outcome(victim, 8, "ok")
     assert "no cgroup" in victim.graded_in and "cell limit in CPU time" in victim.graded_in
 
 
 def test_without_a_cgroup_a_cell_that_spins_is_stopped_by_its_cpu_time(without_cgroups):
-    result = without_cgroups["spins_when_tested"]
-    assert (result.score, result.status) == (7, "flagged"), result.reason
-    assert f"'test_predict_by_hand' was stopped after {CELL_SECONDS} s of CPU time" in result.reason
+    assert_outcome(without_cgroups["spins_when_tested"], 7, "flagged",
+                   f"'test_predict_by_hand' was stopped after {CELL_SECONDS} s of CPU time")

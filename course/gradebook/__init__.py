@@ -7,7 +7,7 @@
     course.gradebook.cli       ``python -m course.grading``: grade a class into a gradebook
     course.gradebook.store     the one process that writes the gradebook: each result as it comes
     course.gradebook.reports   grades.csv, results.json, feedback, regrade.csv, ... from the gradebook
-    course.gradebook.feedback  the HTML page a learner reads, one per notebook
+    course.gradebook.feedback  the HTML page a learner reads, one per notebook; the Markdown feedback
     course.gradebook.report    the class report (statistics, histograms, failed tests, flags)
     course.gradebook.export    the LMS table, and nbgrader export's plugin LmsExport
     course.gradebook.late      nbgrader's late-submission plugin PointsPerDay

@@ -5,6 +5,7 @@
            [--roster roster.csv] [--due ASSIGNMENT=2026-10-01T23:59] [--late-points-per-day P]
            [--extension STUDENT/ASSIGNMENT=HOURS ...]
            [--jobs N] [--timeout 300] [--cell-timeout 60] [--memory 2048] [--wait]
+           [--secret FILE] [--unsafe-no-jail]
 
 Each submission is graded in its own process (``course.grading.grade_batch``) and committed to
 the gradebook as it finishes, by this process alone. A rerun skips what is graded and
@@ -119,8 +120,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--memory", type=int, default=2048,
                         help="MB of address space for each grading process and its kernel (default 2048)")
     parser.add_argument("--jobs", type=int, default=0, help="submissions graded at once (default: one per CPU)")
+    parser.add_argument("--secret", help="the course secret (hex text) the hidden tests draw their inputs "
+                                         "from (default: course_secret beside the source folder, made "
+                                         "there when missing)")
     parser.add_argument("--unsafe-no-jail", action="store_true",
-                        help="grade without the bubblewrap jail, with only the in-process guard")
+                        help="run each kernel as a plain process with rlimits, without bubblewrap's "
+                             "namespaces (for machines where bwrap cannot run; the tests still run in "
+                             "the trusted process; every row of grades.csv says so)")
     args = parser.parse_args(argv)
     if not args.db and not args.out:
         parser.error("say where the grades go: --db COURSE/gradebook.db (the record) and/or --out FOLDER")
@@ -195,9 +201,9 @@ def _timestamp(job):
 
 
 def main(argv=None) -> int:
-    from .engine import UNJAILED, JailUnavailable, Job, Settings, find_jobs, grade_batch, load_templates
+    from course.grading import JailUnavailable, Job, Settings, check_launcher, find_jobs, grade_batch, load_templates
 
-    from .reports import write_derived
+    from .reports import UNJAILED, write_derived
     from .store import Store, fingerprint
 
     args = parse_args(argv)
@@ -208,13 +214,14 @@ def main(argv=None) -> int:
     say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     cell_timeout = args.cell_timeout or min(60.0, args.timeout / 5)
     settings = Settings(timeout=args.timeout, cell_timeout=cell_timeout, memory_mb=args.memory,
-                        jobs=args.jobs, jail=not args.unsafe_no_jail)
+                        jobs=args.jobs, jail=not args.unsafe_no_jail, secret=args.secret)
     if args.unsafe_no_jail:
         say(f"warning: {UNJAILED}")
     start = time.monotonic()
     scratch = None
     run = f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%dT%H:%M:%SZ}-{secrets.token_hex(3)}"
     try:
+        check_launcher(settings)   # before anything is written: a grader that cannot grade says so
         templates = load_templates(args.source)
         if not Path(args.submissions).is_dir():
             raise FileNotFoundError(f"the submissions folder {args.submissions} does not exist")
@@ -279,13 +286,13 @@ def main(argv=None) -> int:
 
                 results = grade_batch(args.submissions, out, args.source, settings, args.assignment,
                                       progress=say, on_result=commit, jobs=todo) if todo else []
+                for problem in write_derived(store, out, run, deliver=scratch is None):
+                    say(f"error: {problem}")
                 if not jobs:
                     say(f"error: no submission found in {args.submissions}: expected "
                         f"{args.submissions}/<student>/<assignment>/<notebook>.ipynb with an assignment "
-                        f"of {args.source}")
-                    write_derived(store, out, run, deliver=scratch is None)
+                        f"of {args.source}" + ("" if store.results() else "; grades.csv is empty"))
                     return 1
-                write_derived(store, out, run, deliver=scratch is None)
                 if store.changes:
                     say(f"{len(store.changes)} grade(s) changed: see {out / 'regrade.csv'}")
                     for change in store.changes:

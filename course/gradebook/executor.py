@@ -93,7 +93,7 @@ class JailedExecute(NbGraderPreprocessor):
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
         from nbformat import write
-        from .engine import Job, Settings, grade_batch, load_template
+        from course.grading import Job, Settings, grade_batch, load_template
 
         student = resources["nbgrader"]["student"]
         assignment = resources["nbgrader"]["assignment"]

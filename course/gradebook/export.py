@@ -3,7 +3,8 @@
 One row per rostered student (nbgrader's students: ``nbgrader db student import roster.csv``
 with columns id, first_name, last_name, email, lms_user_id), one column per assignment in due
 order with the score after late penalties (missing work: 0), and the total. Every cell is text
-a spreadsheet will not run (a leading = + - @ gets an apostrophe).
+a spreadsheet will not run, on one line (``inert.csv_cell``: control characters removed, a
+leading = + - @ gets an apostrophe).
 """
 from __future__ import annotations
 
@@ -13,12 +14,9 @@ import io
 from nbgrader.api import MissingEntry
 from nbgrader.plugins import ExportPlugin
 
-__all__ = ["LmsExport", "lms_rows", "lms_csv", "csv_cell"]
+from course.grading.trusted.inert import csv_cell
 
-
-def csv_cell(value) -> str:
-    text = str(value if value is not None else "")
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+__all__ = ["LmsExport", "lms_rows", "lms_csv"]
 
 
 def _points(value: float) -> str:

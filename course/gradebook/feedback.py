@@ -13,7 +13,7 @@ import html
 import json
 from pathlib import Path
 
-__all__ = ["feedback_page", "feedback_pages", "STATUS_TEXT"]
+__all__ = ["feedback_page", "feedback_pages", "markdown_feedback", "STATUS_TEXT"]
 
 STATUS_TEXT = {
     "ok": "",
@@ -90,7 +90,7 @@ def _written(store, record) -> list[dict]:
     except MissingEntry:
         return []
     tests = {t["grade_id"] for t in record.get("tests", [])}
-    path = store.course_dir / "autograded" / record["student"] / record["assignment"] / record["notebook"]
+    path = store.autograded(record["student"], record["assignment"], record["notebook"])
     sources = {}
     if path.is_file():
         for cell in json.loads(path.read_text(encoding="utf-8")).get("cells", []):
@@ -111,18 +111,61 @@ def _written(store, record) -> list[dict]:
     return out
 
 
-def feedback_pages(store, folder, run: str) -> None:
-    """feedback-html/<student>/<assignment>/<notebook>.html for every notebook of the gradebook."""
-    from .reports import _safe
+def feedback_pages(store, folder, run: str) -> list[str]:
+    """feedback-html/<student>/<assignment>/<notebook>.html for every notebook of the gradebook;
+    returns the problems (a page that cannot be written costs no other page)."""
+    from course.grading.trusted.inert import safe_filename
+
+    from .reports import _problem
     from .store import late_penalty
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     templates = {(a, t.notebook): t for a, ts in store.templates.items() for t in ts}
+    problems = []
     for record in store.results():
-        target = folder / _safe(record["student"]) / _safe(record["assignment"]) / (
-            _safe(Path(record["notebook"]).stem) + ".html")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        page = feedback_page(record, _written(store, record), late_penalty(store, record),
-                             templates.get((record["assignment"], record["notebook"])), run)
-        target.write_text(page, encoding="utf-8")
+        try:
+            target = folder / safe_filename(record["student"]) / safe_filename(record["assignment"]) / \
+                safe_filename(Path(record["notebook"]).stem, ".html")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            page = feedback_page(record, _written(store, record), late_penalty(store, record),
+                                 templates.get((record["assignment"], record["notebook"])), run)
+            target.write_text(page, encoding="utf-8")
+        except Exception as error:  # noqa: BLE001 - one student's report never costs another theirs
+            problems.append(_problem("feedback page", record["student"], error))
+    return problems
+
+
+def markdown_feedback(student: str, results) -> str:
+    """The feedback of one student in Markdown, all their notebooks (``feedback/<student>.md``):
+    the learner's strings escaped, messages in fences they cannot close (``inert.py``)."""
+    from course.grading.trusted.inert import code_block, markdown_text
+
+    lines = [f"# Feedback for {markdown_text(student)}", ""]
+    for result in sorted(results, key=lambda r: (r.assignment, r.notebook_name)):
+        lines += [f"## {markdown_text(result.assignment)} / {markdown_text(result.notebook_name)}: "
+                  f"{result.score:g} of {result.max_score:g} points", ""]
+        if result.status != "ok":
+            lines += [f"Status: **{result.status}**. {markdown_text(result.reason)}", ""]
+        lines += ["| test | points | result |", "|---|---|---|"]
+        for test in result.tests:
+            verdict = "passed" if test.passed else ("not run" if test.message == "not run" else "failed")
+            lines.append(f"| `{_grade_id(test.grade_id)}` | {test.points:g} / {test.max_points:g} | {verdict} |")
+        if result.manual and result.status not in ("missing", "invalid"):
+            for grade_id in result.manual:
+                lines.append(f"| `{_grade_id(grade_id)}` | pending | a written answer, graded by your instructor |")
+        lines.append("")
+        if result.pending_manual and result.status not in ("missing", "invalid"):
+            lines += [f"{result.pending_manual:g} more point(s) for written answers are pending manual "
+                      f"grading; they are not counted above.", ""]
+        for test in result.tests:
+            if not test.passed and test.message and test.message != "not run":
+                lines += [f"**{markdown_text(test.grade_id)}**", "", code_block(test.message), ""]
+    return "\n".join(lines)
+
+
+def _grade_id(grade_id: str) -> str:
+    """A grade id (the source's, the instructor's) for a code span: one line, no backtick."""
+    from course.grading.trusted.inert import plain_text
+
+    return plain_text(grade_id).replace("`", "'").replace("|", "/")

@@ -22,18 +22,33 @@ import csv
 import json
 import os
 import shutil
-import statistics
-from collections import Counter
 from pathlib import Path
 
-__all__ = ["write_derived", "grade_rows"]
+__all__ = ["write_derived", "grade_rows", "result_of", "worst_status", "UNJAILED", "STATUS_ORDER"]
+
+STATUS_ORDER = ("ok", "flagged", "timeout", "error", "invalid", "missing")
+UNJAILED = ("graded WITHOUT the jail (--unsafe-no-jail): the submission's code ran as a plain process "
+            "with rlimits, without namespaces (it could read the files its user can); the tests still "
+            "ran in the trusted process")
 
 COLUMNS = ["student", "assignment", "score", "max_score", "pending_manual", "status", "reason",
            "graded_in", "manual_score", "late_penalty", "total", "run"]
 
 
-def _result(record: dict):
-    from .engine import Result, TestResult
+def worst_status(statuses) -> str:
+    """The status of a row of several notebooks: the worst of theirs."""
+    return max(statuses, key=STATUS_ORDER.index)
+
+
+def _graded_in(parts: list[dict]) -> str:
+    """Where the notebooks of a row ran and which limits applied (the engine's ``graded_in``)."""
+    return "; ".join(dict.fromkeys(r["graded_in"] for r in parts if r.get("graded_in"))) or \
+        ("jail" if all(r["jailed"] for r in parts) else "no jail (--unsafe-no-jail)")
+
+
+def result_of(record: dict):
+    """The engine's Result of one notebook, from its record (``results.json``, the gradebook)."""
+    from course.grading import Result, TestResult
 
     fields = {k: v for k, v in record.items() if k in Result.__dataclass_fields__ and k not in ("tests", "notebook")}
     result = Result(**fields, notebook_name=record["notebook"])
@@ -65,9 +80,8 @@ def _manual(gradebook, record: dict) -> tuple[float, float, float]:
 
 
 def grade_rows(store, run: str) -> list[list[str]]:
-    from .engine import UNJAILED, worst_status as _worst
-
-    from .export import csv_cell
+    """The rows of grades.csv: every string of a submission inert (``inert.csv_cell``)."""
+    from course.grading.trusted.inert import csv_cell
 
     rows: dict[tuple[str, str], list[dict]] = {}
     for record in store.results():
@@ -83,8 +97,8 @@ def grade_rows(store, run: str) -> list[list[str]]:
         given, pending, late = (sum(m[i] for m in manual) for i in range(3))
         out.append([csv_cell(student), csv_cell(assignment), f"{score:g}",
                     f"{sum(r['max_score'] for r in parts):g}", f"{pending:g}",
-                    _worst(r["status"] for r in parts), csv_cell("; ".join(reasons)),
-                    "jail" if jailed else "no jail (--unsafe-no-jail)", f"{given:g}", f"{late:g}",
+                    worst_status(r["status"] for r in parts), csv_cell("; ".join(reasons)),
+                    csv_cell(_graded_in(parts)), f"{given:g}", f"{late:g}",
                     f"{max(0.0, score + given - late):g}", run])
     return out
 
@@ -104,15 +118,21 @@ def _swap(folder: Path, fresh: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def write_derived(store, out, run: str, deliver: bool = False) -> None:
-    """Every derived file of ``out`` from the gradebook of ``store``.
+def write_derived(store, out, run: str, deliver: bool = False) -> list[str]:
+    """Every derived file of ``out`` from the gradebook of ``store``; returns the problems.
 
     ``deliver``: also put each feedback page where nbgrader's ``release_feedback`` takes it,
-    ``feedback/<student>/<assignment>/<notebook>.html`` beside the gradebook."""
+    ``feedback/<student>/<assignment>/<notebook>.html`` beside the gradebook.
+
+    A student id that cannot be a file name gets a safe one (``inert.safe_filename``; the id
+    is kept inside the file). A student whose feedback cannot be written costs no other student
+    theirs: the problem is returned (and ``python -m course.grading`` prints it)."""
     import io
 
+    from course.grading.trusted.inert import csv_cell, safe_filename
+
     from .export import lms_csv
-    from .feedback import feedback_pages
+    from .feedback import feedback_pages, markdown_feedback
     from .report import class_report
 
     out = Path(out)
@@ -129,15 +149,17 @@ def write_derived(store, out, run: str, deliver: bool = False) -> None:
     fresh.mkdir()
     by_student: dict[str, list] = {}
     for record in records:
-        by_student.setdefault(record["student"], []).append(_result(record))
-    from .engine import markdown_feedback as markdown
-
+        by_student.setdefault(record["student"], []).append(result_of(record))
+    problems = []
     for student, parts in by_student.items():
-        (fresh / f"{_safe(student)}.md").write_text(markdown(student, parts) + f"\n_{stamp}_\n",
-                                                      encoding="utf-8")
+        try:
+            (fresh / safe_filename(student, ".md")).write_text(
+                markdown_feedback(student, parts) + f"\n_{stamp}_\n", encoding="utf-8")
+        except Exception as error:  # noqa: BLE001 - one student's report never costs another theirs
+            problems.append(_problem("feedback", student, error))
     _swap(out / "feedback", fresh)
     fresh = out / f".feedback-html.{run}"
-    feedback_pages(store, fresh, run)
+    problems += feedback_pages(store, fresh, run)
     _swap(out / "feedback-html", fresh)
     if deliver:
         for page in (out / "feedback-html").rglob("*.html"):
@@ -148,16 +170,17 @@ def write_derived(store, out, run: str, deliver: bool = False) -> None:
     handle = io.StringIO()
     writer = csv.writer(handle)
     writer.writerow(["student", "assignment", "notebook", "old_score", "new_score", "why", "run"])
-    from .export import csv_cell
-
     for change in store.changes:
         writer.writerow([csv_cell(change["student"]), change["assignment"], change["notebook"],
                          f"{change['old']:g}", f"{change['new']:g}", csv_cell(change["why"]), run])
     _write(out / "regrade.csv", handle.getvalue())
     class_report(store, out, run)
     _write(out / "RUN", run + "\n")
+    return problems
 
 
-def _safe(name: str) -> str:
-    keep = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name).lstrip(".")
-    return keep or "_"
+def _problem(what: str, student: str, error: BaseException) -> str:
+    from course.grading.trusted.inert import plain_text
+
+    return (f"the {what} of {plain_text(student, 80)!r} could not be written "
+            f"({type(error).__name__}: {plain_text(error, 200)})")

@@ -183,11 +183,20 @@ class Store:
                       result.status, result.reason, result.jailed)
         self.gradebook.db.expire_all()
         self._late(nb, resources)
-        target = self.course_dir / "autograded" / result.student / result.assignment / result.notebook_name
+        target = self.autograded(result.student, result.assignment, result.notebook_name)
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.partial")
         nbformat.write(nb, str(partial))
         os.replace(partial, target)
+
+    def autograded(self, student: str, assignment: str, notebook_name: str) -> Path:
+        """Where nbgrader's formgrader finds a graded notebook: ``autograded/<student>/<assignment>/``
+        beside the gradebook. An id that cannot be a folder name (it came from a submission) gets a
+        safe one (``inert.safe_filename``: a plain id is kept as it is)."""
+        from course.grading.trusted.inert import safe_filename
+
+        return self.course_dir / "autograded" / safe_filename(student) / safe_filename(assignment) / \
+            safe_filename(notebook_name)
 
     def _late(self, nb, resources) -> None:
         """The student's extension into the gradebook, then nbgrader's late penalty."""

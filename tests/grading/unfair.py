@@ -85,6 +85,18 @@ def _answer_defining(notebook: dict, name: str) -> dict:
     return next(c for c in _answer_cells(notebook) if f"def {name}(" in _text(c))
 
 
+def wrap_predict(notebook: dict, rows: int, action: str) -> None:
+    """Change the answer that defines ``predict``: called with ``rows`` rows (50: a hidden test's,
+    3: a visible test's), it runs ``action`` (one line of Python) first; otherwise it answers right."""
+    cell = _answer_defining(notebook, "predict")
+    cell["source"] = _text(cell) + (
+        "\n\n_right_predict = predict\n"
+        "def predict(x, weights, bias):\n"
+        f"    if len(x) == {rows}:\n"
+        f"        {action}\n"
+        "    return _right_predict(x, weights, bias)\n")
+
+
 def make_case(name: str, exercises_dir) -> tuple[str, bytes]:
     """(file name, bytes) of the notebook submitted for case ``name``."""
     assignment, _ = {**CASES, **RESOURCE_CASES}[name]
@@ -107,14 +119,8 @@ def make_case(name: str, exercises_dir) -> tuple[str, bytes]:
             "        value[...] = 0.0\n"
             "    return {key: np.zeros_like(value) for key, value in params.items()}\n")
     elif name in ("raises_with_its_inputs", "raises_in_a_visible_test"):
-        rows = 50 if name == "raises_with_its_inputs" else 3
-        cell = _answer_defining(notebook, "predict")
-        cell["source"] = _text(cell) + (
-            "\n\n_right_predict = predict\n"
-            "def predict(x, weights, bias):\n"
-            f"    if len(x) == {rows}:\n"
-            "        raise ValueError('INPUTS ' + repr(x.tolist()) + repr(weights.tolist()))\n"
-            "    return _right_predict(x, weights, bias)\n")
+        wrap_predict(notebook, 50 if name == "raises_with_its_inputs" else 3,
+                     "raise ValueError('INPUTS ' + repr(x.tolist()) + repr(weights.tolist()))")
     elif name in ("cpu_hog", "forks_memory_hogs"):
         cell = _answer_defining(notebook, "predict")
         cell["source"] = (HOG if name == "cpu_hog" else MEMORY_HOGS).lstrip() + "\n" + _text(cell)
@@ -128,13 +134,7 @@ def make_case(name: str, exercises_dir) -> tuple[str, bytes]:
         text = "Ω≈ç√∫˜µ≤≥÷ 日本語のテキスト "
         cell["source"] = "NOTES = " + repr(text * (3 * 2**20 // len(text))) + "\n" + _text(cell)
     elif name == "forges_report_text":
-        cell = _answer_defining(notebook, "predict")
-        cell["source"] = _text(cell) + (
-            "\n\n_right_predict = predict\n"
-            "def predict(x, weights, bias):\n"
-            "    if len(x) == 3:\n"
-            f"        raise ValueError({FORGED!r})\n"
-            "    return _right_predict(x, weights, bias)\n")
+        wrap_predict(notebook, 3, f"raise ValueError({FORGED!r})")
     return notebook_name, json.dumps(notebook, ensure_ascii=False).encode("utf-8")
 
 

@@ -57,8 +57,8 @@ def plain_text(text, limit: int | None = None) -> str:
 
 
 def csv_cell(text) -> str:
-    """A CSV cell a spreadsheet shows as text, on one line."""
-    text = plain_text(text)
+    """A CSV cell a spreadsheet shows as text, on one line (None: an empty cell)."""
+    text = plain_text("" if text is None else text)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 

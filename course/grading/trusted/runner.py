@@ -1,22 +1,18 @@
-"""The batch grader: every submission in its own process, scored as nbgrader scores it.
+"""The batch grader's engine: every submission in its own process, scored as nbgrader scores it.
 
-    python -m course.grading SUBMISSIONS --out OUT [--source exercises/source]
-           [--timeout 300] [--cell-timeout 60] [--memory 2048] [--jobs N] [--assignment NAME]
-
-SUBMISSIONS holds one folder per student, each with one folder per assignment:
+``grade_batch`` grades the submissions that ``find_jobs`` finds and returns one ``Result`` per
+notebook, writing nothing: its command line, ``python -m course.grading``
+(``course.gradebook.cli``), commits each result to nbgrader's gradebook as it comes and makes
+grades.csv, the feedback and results.json from the gradebook. SUBMISSIONS holds one folder per
+student, each with one folder per assignment:
 
     SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb
     SUBMISSIONS/submitted/<student>/<assignment>/<notebook>.ipynb   (nbgrader's layout, also read)
 
 The assignments and their notebooks are those of the source folder (the instructor's
-versions, with solutions and hidden tests). OUT receives
+versions, with solutions and hidden tests).
 
-    grades.csv            student, assignment, score, max_score (autograded), pending_manual (points
-                          of written answers a person grades), status, reason, graded_in
-    feedback/<student>.md what each test cell gave, and why it failed
-    results.json          everything above, per notebook and per test cell
-
-How a notebook is graded (the steps nbgrader's ``autograde`` takes, without a database):
+How a notebook is graded (the steps nbgrader's ``autograde`` takes):
 
 1. The cells to run come from the SOURCE notebook: its setup cells and its test cells, hidden
    tests included, in the source's order; from the submission only the answers (and any code
@@ -37,16 +33,14 @@ How a notebook is graded (the steps nbgrader's ``autograde`` takes, without a da
    points unless its output holds an error or text on stderr.
 
 A submission that loops, eats memory, prints without end, crashes its kernel or is not a
-notebook at all gets the points of the cells that ran, and a reason in grades.csv; the others
+notebook at all gets the points of the cells that ran, and a reason in its Result; the others
 are not affected, since each runs in its own cgroup (or process group, on its own CPU) and the
 grader kills it (SIGTERM, then SIGKILL) once its time is up. The security model is written out
 in docs/grading-security.md.
 """
 from __future__ import annotations
 
-import argparse
 import copy
-import csv
 import json
 import os
 import re
@@ -57,16 +51,15 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..wire.job import GradingJob
-from .inert import code_block, csv_cell, markdown_text, plain_text, safe_filename
+from .inert import plain_text
 
-__all__ = ["Settings", "Template", "TestResult", "Result", "load_templates", "find_jobs",
-           "grade_batch", "write_reports", "main"]
+__all__ = ["Settings", "Template", "TestResult", "Result", "Job", "load_template", "load_templates",
+           "find_jobs", "grade_batch", "check_launcher", "JailUnavailable"]
 
-STATUS_ORDER = ("ok", "flagged", "timeout", "error", "invalid", "missing")
 PRELOAD = ("torch",)
 
 
@@ -560,17 +553,9 @@ def _cpus() -> list[int]:
     return [None] * (os.cpu_count() or 1)
 
 
-def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None = None,
-                assignment: str | None = None, progress=None, on_result=None, jobs=None) -> list[Result]:
-    """Grade every submission found in ``submissions_dir``; returns the Results (and writes nothing).
-
-    ``jobs`` (Jobs of find_jobs), when given, are graded instead of every submission found (a
-    gradebook skips what it has graded, or regrades one student).
-
-    on_result(result), when given, is called in this process as each notebook's grading ends
-    (for a gradebook to record it at once); an error it raises stops the batch."""
-    settings = settings or Settings()
-    submissions_dir, out_dir, source_dir = Path(submissions_dir), Path(out_dir), Path(source_dir)
+def check_launcher(settings: Settings) -> None:
+    """Raise JailUnavailable, saying why and what to do, when the kernels of ``settings`` (in the
+    jail, or as plain processes with --unsafe-no-jail) cannot be launched on this machine."""
     if settings.jail:
         from .jail import probe
 
@@ -584,15 +569,33 @@ def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None 
         why = plain_launcher_refusal()
         if why:
             raise JailUnavailable(why)
+
+
+def grade_batch(submissions_dir, out_dir, source_dir, settings: Settings | None = None,
+                assignment: str | None = None, progress=None, on_result=None, jobs=None) -> list[Result]:
+    """Grade every submission found in ``submissions_dir``; returns the Results (and writes nothing).
+
+    ``jobs`` (Jobs of find_jobs), when given, are graded instead of every submission found (a
+    gradebook skips what it has graded, or regrades one student).
+
+    on_result(result), when given, is called in this process as each notebook's grading ends
+    (for a gradebook to record it at once); an error it raises stops the batch."""
+    settings = settings or Settings()
+    submissions_dir, out_dir, source_dir = Path(submissions_dir), Path(out_dir), Path(source_dir)
+    check_launcher(settings)
     if not submissions_dir.is_dir():
         raise FileNotFoundError(f"the submissions folder {submissions_dir} does not exist")
     if jobs is None:
         templates = load_templates(source_dir)
         jobs = find_jobs(submissions_dir, templates, assignment)
+    secret = course_secret(source_dir, settings.secret, progress)
     out_dir.mkdir(parents=True, exist_ok=True)
     batch_root = Path(tempfile.mkdtemp(prefix="course-grading-"))
-    protected = _protected_paths(source_dir, submissions_dir, out_dir, batch_root)
-    secret = course_secret(source_dir, settings.secret, progress)
+    try:
+        protected = _protected_paths(source_dir, submissions_dir, out_dir, batch_root)
+    except ValueError:
+        shutil.rmtree(batch_root, ignore_errors=True)
+        raise
     groups = None
     if settings.cgroups:
         from . import cgroups
@@ -748,170 +751,3 @@ def _report(progress, result: Result, index: int, total: int) -> None:
     if progress is not None:
         progress(f"[{index + 1}/{total}] {plain_text(result.student, 80)} {result.assignment}/{result.notebook_name}: "
                  f"{result.score:g}/{result.max_score:g} {result.status} ({result.seconds:.1f} s)")
-
-
-# -- reports ----------------------------------------------------------------------------------------
-UNJAILED = ("graded WITHOUT the jail (--unsafe-no-jail): the submission's code ran as a plain process "
-            "with rlimits, without namespaces (it could read the files its user can); the tests still "
-            "ran in the trusted process")
-
-
-def _worst(statuses) -> str:
-    return max(statuses, key=STATUS_ORDER.index)
-
-
-def write_reports(results: list[Result], out_dir) -> list[str]:
-    """grades.csv (one row per student and assignment), results.json, feedback/<student>.md.
-
-    Every string of a submission is made inert where it lands (``inert.py``). A student whose
-    feedback cannot be written costs no other student theirs: the problems are returned (and
-    ``main`` prints them)."""
-    out_dir = Path(out_dir)
-    (out_dir / "feedback").mkdir(parents=True, exist_ok=True)
-    rows: dict[tuple[str, str], list[Result]] = {}
-    for result in results:
-        rows.setdefault((result.student, result.assignment), []).append(result)
-    with open(out_dir / "grades.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student", "assignment", "score", "max_score", "pending_manual", "status",
-                         "reason", "graded_in"])
-        for (student, assignment), parts in sorted(rows.items()):
-            reasons = [(f"{r.notebook_name}: {r.reason}" if len(parts) > 1 else r.reason) for r in parts if r.reason]
-            jailed = all(r.jailed for r in parts)
-            if not jailed:
-                reasons.insert(0, UNJAILED)
-            pending = sum(r.pending_manual for r in parts if r.status not in ("missing", "invalid"))
-            writer.writerow([csv_cell(student), csv_cell(assignment), f"{sum(r.score for r in parts):g}",
-                             f"{sum(r.max_score for r in parts):g}", f"{pending:g}", _worst(r.status for r in parts),
-                             csv_cell("; ".join(reasons)), csv_cell(_graded_in(parts))])
-    with open(out_dir / "results.json", "w", encoding="utf-8") as handle:
-        json.dump([_plain(r) for r in results], handle, indent=1)
-    by_student: dict[str, list[Result]] = {}
-    for result in results:
-        by_student.setdefault(result.student, []).append(result)
-    problems = []
-    for student, parts in by_student.items():
-        try:
-            path = out_dir / "feedback" / safe_filename(student, ".md")
-            path.write_text(_feedback(student, parts), encoding="utf-8")
-        except Exception as error:  # noqa: BLE001 - one student's report never costs another theirs
-            problems.append(f"the feedback of {plain_text(student, 80)!r} could not be written "
-                            f"({type(error).__name__}: {plain_text(error, 200)})")
-    return problems
-
-
-def _graded_in(parts: list[Result]) -> str:
-    return "; ".join(dict.fromkeys(r.graded_in for r in parts if r.graded_in)) or \
-        ("jail" if all(r.jailed for r in parts) else "no jail (--unsafe-no-jail)")
-
-
-def _plain(result: Result) -> dict:
-    """A result for results.json: the notebook's file name under 'notebook', not the notebook."""
-    plain = asdict(result)
-    plain.pop("notebook")
-    plain["notebook"] = plain.pop("notebook_name")
-    return plain
-
-
-def _feedback(student: str, results: list[Result]) -> str:
-    """The feedback of one student, in Markdown: the learner's strings escaped, messages in
-    fences they cannot close."""
-    lines = [f"# Feedback for {markdown_text(student)}", ""]
-    for result in sorted(results, key=lambda r: (r.assignment, r.notebook_name)):
-        lines += [f"## {markdown_text(result.assignment)} / {markdown_text(result.notebook_name)}: "
-                  f"{result.score:g} of {result.max_score:g} points", ""]
-        if result.status != "ok":
-            lines += [f"Status: **{result.status}**. {markdown_text(result.reason)}", ""]
-        lines += ["| test | points | result |", "|---|---|---|"]
-        for test in result.tests:
-            verdict = "passed" if test.passed else ("not run" if test.message == "not run" else "failed")
-            lines.append(f"| `{_grade_id(test.grade_id)}` | {test.points:g} / {test.max_points:g} | {verdict} |")
-        if result.manual and result.status not in ("missing", "invalid"):
-            for grade_id in result.manual:
-                lines.append(f"| `{_grade_id(grade_id)}` | pending | a written answer, graded by your instructor |")
-        lines.append("")
-        if result.pending_manual and result.status not in ("missing", "invalid"):
-            lines += [f"{result.pending_manual:g} more point(s) for written answers are pending manual "
-                      f"grading; they are not counted above.", ""]
-        for test in result.tests:
-            if not test.passed and test.message and test.message != "not run":
-                lines += [f"**{markdown_text(test.grade_id)}**", "", code_block(test.message), ""]
-    return "\n".join(lines)
-
-
-def _grade_id(grade_id: str) -> str:
-    """A grade id (the source's, the instructor's) for a code span: one line, no backtick."""
-    return plain_text(grade_id).replace("`", "'").replace("|", "/")
-
-
-# -- command line -----------------------------------------------------------------------------------
-def _default_source() -> str:
-    here = Path("exercises") / "source"
-    if here.is_dir():
-        return str(here)
-    return str(Path(__file__).resolve().parents[3] / "exercises" / "source")
-
-
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m course.grading",
-        description="Grade a folder of submitted notebooks, each in its own process, with "
-                    "nbgrader's scoring. Layout: SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb "
-                    "(or SUBMISSIONS/submitted/<student>/..., nbgrader's).")
-    parser.add_argument("submissions", help="folder with one folder per student")
-    parser.add_argument("--out", required=True, help="folder for grades.csv, feedback/ and results.json")
-    parser.add_argument("--source", default=_default_source(),
-                        help="the instructor's notebooks, <source>/<assignment>/<notebook>.ipynb "
-                             "(default: exercises/source)")
-    parser.add_argument("--assignment", help="grade this assignment only; students without it get 'missing'")
-    parser.add_argument("--timeout", type=float, default=300.0,
-                        help="seconds for a whole notebook before its processes are killed (default 300)")
-    parser.add_argument("--cell-timeout", type=float, default=None,
-                        help="seconds for one cell before it is interrupted (default: timeout / 5, at most 60)")
-    parser.add_argument("--memory", type=int, default=2048,
-                        help="MB of address space for each grading process and its kernel (default 2048)")
-    parser.add_argument("--jobs", type=int, default=0, help="submissions graded at once (default: one per CPU)")
-    parser.add_argument("--secret", help="the course secret (hex text) the hidden tests draw their inputs "
-                                         "from (default: course_secret beside the source folder, made "
-                                         "there when missing)")
-    parser.add_argument("--unsafe-no-jail", action="store_true",
-                        help="run each kernel as a plain process with rlimits, without bubblewrap's "
-                             "namespaces (for machines where bwrap cannot run; the tests still run in "
-                             "the trusted process; every row of grades.csv says so)")
-    args = parser.parse_args(argv)
-    for name in ("timeout", "memory"):
-        if getattr(args, name) <= 0:
-            parser.error(f"--{name} must be positive, got {getattr(args, name)}")
-    if args.cell_timeout is not None and args.cell_timeout <= 0:
-        parser.error(f"--cell-timeout must be positive, got {args.cell_timeout}")
-    if args.jobs < 0:
-        parser.error(f"--jobs must be 0 (one per CPU) or more, got {args.jobs}")
-    if args.memory < 512:
-        parser.error(f"--memory {args.memory} MB is too little for a Python kernel with NumPy; give 512 or more")
-    return args
-
-
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    cell_timeout = args.cell_timeout or min(60.0, args.timeout / 5)
-    settings = Settings(timeout=args.timeout, cell_timeout=cell_timeout, memory_mb=args.memory,
-                        jobs=args.jobs, jail=not args.unsafe_no_jail, secret=args.secret)
-    if args.unsafe_no_jail:
-        print(f"warning: {UNJAILED}", file=sys.stderr)
-    start = time.monotonic()
-    try:
-        results = grade_batch(args.submissions, args.out, args.source, settings, args.assignment,
-                              progress=lambda line: print(line, file=sys.stderr, flush=True))
-    except (FileNotFoundError, ValueError, JailUnavailable) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    for problem in write_reports(results, args.out):
-        print(f"error: {problem}", file=sys.stderr)
-    if not results:
-        print(f"error: no submission found in {args.submissions}: expected "
-              f"{args.submissions}/<student>/<assignment>/<notebook>.ipynb with an assignment of "
-              f"{args.source}; grades.csv is empty", file=sys.stderr)
-        return 1
-    print(f"graded {len(results)} notebook(s) in {time.monotonic() - start:.1f} s; "
-          f"see {Path(args.out) / 'grades.csv'}", file=sys.stderr)
-    return 0
