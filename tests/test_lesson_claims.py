@@ -99,6 +99,8 @@ def test_the_blobs_run_of_lesson_1():
     assert abs(cosine) < 0.1, "the random line runs along the diagonal, at about right angles to a separating one"
     assert history.errors.tolist()[:5] == [15, 11, 5, 3, 0] and not history.errors[4:].any(), \
         "zero mistakes from the fifth epoch on"
+    assert history.errors[7] == 0 and np.array_equal(history.weights[8], history.weights[7]), \
+        "the eighth epoch, left out of the small multiples, changes nothing"
 
 
 def test_the_xor_sentences_of_lesson_1():
@@ -360,3 +362,16 @@ def test_the_layer_panel_thing_to_try_of_lesson_5():
     assert np.all(np.abs(wild[:2] - 0.015) < 0.004), "the hidden layers' ratios grow less"
     worse, better = (_toy_accuracy_of(lr) for lr in (1.0, 0.03))
     assert worse < better
+
+
+def test_the_chapters_mnist_code_runs_with_only_its_imports_changed():
+    """Lesson 2, section 6: the chapter's lines, as printed, build and compile the course's model with
+    the settings section 8 names (plain SGD at 0.01, Keras's default for 'sgd')."""
+    from course import Dense, Sequential
+
+    model = Sequential()
+    model.add(Dense(10, activation='sigmoid', input_shape=(784,)))
+    model.add(Dense(10, activation='softmax'))
+    model.compile(loss='categorical_crossentropy', optimizer='sgd', metrics=['accuracy'])
+    assert type(model.optimizer).__name__ == "SGD" and model.optimizer.lr == 0.01 and model.optimizer.momentum == 0
+    assert model.count_params() == 7960
