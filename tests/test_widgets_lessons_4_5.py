@@ -272,15 +272,16 @@ def _health_note(dash):
     return note.get_text() if note.get_visible() else ""
 
 
-def _legend_beside_the_panel(dash):
-    """The layer panel's legend lies wholly outside the panel (it covers no marker and no note)
-    and inside the figure (none of it is cut off)."""
+def _legend_under_the_panel(dash):
+    """The layer panel's legend lies wholly under the panel and its x label (it covers no marker,
+    no note and no label) and inside the figure (none of it is cut off)."""
     fig = dash.figure
     renderer = fig.canvas.get_renderer()
     ax = fig.axes[3]
-    legend, panel = ax.get_legend().get_window_extent(renderer), ax.get_window_extent(renderer)
-    assert legend.x0 >= panel.x1, (legend, panel)
-    assert legend.x1 <= fig.bbox.x1 and legend.y0 >= fig.bbox.y0 and legend.y1 <= fig.bbox.y1, (legend, fig.bbox)
+    legend = ax.get_legend().get_window_extent(renderer)
+    label = ax.xaxis.label.get_window_extent(renderer)
+    assert legend.y1 <= label.y0 and legend.y1 <= ax.get_window_extent(renderer).y0, (legend, label)
+    assert legend.x0 >= fig.bbox.x0 and legend.x1 <= fig.bbox.x1 and legend.y0 >= fig.bbox.y0, (legend, fig.bbox)
 
 
 @pytest.mark.parametrize("train", [False, True], ids=["before training", "after training"])
@@ -290,11 +291,11 @@ def test_the_layer_panel_says_why_it_is_empty_when_all_weights_are_zero(train):
     assert not any(np.isfinite(_layer_panel(dash, label)[:-1]).any()
                    for label in ("outputs' std", "gradient's std", "update / weight")), "nothing to draw"
     assert "all weights are zero" in _health_note(dash) and "no update-to-weight ratio" in _health_note(dash)
-    _legend_beside_the_panel(dash)
+    _legend_under_the_panel(dash)
 
 
 def test_the_layer_panel_has_no_note_when_it_has_values_to_draw():
     dash = _small_trainer(epochs=2)
     assert _health_note(dash) == ""
     assert np.isfinite(_layer_panel(dash, "update / weight")).all()
-    _legend_beside_the_panel(dash)
+    _legend_under_the_panel(dash)

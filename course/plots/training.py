@@ -14,9 +14,10 @@ import numpy as np
 from contourpy import contour_generator
 from matplotlib.collections import LineCollection
 from matplotlib.colors import ListedColormap
+from matplotlib.transforms import ScaledTranslation
 
 from .render import moving
-from .style import light_figure, set_limits
+from .style import light_figure, set_limits, xlabel_offset
 from .style import COLORS, LINESTYLES, color, new_figure, fs, lw
 
 __all__ = ["plot_history", "plot_histories", "plot_decision_boundary", "plot_training", "TrainingFigure",
@@ -127,8 +128,8 @@ def _regions(ax, predict, lo, hi, resolution: int):
 HEALTH_LIMITS = (1e-6, 1e1)
 #: The update-to-weight ratio of a healthy training, drawn as a reference line.
 HEALTHY_RATIO = 1e-3
-#: The margin beside the layer panel that holds its legend (inches).
-HEALTH_LEGEND_WIDTH = 1.85
+#: The band under the panels that holds the layer panel's legend (inches, two rows of two).
+HEALTH_LEGEND_HEIGHT = 0.5
 #: What the layer panel says when every weight of the network is zero.
 ZERO_WEIGHTS_NOTE = ("all weights are zero:\nno update-to-weight ratio\n(a step over a weight of 0),\n"
                      "and the units of a layer\nare all alike (std 0)")
@@ -151,10 +152,11 @@ class TrainingFigure:
 
     def __init__(self, x, y, width: float = 3.0, height: float = 2.8, resolution: int = 60, layers: int = 3):
         self.resolution = resolution
-        # the layer panel's legend stands beside it, in a margin of its own: the statistics can
-        # fall anywhere on the panel's scale, so no corner inside it is free
+        # the layer panel's legend stands under it, in a band of its own below the x labels: the
+        # statistics can fall anywhere on the panel's scale, so no corner inside it is free (and a
+        # band, unlike a margin beside the panels, leaves the figure's width and text size alone)
         self.fig, (self.boundary, loss_ax, acc_ax, health_ax) = light_figure(
-            ncols=4, width=width + HEALTH_LEGEND_WIDTH / 4, height=height, right=HEALTH_LEGEND_WIDTH)
+            ncols=4, width=width, height=height + HEALTH_LEGEND_HEIGHT, bottom=0.6 + HEALTH_LEGEND_HEIGHT)
         self.points = []
         for k, (c, marker) in enumerate(((COLORS["blue"], "o"), (COLORS["orange"], "^"))):
             self.points.append(self.boundary.scatter(np.zeros((0,)), np.zeros((0,)), s=12, c=c, marker=marker,
@@ -200,8 +202,10 @@ class TrainingFigure:
         health_ax.set_xlabel("layer")
         health_ax.set_ylabel("size (log scale)")
         health_ax.set_title("Layers: outputs, gradients, steps")
-        health_legend = health_ax.legend(fontsize=fs(7), loc="upper left", bbox_to_anchor=(1.03, 1.0),
-                                         borderaxespad=0.0)
+        below_label = xlabel_offset() + 1.3 * health_ax.xaxis.label.get_size()      # points under the axes
+        health_legend = health_ax.legend(
+            fontsize=fs(7), ncols=2, loc="upper right", bbox_to_anchor=(1.0, 0.0), borderaxespad=0.0,
+            bbox_transform=health_ax.transAxes + ScaledTranslation(0, -below_label / 72, self.fig.dpi_scale_trans))
         # what the panel cannot draw, said in words (all weights zero: no spread, no ratio)
         self.health_note = health_ax.text(0.5, 0.5, "", transform=health_ax.transAxes, ha="center", va="center",
                                           fontsize=fs(8), wrap=False, zorder=3,
