@@ -61,6 +61,17 @@ def test_the_perceptron_things_to_try_of_lesson_1():
     assert errors.min() > len(x) / 3 and errors.max() > len(x) / 2
 
 
+def test_from_zero_weights_the_perceptrons_rate_only_scales_them():
+    """Lesson 1's dashboard note: from zero weights (and bias 0) every rate makes the same mistakes."""
+    from course.perceptron import train_perceptron
+    from course.widgets.perceptron import _data
+
+    x, y = _data("blobs", 1)
+    runs = [train_perceptron(x, y, learning_rate=lr, epochs=10, seed=1, init_scale=0.0) for lr in (0.001, 0.1, 10.0)]
+    assert all(np.array_equal(run.errors, runs[0].errors) for run in runs)
+    assert np.allclose(runs[2].weights, 1e4 * runs[0].weights) and np.allclose(runs[2].biases, 1e4 * runs[0].biases)
+
+
 def test_the_epochs_slider_of_the_perceptron_dashboard_ends_at_30():
     pytest.importorskip("ipywidgets")
     from course.widgets.perceptron import perceptron_dashboard
