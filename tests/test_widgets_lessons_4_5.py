@@ -282,6 +282,8 @@ def _legend_under_the_panel(dash):
     label = ax.xaxis.label.get_window_extent(renderer)
     assert legend.y1 <= label.y0 and legend.y1 <= ax.get_window_extent(renderer).y0, (legend, label)
     assert legend.x0 >= fig.bbox.x0 and legend.x1 <= fig.bbox.x1 and legend.y0 >= fig.bbox.y0, (legend, fig.bbox)
+    title = ax.title.get_window_extent(renderer)
+    assert title.x1 <= fig.bbox.x1, ("the panel's title runs off the figure", title, fig.bbox)
 
 
 @pytest.mark.parametrize("train", [False, True], ids=["before training", "after training"])

@@ -201,7 +201,7 @@ class TrainingFigure:
         health_ax.set_xticks(positions, [f"hidden {k}" for k in positions[:-1]] + ["output"])
         health_ax.set_xlabel("layer")
         health_ax.set_ylabel("size (log scale)")
-        health_ax.set_title("Layers: outputs, gradients, steps")
+        health_ax.set_title("Layer health")
         below_label = xlabel_offset() + 1.3 * health_ax.xaxis.label.get_size()      # points under the axes
         health_legend = health_ax.legend(
             fontsize=fs(7), ncols=2, loc="upper right", bbox_to_anchor=(1.0, 0.0), borderaxespad=0.0,
