@@ -18,17 +18,21 @@ order: a node sends its gradient back only after every node that uses it has sen
                           torch.autograd, step by step; never raises
     check_dense_backward  a learner's ``dense_backward(dout, cache)`` (the signature of
                           ``course.layers.dense_backward`` and of assignment 03) against
-                          ``course.gradcheck`` finite differences
+                          ``course.gradcheck`` finite differences: the inputs of
+                          ``dense_backward_case`` judged by ``judge_dense_backward``, which
+                          assignment 03's tests call too
 """
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
-from .utils import SelfCheck
+from .utils import SelfCheck, get_rng
 
-__all__ = ["Value", "network_221", "Check", "check_value", "check_dense_backward"]
+__all__ = ["Value", "network_221", "Check", "check_value", "check_dense_backward", "DenseBackwardCase",
+           "dense_backward_case", "judge_dense_backward"]
 
 
 class Value:
@@ -229,30 +233,43 @@ def check_value(value_class) -> Check:
                        f"{against}.")
 
 
-def check_dense_backward(dense_backward, seed: int = 0) -> Check:
-    """Check a learner's ``dense_backward(dout, cache) -> (dx, dkernel, dbias)`` for out = x @ kernel + bias.
+class DenseBackwardCase(NamedTuple):
+    """The inputs on which a ``dense_backward`` is checked: out = x @ kernel + bias, L = sum(out * dout)."""
 
-    ``cache`` is a ``course.layers.DenseCache(x, kernel)``; the order of the results is that of
-    ``course.layers.dense_backward``. The loss is L = sum(out * r) for a fixed random r, so
-    dout = r; each returned gradient is
-    compared with central finite differences of L (``course.gradcheck``, float64) and must have
-    the shape of what it is the gradient of. Never raises.
+    x: np.ndarray          # (4, 3)
+    kernel: np.ndarray     # (3, 2)
+    bias: np.ndarray       # (2,)
+    dout: np.ndarray       # (4, 2): dL/dout, for this L
+
+
+def dense_backward_case(seed=0) -> DenseBackwardCase:
+    """Random float64 inputs for checking a Dense backward pass (lesson 3 and assignment 03).
+
+    seed: an int, or a ``numpy.random.Generator`` (a hidden test passes ``hidden_rng()``).
+    """
+    rng = get_rng(seed)
+    x, kernel = rng.normal(size=(4, 3)), rng.normal(size=(3, 2))
+    return DenseBackwardCase(x, kernel, rng.normal(size=2), rng.normal(size=(4, 2)))
+
+
+def judge_dense_backward(case: DenseBackwardCase, gradients) -> Check:
+    """Compare (dx, dkernel, dbias), computed on ``case``, with central finite differences of L.
+
+    Each gradient must have the shape of what it is the gradient of, and a relative error
+    (``course.gradcheck``, float64) of 1e-6 or less. Never raises.
     """
     from .gradcheck import numerical_gradient, relative_error
-    from .layers import DenseCache
 
-    rng = np.random.default_rng(seed)
-    x, kernel = rng.normal(size=(4, 3)), rng.normal(size=(3, 2))
-    bias, r = rng.normal(size=2), rng.normal(size=(4, 2))
+    x, kernel, bias, dout = (np.array(a, dtype=np.float64) for a in case)
 
     def loss():
-        return float(np.sum((x @ kernel + bias) * r))
+        return float(np.sum((x @ kernel + bias) * dout))
 
     try:
-        returned = dense_backward(r.copy(), DenseCache(x.copy(), kernel.copy()))
-        dx, dkernel, dbias = (np.asarray(g, dtype=np.float64) for g in returned)
-    except Exception as err:  # the learner's code: say what happened, do not stop the lesson
-        return Check(False, f"Your function raised {type(err).__name__}: {err}")
+        dx, dkernel, dbias = (np.asarray(g, dtype=np.float64) for g in gradients)
+    except (TypeError, ValueError) as err:
+        return Check(False, f"Not yet. Return three arrays, (dx, dkernel, dbias); got {type(gradients).__name__} "
+                            f"({err}).")
     errors = {}
     for name, got, wrt in (("dx", dx, x), ("dkernel", dkernel, kernel), ("dbias", dbias, bias)):
         if got.shape != wrt.shape:
@@ -260,7 +277,28 @@ def check_dense_backward(dense_backward, seed: int = 0) -> Check:
         errors[name] = relative_error(got, numerical_gradient(loss, wrt))
     worst = max(errors, key=errors.get)
     report = ", ".join(f"{k} {v:.1e}" for k, v in errors.items())
-    if errors[worst] > 1e-6:
+    if not errors[worst] <= 1e-6:
         return Check(False, f"Not yet. Relative errors against finite differences: {report}; {worst} is wrong.")
     return Check(True, f"Right: relative errors against finite differences {report} (a correct gradient "
                        "gives 1e-6 or less).")
+
+
+def check_dense_backward(dense_backward, seed=0) -> Check:
+    """Check a learner's ``dense_backward(dout, cache) -> (dx, dkernel, dbias)`` for out = x @ kernel + bias.
+
+    ``cache`` is a ``course.layers.DenseCache(x, kernel)``; the order of the results is that of
+    ``course.layers.dense_backward``. The inputs are ``dense_backward_case(seed)``; the loss is
+    L = sum(out * dout), and ``judge_dense_backward`` compares each returned gradient with
+    central finite differences of L. Assignment 03 grades its ``dense_backward`` with the same
+    two functions. Never raises.
+    """
+    from .layers import DenseCache
+
+    case = dense_backward_case(seed)
+    try:
+        returned = dense_backward(case.dout.copy(), DenseCache(case.x.copy(), case.kernel.copy()))
+    except NotImplementedError:
+        return Check(False, "Not yet: your function is not written yet (it raises NotImplementedError).")
+    except Exception as err:  # the learner's code: say what happened, do not stop the lesson
+        return Check(False, f"Your function raised {type(err).__name__}: {err}")
+    return judge_dense_backward(case, returned)

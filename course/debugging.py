@@ -12,7 +12,10 @@
                         the weights wholesale at every step; 1e-5 or less barely moves them), or,
                         given the last step each kernel took, ||step|| / ||kernel before it||
                         (what any optimizer did, Adam's rescaled steps included)
+    alike_units         the hidden layers whose units all have the same weights (zero or constant
+                        initialisation): they compute the same and get the same update for ever
     BROKEN, check_fix   a network with three planted faults, and the self-check of a learner's fix
+                        (assignment 05 checks its fixed model's symmetry with ``alike_units`` too)
 
 Every function takes a seed; the training uses the course's own ``Sequential`` and ``SGD``.
 """
@@ -26,7 +29,7 @@ import numpy as np
 from .optimizers import SGD
 from .utils import SelfCheck
 
-__all__ = ["build", "overfit_one_batch", "OverfitBatch", "lr_range_test", "RangeTest", "layer_health",
+__all__ = ["build", "alike_units", "overfit_one_batch", "OverfitBatch", "lr_range_test", "RangeTest", "layer_health",
            "LayerHealth", "BROKEN", "HEALTHY", "check_fix", "FixCheck"]
 
 #: The planted faults of the "fix this network" exercise: three settings, each one a classic.
@@ -47,6 +50,18 @@ def build(settings: dict, seed: int = 0):
     model.compile(loss="categorical_crossentropy", optimizer=SGD(lr=float(settings["learning_rate"])),
                   metrics=["accuracy"])
     return model
+
+
+def alike_units(model, atol: float = 1e-6) -> list[str]:
+    """The names of the hidden layers whose units all have the same incoming weights.
+
+    A unit is a column of the layer's kernel (inputs, units); the units are alike when every
+    column equals the first within ``atol``. Such units compute the same output and receive the
+    same gradient, so training never makes them differ: the symmetry that random initialisation
+    breaks. The output layer is left out (its units differ by their targets).
+    """
+    return [layer.name for layer in model.layers[:-1]
+            if np.allclose(layer.kernel, layer.kernel[:, :1], atol=atol, rtol=0.0)]
 
 
 def prepare(x, settings: dict) -> np.ndarray:
@@ -185,8 +200,7 @@ def check_fix(settings: dict, data, seed: int = 0) -> FixCheck:
         faults.append(f"the inputs reach {float(np.max(np.abs(x))):.0f}: scale the pixels to [0, 1]")
     health = layer_health(model, x[batch], y[batch])
     hidden = health[:-1]
-    kernels = [w for w in model.get_weights()[0:2 * len(HIDDEN):2]]
-    if any(np.allclose(k, k[:, :1]) for k in kernels) or all(h.gradient_std == 0 for h in hidden):
+    if alike_units(model) or all(h.gradient_std == 0 for h in hidden):
         faults.append("every hidden unit starts the same (and gets the same gradient, here none): "
                       "start from random weights")
     # the learning rate on its own: the same rate on random weights and scaled inputs, so that

@@ -82,3 +82,11 @@ def test_check_fix_passes_the_fixed_network_and_rejects_a_rate_too_small_to_lear
     slow = debugging.check_fix(dict(debugging.HEALTHY, learning_rate=0.001), data)
     assert not slow.passed and "cannot memorise one batch" in slow.message
     assert "do not build a network" in debugging.check_fix({"learning_rate": 0.1, "dropout": 0.5}, data).message
+
+
+def test_alike_units_names_the_hidden_layers_whose_units_start_the_same():
+    broken, healthy = debugging.build(debugging.BROKEN), debugging.build(debugging.HEALTHY)
+    assert debugging.alike_units(broken) == [layer.name for layer in broken.layers[:-1]]
+    assert debugging.alike_units(healthy) == []
+    healthy.layers[1].kernel[...] = 0.5                 # one constant layer among random ones
+    assert debugging.alike_units(healthy) == [healthy.layers[1].name]

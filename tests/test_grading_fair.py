@@ -57,6 +57,15 @@ def test_an_answer_using_the_courses_own_code_is_flagged_with_what_it_used(batch
         assert "__import__" in result.reason
 
 
+def test_the_reference_a_test_cell_imports_is_no_free_mark_for_an_answer(batch):
+    """Assignment 03's tests import course.gradcheck's numerical gradient in their own cells (the
+    trusted process), not in the setup the jail runs: an answer that imports it is flagged."""
+    result = batch["results"]["wraps_the_tests_gradient_check"]
+    assert result.status == "flagged", result.reason
+    assert "from course.gradcheck import numerical_gradient" in result.reason, result.reason
+    assert result.score == result.max_score, "the score stays as the tests gave it, for the instructor"
+
+
 def test_a_change_nested_in_an_argument_is_reported_with_its_path_never_written_back(batch):
     result = batch["results"]["zeroes_the_weights"]
     assert result.score < result.max_score, result.reason

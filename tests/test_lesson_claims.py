@@ -39,15 +39,147 @@ def test_the_perceptron_things_to_try_of_lesson_1():
     from course.perceptron import train_perceptron
     from course.widgets.perceptron import _data
 
-    x, y = _data("blobs", 0)
-    for lr in (0.001, 10.0):
-        assert train_perceptron(x, y, learning_rate=lr, epochs=10, seed=0).errors[-1] == 0
-    slow = train_perceptron(x, y, learning_rate=0.001, epochs=10, seed=0).errors
-    fast = train_perceptron(x, y, learning_rate=0.1, epochs=10, seed=0).errors
-    assert np.argmax(slow == 0) > np.argmax(fast == 0), "a tiny rate needs more epochs"
+    def first_zero(errors):
+        """The first epoch (from 1) from which on no epoch makes a mistake; None if the last one does."""
+        if errors[-1]:
+            return None
+        mistakes = np.flatnonzero(errors)
+        return int(mistakes[-1]) + 2 if len(mistakes) else 1
+
+    runs = {(lr, seed): train_perceptron(*_data("blobs", seed), learning_rate=lr, epochs=10, seed=seed).errors
+            for lr in (0.001, 0.1, 10.0) for seed in range(10)}
+    assert first_zero(runs[0.001, 0]) == 7, "0.001: seed 0 needs 7 epochs"
+    assert sum(runs[0.001, seed][-1] > 0 for seed in range(10)) == 8, "0.001: 10 epochs are not enough for 8 seeds"
+    assert max(first_zero(runs[10.0, seed]) for seed in range(10)) == 7, "10: every seed within 7 epochs"
+    assert max(first_zero(runs[0.1, seed]) for seed in range(10)) == 4, "0.1: every seed within 4 epochs"
+    slower = [first_zero(runs[10.0, seed]) > first_zero(runs[0.1, seed]) for seed in range(10)]
+    faster = [first_zero(runs[10.0, seed]) < first_zero(runs[0.1, seed]) for seed in range(10)]
+    assert any(slower) and not any(faster), "past 0.1 the rate speeds nothing up; 10 is slower with some seeds"
     x, y = _data("xor", 0)
     errors = train_perceptron(x, y, learning_rate=0.1, epochs=30, seed=0).errors
-    assert errors.min() > len(x) / 4
+    assert (len(x), errors.min(), errors.max()) == (120, 43, 66), "43 to 66 of the 120 points"
+    assert errors.min() > len(x) / 3 and errors.max() > len(x) / 2
+
+
+def test_from_zero_weights_the_perceptrons_rate_only_scales_them():
+    """Lesson 1's dashboard note: from zero weights (and bias 0) every rate makes the same mistakes."""
+    from course.perceptron import train_perceptron
+    from course.widgets.perceptron import _data
+
+    x, y = _data("blobs", 1)
+    runs = [train_perceptron(x, y, learning_rate=lr, epochs=10, seed=1, init_scale=0.0) for lr in (0.001, 0.1, 10.0)]
+    assert all(np.array_equal(run.errors, runs[0].errors) for run in runs)
+    assert np.allclose(runs[2].weights, 1e4 * runs[0].weights) and np.allclose(runs[2].biases, 1e4 * runs[0].biases)
+
+
+def test_the_epochs_slider_of_the_perceptron_dashboard_ends_at_30():
+    pytest.importorskip("ipywidgets")
+    from course.widgets.perceptron import perceptron_dashboard
+
+    assert perceptron_dashboard().controls["epochs"].max == 30
+
+
+# -- lessons 1 and 2: the numbers their sentences quote ---------------------------------------------
+def test_the_neuron_and_rule_examples_of_lesson_1():
+    from course.perceptron import RULE_CASES, neuron_forward, perceptron_update
+
+    outputs = {a: neuron_forward([1.0, 2.0, 0.5], [0.5, -1.0, 0.8], 0.2, activation=a) for a in ("step", "sigmoid", "relu")}
+    assert all(np.isclose(float(z), -0.9) for z, _ in outputs.values()), "the sum is -0.9 whatever the activation"
+    assert [round(float(out), 4) for _, out in outputs.values()] == [0.0, 0.2891, 0.0]
+    step = perceptron_update(np.array([1.0, 2.0]), 1, np.array([0.0, -1.0]), 0.0, learning_rate=0.5)
+    assert np.array([1.0, 2.0]) @ np.array([0.0, -1.0]) == -2 and step.error
+    assert step.weights.tolist() == [0.5, 0.0] and step.bias == 0.5, "towards x: (0, -1) + 0.5 (1, 2)"
+    corrected = perceptron_update(np.array([2.0, -1.0]), 1, np.array([-1.0, 0.0]), 0.0, learning_rate=0.1)
+    assert np.allclose(corrected.weights, [-0.8, -0.1]) and np.isclose(corrected.bias, 0.1)
+    kinds = []
+    for x, y, w, b, _ in RULE_CASES:     # "four examples: a right answer, both kinds of mistake, a sum of 0"
+        total = float(x @ w + b)
+        kinds.append("sum 0" if total == 0 else ("right" if (total >= 0) == bool(y) else f"said {int(total >= 0)}"))
+    assert sorted(kinds) == ["right", "said 0", "said 1", "sum 0"], kinds
+
+
+def test_the_blobs_run_of_lesson_1():
+    from course.datasets import make_blobs
+    from course.perceptron import perceptron_predict, train_perceptron
+
+    x, y = make_blobs(n_samples=200, noise=1.0, seed=0)
+    history = train_perceptron(x, y, learning_rate=0.1, epochs=8, seed=0)
+    start = history.weights[0]
+    assert round(float(np.mean(perceptron_predict(x, start, history.biases[0]) == y)), 2) == 0.52
+    cosine = start @ np.array([1.0, 1.0]) / (np.linalg.norm(start) * np.sqrt(2))
+    assert abs(cosine) < 0.1, "the random line runs along the diagonal, at about right angles to a separating one"
+    assert history.errors.tolist()[:5] == [15, 11, 5, 3, 0] and not history.errors[4:].any(), \
+        "zero mistakes from the fifth epoch on"
+    assert history.errors[7] == 0 and np.array_equal(history.weights[8], history.weights[7]), \
+        "the eighth epoch, left out of the small multiples, changes nothing"
+
+
+def test_the_xor_sentences_of_lesson_1():
+    from course.datasets import make_xor
+    from course.perceptron import train_perceptron
+
+    x, y = make_xor(n_samples=200, seed=0)
+    angles = np.linspace(0, 2 * np.pi, 361)
+    sums = x @ np.stack([np.cos(angles), np.sin(angles)])                    # (200, 361)
+    best = max(np.mean((sums + b >= 0) == y[:, None], axis=0).max() for b in np.linspace(-2, 2, 201))
+    assert 0.74 <= best <= 0.76, f"the best line gets about 75% right, got {best:.1%}"
+    errors = train_perceptron(x, y, learning_rate=0.1, epochs=30, seed=0).errors
+    assert (errors.min(), errors.max()) == (79, 110) and np.all((0.35 < errors / 200) & (errors / 200 < 0.6)), \
+        "the mistakes stay near chance (half the points), never near zero"
+
+
+def test_the_counts_and_softmax_of_lesson_2():
+    from course import Dense, Sequential
+    from course.activations import sigmoid, softmax
+
+    model = Sequential([Dense(4, activation="relu", input_shape=(2,)), Dense(4, activation="relu"),
+                        Dense(3, activation="softmax")])
+    assert sum(layer.kernel.size for layer in model.layers) == 36 and sum(layer.bias.size for layer in model.layers) == 11
+    mnist = Sequential([Dense(10, activation="sigmoid", input_shape=(784,)), Dense(10, activation="softmax")])
+    assert [layer.count_params() for layer in mnist.layers] == [7850, 110] and mnist.count_params() == 7960
+    assert 60000 // 100 == 600
+    assert np.round(softmax(np.array([2.0, 1.0, 0.1, -1.0])), 3).tolist() == [0.638, 0.235, 0.095, 0.032]
+    beyond = sigmoid(np.array([-4.0, -6.0, 4.0, 6.0]))
+    assert np.all(np.minimum(beyond, 1 - beyond) < 0.02), "beyond +-4 the sigmoid is within 0.02 of 0 or 1"
+
+
+@pytest.mark.slow
+def test_the_small_networks_of_lesson_2():
+    from course import Dense, Sequential
+    from course.datasets import make_moons, make_xor
+
+    def small_network(activation, hidden=(4,)):
+        model = Sequential()
+        for i, units in enumerate(hidden):
+            model.add(Dense(units, activation=activation, input_shape=(2,) if i == 0 else None, seed=10 + i))
+        model.add(Dense(1, activation="sigmoid", seed=20))
+        model.compile(loss="binary_crossentropy", optimizer=SGD(lr=0.5), metrics=["accuracy"])
+        return model
+
+    x_xor, y_xor = make_xor(n_samples=200, seed=0)
+    x_moons, y_moons = make_moons(n_samples=200, noise=0.15, seed=0)
+    accuracy = {}
+    for name, activation, hidden, (x, y) in (("tanh", "tanh", (4,), (x_xor, y_xor)),
+                                             ("linear", "linear", (4,), (x_xor, y_xor)),
+                                             ("moons", "relu", (16, 16), (x_moons, y_moons))):
+        model = small_network(activation, hidden)
+        model.fit(x, y, epochs=100, batch_size=20, verbose=0, seed=0)
+        accuracy[name] = f"{model.evaluate(x, y)[1]:.0%}"          # as the lesson prints it
+    assert accuracy == {"tanh": "100%", "linear": "50%", "moons": "98%"}, accuracy
+
+
+def test_the_mnist_sentences_of_lesson_2_against_the_stored_runs():
+    from course import results
+    from course.runs import hyperparameters as lesson5
+
+    try:
+        rows = {row.run: row for row in lesson5.compare_with_book(results.load_book_runs())}
+    except FileNotFoundError:
+        pytest.skip("no stored MNIST runs")
+    first = rows["784-10(sigmoid)-10, 5 ep"]
+    assert 0.15 < first.seconds_per_epoch < 0.4, "about a quarter of a second per epoch"
+    assert round(100 * first.keras_accuracy, 1) == 75.6 and round(100 * first.accuracy, 1) == 75.2
+    assert first.claimed_accuracy == 0.90 and first.accuracy < first.claimed_accuracy - 0.1, "well below 90%"
 
 
 def _toy_run(dataset="moons", units=8, activation="tanh", initializer="glorot_uniform", optimizer="Adam",
@@ -241,3 +373,16 @@ def test_the_layer_panel_thing_to_try_of_lesson_5():
     assert np.all(np.abs(wild[:2] - 0.015) < 0.004), "the hidden layers' ratios grow less"
     worse, better = (_toy_accuracy_of(lr) for lr in (1.0, 0.03))
     assert worse < better
+
+
+def test_the_chapters_mnist_code_runs_with_only_its_imports_changed():
+    """Lesson 2, section 6: the chapter's lines, as printed, build and compile the course's model with
+    the settings section 8 names (plain SGD at 0.01, Keras's default for 'sgd')."""
+    from course import Dense, Sequential
+
+    model = Sequential()
+    model.add(Dense(10, activation='sigmoid', input_shape=(784,)))
+    model.add(Dense(10, activation='softmax'))
+    model.compile(loss='categorical_crossentropy', optimizer='sgd', metrics=['accuracy'])
+    assert type(model.optimizer).__name__ == "SGD" and model.optimizer.lr == 0.01 and model.optimizer.momentum == 0
+    assert model.count_params() == 7960

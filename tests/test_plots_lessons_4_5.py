@@ -184,3 +184,20 @@ def test_overfitting_figure_marks_the_best_epoch_and_the_stop():
     assert_readable(fig)
     labels = fig.axes[0].get_legend_handles_labels()[1]
     assert any("epoch 2" in label for label in labels) and any("epoch 5" in label for label in labels)
+
+
+def test_training_figure_says_what_its_layer_panel_cannot_draw():
+    from course.debugging import LayerHealth
+
+    x, y = toy.make_moons(60, seed=0)
+    flat = [LayerHealth(name, 0.0, 0.0, 0.0, float("inf")) for name in ("dense_1", "dense_2", "dense_3")]
+    fig = training.plot_training(lambda p: np.full(len(p), 0.5), x, y, _history(2), 4, "zeros", health=flat)
+    note, = [t for t in fig.axes[3].texts if t.get_visible() and t.get_text()]
+    assert "outputs' std: 0" in note.get_text() and "update / weight: infinite" in note.get_text()
+    fig = training.plot_training(lambda p: np.full(len(p), 0.5), x, y, _history(2), 4, "zeros", health=flat,
+                                 health_note=training.ZERO_WEIGHTS_NOTE)
+    assert any(t.get_visible() and t.get_text() == training.ZERO_WEIGHTS_NOTE for t in fig.axes[3].texts)
+    assert_readable(fig)
+    healthy = [LayerHealth(name, 0.5, 0.0, 1e-2, 1e-3) for name in ("dense_1", "dense_2", "dense_3")]
+    fig = training.plot_training(lambda p: np.full(len(p), 0.5), x, y, _history(2), 4, "random", health=healthy)
+    assert not any(t.get_visible() and t.get_text() for t in fig.axes[3].texts)

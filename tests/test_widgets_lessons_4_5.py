@@ -265,3 +265,39 @@ def test_a_too_large_learning_rate_shows_a_ratio_far_above_one_in_a_thousand():
     wild = _small_trainer(learning_rate=1.0)
     calm_ratio, wild_ratio = _layer_panel(calm, "update / weight"), _layer_panel(wild, "update / weight")
     assert np.nanmax(wild_ratio) > 30 * 1e-3 and np.nanmax(calm_ratio) < 1e-2, (calm_ratio, wild_ratio)
+
+
+def _health_note(dash):
+    note, = dash.figure.axes[3].texts
+    return note.get_text() if note.get_visible() else ""
+
+
+def _legend_under_the_panel(dash):
+    """The layer panel's legend lies wholly under the panel and its x label (it covers no marker,
+    no note and no label) and inside the figure (none of it is cut off)."""
+    fig = dash.figure
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[3]
+    legend = ax.get_legend().get_window_extent(renderer)
+    label = ax.xaxis.label.get_window_extent(renderer)
+    assert legend.y1 <= label.y0 and legend.y1 <= ax.get_window_extent(renderer).y0, (legend, label)
+    assert legend.x0 >= fig.bbox.x0 and legend.x1 <= fig.bbox.x1 and legend.y0 >= fig.bbox.y0, (legend, fig.bbox)
+    title = ax.title.get_window_extent(renderer)
+    assert title.x1 <= fig.bbox.x1, ("the panel's title runs off the figure", title, fig.bbox)
+
+
+@pytest.mark.parametrize("train", [False, True], ids=["before training", "after training"])
+def test_the_layer_panel_says_why_it_is_empty_when_all_weights_are_zero(train):
+    dash = training_dashboard(hidden_units=4, initializer="zeros (no symmetry breaking)", epochs=2,
+                              auto_train=train, redraw_every=100).wait()
+    assert not any(np.isfinite(_layer_panel(dash, label)[:-1]).any()
+                   for label in ("outputs' std", "gradient's std", "update / weight")), "nothing to draw"
+    assert "all weights are zero" in _health_note(dash) and "no update-to-weight ratio" in _health_note(dash)
+    _legend_under_the_panel(dash)
+
+
+def test_the_layer_panel_has_no_note_when_it_has_values_to_draw():
+    dash = _small_trainer(epochs=2)
+    assert _health_note(dash) == ""
+    assert np.isfinite(_layer_panel(dash, "update / weight")).all()
+    _legend_under_the_panel(dash)

@@ -14,12 +14,14 @@ import numpy as np
 from contourpy import contour_generator
 from matplotlib.collections import LineCollection
 from matplotlib.colors import ListedColormap
+from matplotlib.transforms import ScaledTranslation
 
 from .render import moving
-from .style import light_figure, set_limits
+from .style import light_figure, set_limits, xlabel_offset
 from .style import COLORS, LINESTYLES, color, new_figure, fs, lw
 
 __all__ = ["plot_history", "plot_histories", "plot_decision_boundary", "plot_training", "TrainingFigure",
+           "ZERO_WEIGHTS_NOTE",
            "plot_batch_size_sweep", "plot_book_comparison", "plot_overfitting"]
 
 
@@ -126,6 +128,11 @@ def _regions(ax, predict, lo, hi, resolution: int):
 HEALTH_LIMITS = (1e-6, 1e1)
 #: The update-to-weight ratio of a healthy training, drawn as a reference line.
 HEALTHY_RATIO = 1e-3
+#: The band under the panels that holds the layer panel's legend (inches, two rows of two).
+HEALTH_LEGEND_HEIGHT = 0.5
+#: What the layer panel says when every weight of the network is zero.
+ZERO_WEIGHTS_NOTE = ("all weights are zero:\nno update-to-weight ratio\n(a step over a weight of 0),\n"
+                     "and the units of a layer\nare all alike (std 0)")
 
 
 class TrainingFigure:
@@ -145,7 +152,11 @@ class TrainingFigure:
 
     def __init__(self, x, y, width: float = 3.0, height: float = 2.8, resolution: int = 60, layers: int = 3):
         self.resolution = resolution
-        self.fig, (self.boundary, loss_ax, acc_ax, health_ax) = light_figure(ncols=4, width=width, height=height)
+        # the layer panel's legend stands under it, in a band of its own below the x labels: the
+        # statistics can fall anywhere on the panel's scale, so no corner inside it is free (and a
+        # band, unlike a margin beside the panels, leaves the figure's width and text size alone)
+        self.fig, (self.boundary, loss_ax, acc_ax, health_ax) = light_figure(
+            ncols=4, width=width, height=height + HEALTH_LEGEND_HEIGHT, bottom=0.6 + HEALTH_LEGEND_HEIGHT)
         self.points = []
         for k, (c, marker) in enumerate(((COLORS["blue"], "o"), (COLORS["orange"], "^"))):
             self.points.append(self.boundary.scatter(np.zeros((0,)), np.zeros((0,)), s=12, c=c, marker=marker,
@@ -190,8 +201,17 @@ class TrainingFigure:
         health_ax.set_xticks(positions, [f"hidden {k}" for k in positions[:-1]] + ["output"])
         health_ax.set_xlabel("layer")
         health_ax.set_ylabel("size (log scale)")
-        health_ax.set_title("Layers: outputs, gradients, steps")
-        health_legend = health_ax.legend(fontsize=fs(7), loc="lower left")
+        health_ax.set_title("Layer health")
+        below_label = xlabel_offset() + 1.3 * health_ax.xaxis.label.get_size()      # points under the axes
+        health_legend = health_ax.legend(
+            fontsize=fs(7), ncols=2, loc="upper right", bbox_to_anchor=(1.0, 0.0), borderaxespad=0.0,
+            bbox_transform=health_ax.transAxes + ScaledTranslation(0, -below_label / 72, self.fig.dpi_scale_trans))
+        # what the panel cannot draw, said in words (all weights zero: no spread, no ratio)
+        self.health_note = health_ax.text(0.5, 0.5, "", transform=health_ax.transAxes, ha="center", va="center",
+                                          fontsize=fs(8), wrap=False, zorder=3,
+                                          bbox=dict(boxstyle="round", facecolor="white", edgecolor=COLORS["black"],
+                                                    linewidth=0.6, alpha=0.9))
+        self.health_note.set_visible(False)
         # What changes from one redraw to the next is "animated": the axes, ticks and labels are
         # drawn once and kept until a limit changes (course.plots.render).
         # The curves change only while training runs (a few redraws an epoch at most): they stay
@@ -200,7 +220,7 @@ class TrainingFigure:
         # their legend is drawn over them.
         # The figure's title names every setting: it changes with every control.
         self.title = moving(self.fig, self.regions, self.boundary_line, *self.points, *self.health.values(),
-                            health_legend, title="", fontsize=fs(10))
+                            health_legend, self.health_note, title="", fontsize=fs(10))
         self.set_data(x, y)
 
     def set_data(self, x, y) -> None:
@@ -213,9 +233,13 @@ class TrainingFigure:
         self.boundary.set_xlim(self.lo[0], self.hi[0])
         self.boundary.set_ylim(self.lo[1], self.hi[1])
 
-    def update(self, predict, history: dict, epochs: int, title: str, health=None):
+    def update(self, predict, history: dict, epochs: int, title: str, health=None, health_note: str | None = None):
         """Redraw the boundary of ``predict``, the curves of ``history`` and the layers' ``health``
-        (None: leave that panel empty); returns the Figure."""
+        (None: leave that panel empty); returns the Figure.
+
+        health_note: why the layer panel may have nothing to draw (e.g. all weights zero), shown
+        in the panel when none of its values can be drawn; without it the panel says which
+        values it could not draw."""
         gx, gy, p = _probabilities(predict, self.lo, self.hi, self.resolution)
         self.regions.set_data(p)
         crossing = p.min() < 0.5 < p.max()
@@ -229,27 +253,52 @@ class TrainingFigure:
         set_limits(self.acc_ax, (0, max(epochs, 1) + 0.5))
         losses = [v for v in history.get("loss", []) + history.get("val_loss", []) if np.isfinite(v)]
         set_limits(self.loss_ax, ylim=(0.0, max(losses) * 1.1 if losses else 1.0))
-        self._show_health(health)
+        self._show_health(health, health_note)
         self.title.set_text(title)
         return self.fig
 
-    def _show_health(self, health) -> None:
+    def _show_health(self, health, note: str | None = None) -> None:
         if health is not None and len(health) != self.layers:
             raise ValueError(f"the layer panel shows {self.layers} layers; got statistics of {len(health)}.")
+        lo, hi = HEALTH_LIMITS
+        shown = False
         for field, line in self.health.items():
             values = np.full(self.layers, np.nan) if health is None else np.array(
                 [getattr(row, field) for row in health], dtype=float)
             values[~np.isfinite(values) | (values <= 0)] = np.nan       # log scale: nothing to draw
+            shown = shown or bool(np.any((values >= lo) & (values <= hi)))
             if not np.array_equal(line.get_ydata(), values, equal_nan=True):
                 line.set_ydata(values)
+        text = "" if health is None or shown else (note or _health_gap(health))
+        self.health_note.set_text(text)
+        self.health_note.set_visible(bool(text))
+
+
+def _health_gap(health) -> str:
+    """Why the layer panel is empty, from its statistics: what is zero, infinite or off the scale."""
+    lo, hi = HEALTH_LIMITS
+    lines = []
+    for field, what in (("output_std", "outputs' std"), ("gradient_std", "gradient's std"),
+                        ("update_ratio", "update / weight")):
+        values = np.array([getattr(row, field) for row in health], dtype=float)
+        if np.all(np.isnan(values)):
+            lines.append(f"{what}: no step taken yet")
+        elif np.all(np.isfinite(values) & (np.abs(values) < lo)):
+            lines.append(f"{what}: 0 (below {lo:.0e})")
+        elif np.any(np.isinf(values)):
+            lines.append(f"{what}: infinite (a weight matrix of 0)")
+        else:
+            lines.append(f"{what}: off the scale")
+    return "nothing to draw:\n" + "\n".join(lines)
 
 
 
 def plot_training(predict, x, y, history: dict, epochs: int, title: str, health=None,
-                  width: float = 3.0, height: float = 2.8):
+                  width: float = 3.0, height: float = 2.8, health_note: str | None = None):
     """The training dashboard's picture for one moment of training (a new ``TrainingFigure``)."""
     layers = 3 if health is None else len(health)
-    return TrainingFigure(x, y, width, height, layers=layers).update(predict, history, epochs, title, health)
+    return TrainingFigure(x, y, width, height, layers=layers).update(predict, history, epochs, title, health,
+                                                                     health_note)
 
 
 def plot_batch_size_sweep(sweep, title: str = "Time per epoch against batch size"):

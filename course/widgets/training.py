@@ -46,7 +46,7 @@ from ..builders import fresh_optimizer, mlp, scaled_normal
 from ..callbacks import Callback
 from ..datasets import toy
 from ..debugging import layer_health
-from ..plots.training import TrainingFigure
+from ..plots.training import ZERO_WEIGHTS_NOTE, TrainingFigure
 from .dashboard import Dashboard
 
 __all__ = ["TrainingState", "TrainingDashboard", "training_dashboard", "DATASETS", "INITIALIZERS"]
@@ -324,7 +324,9 @@ def training_dashboard(dataset: str = "moons", hidden_units: int = 8, activation
             health = layer_health(state.model, x, y.reshape(-1, 1), state.kernels_before or None)
             if not state.kernels_before:                    # no step taken yet: no ratio to show
                 health = [row._replace(update_ratio=float("nan")) for row in health]
-            return shown["figure"].update(state.model.predict, state.history, state.epochs, title, health)
+            zero = not any(np.any(layer.kernel) for layer in state.model.layers)
+            return shown["figure"].update(state.model.predict, state.history, state.epochs, title, health,
+                                          ZERO_WEIGHTS_NOTE if zero else None)
 
     dash = TrainingDashboard(controls, compute, draw, title="Train a small network on a toy problem",
                              redraw_every=redraw_every, auto_train=auto_train)

@@ -24,6 +24,9 @@ CASES: dict[str, tuple[str, str]] = {
     "imports_the_reference": ("02_activations_dense", "sigmoid's answer imports course.activations.sigmoid"),
     "imports_the_reference_dynamically": ("02_activations_dense",
                                           "sigmoid's answer is found by __import__ of a built name"),
+    "wraps_the_tests_gradient_check": ("03_backpropagation", "numerical_gradient's answer wraps "
+                                                             "course.gradcheck.numerical_gradient, which "
+                                                             "only the tests import"),
     "zeroes_the_weights": ("03_backpropagation", "network_gradients zeroes the test's weights in place, "
                                                  "nested in its params dict, and returns zeros"),
     "raises_with_its_inputs": ("01_perceptron", "predict raises an error holding its inputs when a hidden "
@@ -111,6 +114,12 @@ def make_case(name: str, exercises_dir) -> tuple[str, bytes]:
         _answer_defining(notebook, "sigmoid")["source"] = (
             "_m = __import__('cour' + 'se.activ' + 'ations', fromlist=['_'])\n"
             "sigmoid = getattr(_m, 'sig' + 'moid')\n")
+    elif name == "wraps_the_tests_gradient_check":
+        _answer_defining(notebook, "numerical_gradient")["source"] = (
+            "from course.gradcheck import numerical_gradient as _reference\n\n\n"
+            "def numerical_gradient(f, x, h=1e-5):\n"
+            "    point = x.astype(np.float64)\n"
+            "    return _reference(lambda: f(point), point, h)\n")
     elif name == "zeroes_the_weights":
         cell = _answer_defining(notebook, "network_gradients")
         cell["source"] = _text(cell) + (
