@@ -120,9 +120,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--memory", type=int, default=2048,
                         help="MB of address space for each grading process and its kernel (default 2048)")
     parser.add_argument("--jobs", type=int, default=0, help="submissions graded at once (default: one per CPU)")
-    parser.add_argument("--secret", help="the course secret (hex text) the hidden tests draw their inputs "
-                                         "from (default: course_secret beside the source folder, made "
-                                         "there when missing)")
+    parser.add_argument("--secret", metavar="FILE",
+                        help="the file of the course secret (hex text, mode 0600) the hidden tests draw "
+                             "their inputs from (default: course_secret beside the source folder, made "
+                             "there when missing)")
     parser.add_argument("--unsafe-no-jail", action="store_true",
                         help="run each kernel as a plain process with rlimits, without bubblewrap's "
                              "namespaces (for machines where bwrap cannot run; the tests still run in "
