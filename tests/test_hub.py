@@ -100,3 +100,23 @@ def test_setup_refuses_without_root(tmp_path):
 def test_the_hub_config_needs_setup_first(tmp_path):
     with pytest.raises(FileNotFoundError, match="course.hub setup"):
         hub.read_settings(tmp_path)
+
+
+def test_live_processes_counts_a_running_process_and_not_a_zombie():
+    """A class is stopped once its processes have exited; a zombie waiting for its parent to
+    collect it (an orphan under a slow init) is not left running."""
+    import signal
+    import time
+
+    process = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        assert hub.live_processes(set(), session=process.pid) == [process.pid]
+        os.kill(process.pid, signal.SIGKILL)
+        state = Path(f"/proc/{process.pid}/stat")
+        deadline = time.monotonic() + 10
+        while state.read_text().rpartition(")")[2].split()[0] != "Z" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert hub.live_processes(set(), session=process.pid) == []
+    finally:
+        process.kill()
+        process.wait()

@@ -34,10 +34,11 @@ import secrets
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Member", "read_roster", "setup", "remove", "HERE", "ROLES", "DEFAULT_STATE", "DEFAULT_EXCHANGE"]
+__all__ = ["Member", "read_roster", "setup", "remove", "live_processes", "HERE", "ROLES", "DEFAULT_STATE", "DEFAULT_EXCHANGE"]
 
 HERE = Path(__file__).resolve().parent
 ROLES = ("instructor", "student")
@@ -209,7 +210,9 @@ def remove(roster: str | Path, state: str | Path = DEFAULT_STATE, exchange: str 
                 subprocess.run(["setfacl", "-x", f"u:{member.username}", str(folder)], capture_output=True)
     for member in members:
         if _user_exists(member.username):
-            subprocess.run(["pkill", "-KILL", "-u", member.username], capture_output=True)
+            left = _kill_processes_of(member.username)
+            if left:
+                log(f"user {member.username}: processes {left} outlived SIGKILL for 20 s")
             subprocess.run(["userdel", "--remove", member.username], capture_output=True)
             log(f"user {member.username} removed")
         try:
@@ -219,6 +222,42 @@ def remove(roster: str | Path, state: str | Path = DEFAULT_STATE, exchange: str 
             pass
     for folder in (Path(exchange), Path(state)):
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def live_processes(uids: set[int], session: int | None = None) -> list[int]:
+    """The processes that belong to one of ``uids`` (or run in ``session``) and have not exited.
+    A zombie (state Z: exited, waiting for its parent to collect it) holds nothing and is left
+    out; on a machine whose init is slow to collect orphans it can stay listed for a while."""
+    ids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            pid = int(entry.name)
+            ours = entry.stat().st_uid in uids or (session is not None and os.getsid(pid) == session)
+            # /proc/PID/stat: "pid (command) state ...", and the command may hold spaces or ')'
+            if ours and (entry / "stat").read_text().rpartition(")")[2].split()[0] != "Z":
+                ids.append(pid)
+        except (OSError, IndexError):
+            continue
+    return ids
+
+
+def _kill_processes_of(username: str, timeout: float = 20) -> list[int]:
+    """SIGKILL every process of the user and wait until none is left (``userdel`` refuses a user
+    who still has processes). Returns the ones still there after ``timeout`` seconds."""
+    uid = pwd.getpwnam(username).pw_uid
+    deadline = time.monotonic() + timeout
+    while True:
+        left = live_processes({uid})
+        if not left or time.monotonic() > deadline:
+            return left
+        for pid in left:
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
+        time.sleep(0.1)
 
 
 def start(state: str | Path = DEFAULT_STATE, port: int = 8000, ip: str = "127.0.0.1") -> int:

@@ -20,7 +20,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from course.hub import HERE, read_settings, remove, setup
+from course.hub import HERE, live_processes, read_settings, remove, setup
 
 __all__ = ["TemporaryClass", "free_port"]
 
@@ -100,19 +100,21 @@ class TemporaryClass:
         raise TimeoutError(f"JupyterHub did not answer in {timeout} s:\n{self.hub_log.read_text()[-3000:]}")
 
     def processes(self) -> list[int]:
-        """The process ids this class started: the hub and its proxy, and every process of its users."""
-        ids, uids = [], set(self.uids)
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
+        """The live processes this class started: the hub and its proxy (the hub's session), and
+        every process of its users. Zombies, already exited, are not counted."""
+        return live_processes(self.uids, self.process.pid if self.process else None)
+
+    def describe(self, pids: list[int]) -> str:
+        """One line per process: its id, state, user id and command line (for a failure message)."""
+        lines = []
+        for pid in pids:
             try:
-                if entry.stat().st_uid in uids:
-                    ids.append(int(entry.name))
-                elif self.process and os.getsid(int(entry.name)) == self.process.pid:
-                    ids.append(int(entry.name))
-            except (OSError, ProcessLookupError):
-                continue
-        return ids
+                stat = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+                command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                lines.append(f"{pid} {stat} uid={Path(f'/proc/{pid}').stat().st_uid} {command[:200]}")
+            except OSError:
+                lines.append(f"{pid} gone")
+        return "\n".join(lines)
 
     def _terminate(self) -> None:
         """Stop the hub and everything in its session (the proxy)."""
@@ -130,12 +132,16 @@ class TemporaryClass:
             pass
         self.process.wait()
 
-    def stop(self) -> None:
-        """Stop the hub, its proxy and every user's server, and remove users, homes and folders."""
+    def stop(self, timeout: float = 30) -> None:
+        """Stop the hub, its proxy and every user's server, and remove users, homes and folders.
+        Returns once none of the class's processes is alive, or after ``timeout`` seconds."""
         self._terminate()
         if self.roster.exists():
             remove(self.roster, self.state, self.exchange, log=self.log)
         shutil.rmtree(self.folder, ignore_errors=True)
+        deadline = time.monotonic() + timeout
+        while self.processes() and time.monotonic() < deadline:
+            time.sleep(0.2)
 
     def __enter__(self) -> "TemporaryClass":
         try:

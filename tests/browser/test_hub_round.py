@@ -296,7 +296,8 @@ def temporary_class():
         yield cls.start()
     finally:
         cls.stop()
-        assert not cls.processes(), "processes of the class were left running"
+        left = cls.processes()
+        assert not left, "processes of the class were left running:\n" + cls.describe(left)
 
 
 def test_a_whole_round_on_the_hub(temporary_class, browser):
