@@ -14,12 +14,14 @@ Prints
   after;
 - memory per idle student server (PSS and RSS of every process the student owns, JupyterLab
   open in the browser, no kernel), and per student with one kernel that imported the course;
-  from these, how many students one 24 GB machine holds.
+  from these, how many students one 24 GB machine holds;
+- the users of the machine and their processes that outlived the run (it should be none).
 """
 from __future__ import annotations
 
 import argparse
 import os
+import pwd
 import resource
 import secrets
 import shutil
@@ -34,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from course.hub import remove  # noqa: E402
+from course.hub import live_processes, remove  # noqa: E402
 from course.hub.running import TemporaryClass, free_port  # noqa: E402
 from tests.browser.lab import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.browser.test_hub_round import User  # noqa: E402
@@ -131,8 +133,6 @@ def measure_make(timeout: float = 600) -> None:
 
 
 def measure_class(students: int) -> None:
-    import pwd
-
     from playwright.sync_api import sync_playwright
 
     names = ["teacher"] + [f"s{i}" for i in range(students)]
@@ -202,12 +202,17 @@ def main() -> int:
         print("bench_hub.py makes users of the machine: run it as root", file=sys.stderr)
         return 2
     print(f"machine: {os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    users_before = {entry.pw_name for entry in pwd.getpwall()}
     if not args.no_make:
         measure_make()
     measure_class(args.students)
     if not args.no_round:
         measure_round()
-    return 0
+    left = sorted({entry.pw_name for entry in pwd.getpwall()} - users_before)
+    left_uids = {pwd.getpwnam(name).pw_uid for name in left}
+    print(f"users of the machine left behind: {len(left)}{' ' + ', '.join(left) if left else ''}; "
+          f"their processes: {len(live_processes(left_uids))}")
+    return 0 if not left else 1
 
 
 if __name__ == "__main__":
