@@ -2,8 +2,10 @@
 extensions on or off through their own configuration, never the environment's."""
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -105,18 +107,36 @@ def test_the_hub_config_needs_setup_first(tmp_path):
 def test_live_processes_counts_a_running_process_and_not_a_zombie():
     """A class is stopped once its processes have exited; a zombie waiting for its parent to
     collect it (an orphan under a slow init) is not left running."""
-    import signal
-    import time
-
     process = subprocess.Popen(["sleep", "60"], start_new_session=True)
     try:
+        assert hub.process_state(process.pid) not in (None, "Z")  # R, S, or D while it starts
         assert hub.live_processes(set(), session=process.pid) == [process.pid]
         os.kill(process.pid, signal.SIGKILL)
-        state = Path(f"/proc/{process.pid}/stat")
         deadline = time.monotonic() + 10
-        while state.read_text().rpartition(")")[2].split()[0] != "Z" and time.monotonic() < deadline:
+        while hub.process_state(process.pid) != "Z" and time.monotonic() < deadline:
             time.sleep(0.05)
+        assert hub.process_state(process.pid) == "Z"
         assert hub.live_processes(set(), session=process.pid) == []
     finally:
         process.kill()
         process.wait()
+    assert hub.process_state(process.pid) is None
+
+
+def test_kill_and_wait_returns_once_every_process_has_exited():
+    """Removing a user waits for its processes to die (userdel refuses a user who has some),
+    including one started while the others were being killed."""
+    shell = subprocess.Popen(["sh", "-c", "sleep 60 & sleep 60 & wait"], start_new_session=True)
+    try:
+        def find():
+            return hub.live_processes(set(), session=shell.pid)
+
+        deadline = time.monotonic() + 10
+        while len(find()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(find()) == 3  # the shell and its two sleeps
+        assert hub.kill_and_wait(find, timeout=10) == []
+        assert find() == []
+    finally:
+        shell.kill()
+        shell.wait()

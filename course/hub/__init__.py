@@ -32,13 +32,14 @@ import pwd
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Member", "read_roster", "setup", "remove", "live_processes", "HERE", "ROLES", "DEFAULT_STATE", "DEFAULT_EXCHANGE"]
+__all__ = ["Member", "read_roster", "setup", "remove", "live_processes", "kill_and_wait", "process_state", "HERE", "ROLES", "DEFAULT_STATE", "DEFAULT_EXCHANGE"]
 
 HERE = Path(__file__).resolve().parent
 ROLES = ("instructor", "student")
@@ -210,7 +211,8 @@ def remove(roster: str | Path, state: str | Path = DEFAULT_STATE, exchange: str 
                 subprocess.run(["setfacl", "-x", f"u:{member.username}", str(folder)], capture_output=True)
     for member in members:
         if _user_exists(member.username):
-            left = _kill_processes_of(member.username)
+            uid = pwd.getpwnam(member.username).pw_uid  # userdel refuses a user who still has processes
+            left = kill_and_wait(lambda: live_processes({uid}))
             if left:
                 log(f"user {member.username}: processes {left} outlived SIGKILL for 20 s")
             subprocess.run(["userdel", "--remove", member.username], capture_output=True)
@@ -224,6 +226,15 @@ def remove(roster: str | Path, state: str | Path = DEFAULT_STATE, exchange: str 
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def process_state(pid: int) -> str | None:
+    """The one-letter state of a process from ``/proc/PID/stat`` (R, S, D, Z, ...), or None when
+    it is gone. The line is "pid (command) state ...", and the command may hold spaces or ')'."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
 def live_processes(uids: set[int], session: int | None = None) -> list[int]:
     """The processes that belong to one of ``uids`` (or run in ``session``) and have not exited.
     A zombie (state Z: exited, waiting for its parent to collect it) holds nothing and is left
@@ -232,29 +243,27 @@ def live_processes(uids: set[int], session: int | None = None) -> list[int]:
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
+        pid = int(entry.name)
         try:
-            pid = int(entry.name)
             ours = entry.stat().st_uid in uids or (session is not None and os.getsid(pid) == session)
-            # /proc/PID/stat: "pid (command) state ...", and the command may hold spaces or ')'
-            if ours and (entry / "stat").read_text().rpartition(")")[2].split()[0] != "Z":
-                ids.append(pid)
-        except (OSError, IndexError):
+        except OSError:
             continue
+        if ours and process_state(pid) not in (None, "Z"):
+            ids.append(pid)
     return ids
 
 
-def _kill_processes_of(username: str, timeout: float = 20) -> list[int]:
-    """SIGKILL every process of the user and wait until none is left (``userdel`` refuses a user
-    who still has processes). Returns the ones still there after ``timeout`` seconds."""
-    uid = pwd.getpwnam(username).pw_uid
+def kill_and_wait(find, timeout: float = 20) -> list[int]:
+    """SIGKILL the processes ``find()`` lists, again and again, until it lists none (a process
+    can start another while it is being killed). Returns those still there after ``timeout`` s."""
     deadline = time.monotonic() + timeout
     while True:
-        left = live_processes({uid})
+        left = find()
         if not left or time.monotonic() > deadline:
             return left
         for pid in left:
             try:
-                os.kill(pid, 9)
+                os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
         time.sleep(0.1)

@@ -20,7 +20,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from course.hub import HERE, live_processes, read_settings, remove, setup
+from course.hub import HERE, live_processes, process_state, read_settings, remove, setup
 
 __all__ = ["TemporaryClass", "free_port"]
 
@@ -109,9 +109,8 @@ class TemporaryClass:
         lines = []
         for pid in pids:
             try:
-                stat = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
                 command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-                lines.append(f"{pid} {stat} uid={Path(f'/proc/{pid}').stat().st_uid} {command[:200]}")
+                lines.append(f"{pid} {process_state(pid)} uid={Path(f'/proc/{pid}').stat().st_uid} {command[:200]}")
             except OSError:
                 lines.append(f"{pid} gone")
         return "\n".join(lines)
